@@ -1,0 +1,100 @@
+//! The hybrid scheme of one value: RSA-OAEP (SHA-256, MGF1-SHA-256, scope label) around a fresh
+//! AES-256-GCM key, zero nonce, no associated data, as the reference does.
+//!
+//! Sealing uses the `rsa` crate so the caller's RNG draws both the session key and the OAEP seed
+//! (that is what reproduces the reference's deterministic vector); unsealing uses aws-lc-rs, which
+//! is constant-time and several times faster on the private-key operation.
+
+use aes_gcm::aead::{Aead as _, KeyInit as _};
+use aes_gcm::{Aes256Gcm, Nonce};
+use rand_core::CryptoRng;
+use zeroize::Zeroizing;
+
+use crate::keys::{KeyRing, PrivateKey, PublicKey};
+use crate::scope::Label;
+use crate::wire;
+
+const SESSION_KEY_LEN: usize = 32;
+
+/// Sealing failed. Happens only for a broken RNG or key.
+#[derive(Debug, thiserror::Error)]
+pub enum EncryptError {
+    #[error("RSA-OAEP encryption failed")]
+    Rsa,
+    #[error("AES-GCM encryption failed")]
+    Aes,
+}
+
+/// Unsealing failed. Deliberately one opaque case for every key, label and tamper failure,
+/// so the answer is no oracle.
+#[derive(Debug, thiserror::Error, PartialEq, Eq)]
+pub enum DecryptError {
+    #[error("no key could decrypt secret")]
+    NoKeyCouldDecrypt,
+    #[error("SealedSecret data is too short")]
+    TooShort,
+}
+
+/// Seals one plaintext for `public_key` and `label`, returning raw bytes (not base64).
+pub fn encrypt<R: CryptoRng + ?Sized>(
+    rng: &mut R,
+    public_key: &PublicKey,
+    plaintext: &[u8],
+    label: &Label,
+) -> Result<Vec<u8>, EncryptError> {
+    let mut session_key = Zeroizing::new([0u8; SESSION_KEY_LEN]);
+    rng.fill_bytes(session_key.as_mut());
+    let padding = rsa::Oaep::<sha2::Sha256>::new_with_label(label.as_bytes());
+    let wrapped = public_key
+        .rsa()
+        .encrypt(rng, padding, session_key.as_ref())
+        .map_err(|_| EncryptError::Rsa)?;
+    let cipher = Aes256Gcm::new_from_slice(session_key.as_ref()).map_err(|_| EncryptError::Aes)?;
+    let sealed = cipher
+        .encrypt(&Nonce::default(), plaintext)
+        .map_err(|_| EncryptError::Aes)?;
+    Ok(wire::join(&wrapped, &sealed))
+}
+
+/// Opens one sealed value with one key; `None` on any failure.
+fn decrypt_with(key: &PrivateKey, parts: &wire::Parts<'_>, label: &Label) -> Option<Zeroizing<Vec<u8>>> {
+    let decrypting = key.decrypting();
+    if parts.wrapped_key.len() != decrypting.key_size_bytes() {
+        return None;
+    }
+    let mut buf = Zeroizing::new(vec![0u8; decrypting.min_output_size()]);
+    let session_key = decrypting
+        .decrypt(
+            &aws_lc_rs::rsa::OAEP_SHA256_MGF1SHA256,
+            parts.wrapped_key,
+            buf.as_mut_slice(),
+            Some(label.as_bytes()),
+        )
+        .ok()?;
+    let cipher = Aes256Gcm::new_from_slice(session_key).ok()?;
+    cipher.decrypt(&Nonce::default(), parts.sealed).ok().map(Zeroizing::new)
+}
+
+/// Opens one sealed value (raw bytes) with whichever key of the ring fits.
+///
+/// `hint` is the index of the key that opened a previous item of the same object; it is tried
+/// first, which turns the reference's O(keys x items) into O(keys + items) in the usual case.
+/// On success it is updated to the key that worked.
+pub fn decrypt(
+    ring: &KeyRing,
+    sealed: &[u8],
+    label: &Label,
+    hint: &mut Option<usize>,
+) -> Result<Zeroizing<Vec<u8>>, DecryptError> {
+    let parts = wire::split(sealed).map_err(|_| DecryptError::TooShort)?;
+    let keys = ring.keys();
+    let first = hint.filter(|i| *i < keys.len());
+    let order = first.into_iter().chain((0..keys.len()).filter(|i| Some(*i) != first));
+    for i in order {
+        if let Some(plain) = decrypt_with(&keys[i], &parts, label) {
+            *hint = Some(i);
+            return Ok(plain);
+        }
+    }
+    Err(DecryptError::NoKeyCouldDecrypt)
+}
