@@ -57,7 +57,11 @@ pub fn encrypt<R: CryptoRng + ?Sized>(
 }
 
 /// Opens one sealed value with one key; `None` on any failure.
-fn decrypt_with(key: &PrivateKey, parts: &wire::Parts<'_>, label: &Label) -> Option<Zeroizing<Vec<u8>>> {
+fn decrypt_with(
+    key: &PrivateKey,
+    parts: &wire::Parts<'_>,
+    label: &Label,
+) -> Option<Zeroizing<Vec<u8>>> {
     let decrypting = key.decrypting();
     if parts.wrapped_key.len() != decrypting.key_size_bytes() {
         return None;
@@ -72,7 +76,10 @@ fn decrypt_with(key: &PrivateKey, parts: &wire::Parts<'_>, label: &Label) -> Opt
         )
         .ok()?;
     let cipher = Aes256Gcm::new_from_slice(session_key).ok()?;
-    cipher.decrypt(&Nonce::default(), parts.sealed).ok().map(Zeroizing::new)
+    cipher
+        .decrypt(&Nonce::default(), parts.sealed)
+        .ok()
+        .map(Zeroizing::new)
 }
 
 /// Opens one sealed value (raw bytes) with whichever key of the ring fits.
@@ -89,7 +96,9 @@ pub fn decrypt(
     let parts = wire::split(sealed).map_err(|_| DecryptError::TooShort)?;
     let keys = ring.keys();
     let first = hint.filter(|i| *i < keys.len());
-    let order = first.into_iter().chain((0..keys.len()).filter(|i| Some(*i) != first));
+    let order = first
+        .into_iter()
+        .chain((0..keys.len()).filter(|i| Some(*i) != first));
     for i in order {
         if let Some(plain) = decrypt_with(&keys[i], &parts, label) {
             *hint = Some(i);

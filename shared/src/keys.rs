@@ -30,7 +30,9 @@ pub enum KeyError {
     NotRsa(String),
     #[error("invalid RSA public key")]
     PublicKey,
-    #[error("no private key found: expected a PEM RSA private key, a Secret with tls.key, or a List of such Secrets")]
+    #[error(
+        "no private key found: expected a PEM RSA private key, a Secret with tls.key, or a List of such Secrets"
+    )]
     NoPrivateKey,
     #[error("invalid private key in {0}")]
     PrivateKey(String),
@@ -124,7 +126,9 @@ impl Certificate {
         if spki.algorithm.oid != RSA_ENCRYPTION {
             return Err(KeyError::NotRsa(algorithm_name(spki.algorithm.oid)));
         }
-        let der = spki.to_der().map_err(|e| KeyError::Certificate(e.to_string()))?;
+        let der = spki
+            .to_der()
+            .map_err(|e| KeyError::Certificate(e.to_string()))?;
         let public_key = PublicKey::from_spki_der(&der)?;
         let to_time = |t: x509_cert::time::Time| {
             OffsetDateTime::from_unix_timestamp(t.to_unix_duration().as_secs() as i64)
@@ -176,10 +180,12 @@ pub struct PrivateKey {
 impl PrivateKey {
     /// From a DER PKCS#8 PrivateKeyInfo.
     pub fn from_pkcs8_der(der: &[u8]) -> Result<PrivateKey, KeyError> {
-        let key = PrivateDecryptingKey::from_pkcs8(der).map_err(|_| KeyError::PrivateKey("PKCS#8 DER".into()))?;
+        let key = PrivateDecryptingKey::from_pkcs8(der)
+            .map_err(|_| KeyError::PrivateKey("PKCS#8 DER".into()))?;
         let spki = key.public_key().as_der().map_err(|_| KeyError::PublicKey)?;
         let public = PublicKey::from_spki_der(spki.as_ref())?;
-        let decrypting = OaepPrivateDecryptingKey::new(key).map_err(|_| KeyError::PrivateKey("PKCS#8 DER".into()))?;
+        let decrypting = OaepPrivateDecryptingKey::new(key)
+            .map_err(|_| KeyError::PrivateKey("PKCS#8 DER".into()))?;
         let fingerprint = public.fingerprint();
         Ok(PrivateKey {
             decrypting,
@@ -269,16 +275,21 @@ fn private_keys_from_pem(text: &str) -> Result<Vec<PrivateKey>, KeyError> {
     let mut rest = text;
     while let Some(start) = rest.find("-----BEGIN ") {
         let after = &rest[start + 11..];
-        let Some(label_end) = after.find("-----") else { break };
+        let Some(label_end) = after.find("-----") else {
+            break;
+        };
         let label = &after[..label_end];
         let end_marker = format!("-----END {label}-----");
         let Some(end) = after.find(&end_marker) else {
-            return Err(KeyError::PrivateKey(format!("PEM block {label:?} without its END line")));
+            return Err(KeyError::PrivateKey(format!(
+                "PEM block {label:?} without its END line"
+            )));
         };
         let body = &after[label_end + 5..end];
         rest = &after[end + end_marker.len()..];
         let der = || {
-            let b64: Zeroizing<String> = Zeroizing::new(body.chars().filter(|c| !c.is_whitespace()).collect());
+            let b64: Zeroizing<String> =
+                Zeroizing::new(body.chars().filter(|c| !c.is_whitespace()).collect());
             STANDARD
                 .decode(b64.as_bytes())
                 .map(Zeroizing::new)
@@ -300,7 +311,11 @@ pub fn parse_private_keys(input: &[u8]) -> Result<Vec<PrivateKey>, KeyError> {
     let text = std::str::from_utf8(input).map_err(|_| KeyError::NoPrivateKey)?;
     if text.contains("-----BEGIN ") {
         let keys = private_keys_from_pem(text)?;
-        return if keys.is_empty() { Err(KeyError::NoPrivateKey) } else { Ok(keys) };
+        return if keys.is_empty() {
+            Err(KeyError::NoPrivateKey)
+        } else {
+            Ok(keys)
+        };
     }
     let mut docs: Vec<serde_json::Value> = Vec::new();
     if let Ok(v) = serde_json::from_str::<serde_json::Value>(text) {
@@ -318,10 +333,18 @@ pub fn parse_private_keys(input: &[u8]) -> Result<Vec<PrivateKey>, KeyError> {
     Ok(keys)
 }
 
-fn collect_secret_keys(doc: &serde_json::Value, keys: &mut Vec<PrivateKey>) -> Result<(), KeyError> {
+fn collect_secret_keys(
+    doc: &serde_json::Value,
+    keys: &mut Vec<PrivateKey>,
+) -> Result<(), KeyError> {
     match doc.get("kind").and_then(|k| k.as_str()) {
         Some(kind) if kind.ends_with("List") => {
-            for item in doc.get("items").and_then(|i| i.as_array()).into_iter().flatten() {
+            for item in doc
+                .get("items")
+                .and_then(|i| i.as_array())
+                .into_iter()
+                .flatten()
+            {
                 collect_secret_keys(item, keys)?;
             }
             Ok(())
@@ -336,14 +359,13 @@ fn collect_secret_keys(doc: &serde_json::Value, keys: &mut Vec<PrivateKey>) -> R
             let string_data = doc.pointer("/stringData/tls.key").and_then(|v| v.as_str());
             let pem = match (data, string_data) {
                 (_, Some(s)) => Zeroizing::new(s.as_bytes().to_vec()),
-                (Some(b64), None) => Zeroizing::new(
-                    STANDARD
-                        .decode(b64)
-                        .map_err(|_| KeyError::PrivateKey(format!("secret {name}: tls.key is not base64")))?,
-                ),
+                (Some(b64), None) => Zeroizing::new(STANDARD.decode(b64).map_err(|_| {
+                    KeyError::PrivateKey(format!("secret {name}: tls.key is not base64"))
+                })?),
                 (None, None) => return Err(KeyError::MissingTlsKey(name)),
             };
-            let pem = std::str::from_utf8(&pem).map_err(|_| KeyError::PrivateKey(format!("secret {name}")))?;
+            let pem = std::str::from_utf8(&pem)
+                .map_err(|_| KeyError::PrivateKey(format!("secret {name}")))?;
             let found = private_keys_from_pem(pem)?;
             if found.is_empty() {
                 return Err(KeyError::PrivateKey(format!("secret {name}")));
@@ -363,7 +385,9 @@ pub struct GeneratedKey {
 
 impl fmt::Debug for GeneratedKey {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("GeneratedKey").field("key", &self.key).finish_non_exhaustive()
+        f.debug_struct("GeneratedKey")
+            .field("key", &self.key)
+            .finish_non_exhaustive()
     }
 }
 
@@ -390,15 +414,25 @@ impl KeySize {
 /// `not_before = now`, `not_after = now + ttl`, CN `common_name` (empty by default), CA,
 /// KeyUsage EncipherOnly only, a 128-bit serial from `serial`, SHA256-RSA signature.
 /// The prime generation happens in aws-lc-rs, which draws on its own vetted RNG.
-pub fn generate(size: KeySize, now: OffsetDateTime, ttl: Duration, common_name: &str, serial: [u8; 16]) -> Result<GeneratedKey, KeyError> {
-    use rcgen::{BasicConstraints, CertificateParams, DistinguishedName, DnType, IsCa, KeyUsagePurpose, RsaKeySize, SerialNumber};
+pub fn generate(
+    size: KeySize,
+    now: OffsetDateTime,
+    ttl: Duration,
+    common_name: &str,
+    serial: [u8; 16],
+) -> Result<GeneratedKey, KeyError> {
+    use rcgen::{
+        BasicConstraints, CertificateParams, DistinguishedName, DnType, IsCa, KeyUsagePurpose,
+        RsaKeySize, SerialNumber,
+    };
     let gen_err = |e: rcgen::Error| KeyError::Generate(e.to_string());
     let rsa_size = match size {
         KeySize::Rsa2048 => RsaKeySize::_2048,
         KeySize::Rsa3072 => RsaKeySize::_3072,
         KeySize::Rsa4096 => RsaKeySize::_4096,
     };
-    let signing = rcgen::KeyPair::generate_rsa_for(&rcgen::PKCS_RSA_SHA256, rsa_size).map_err(gen_err)?;
+    let signing =
+        rcgen::KeyPair::generate_rsa_for(&rcgen::PKCS_RSA_SHA256, rsa_size).map_err(gen_err)?;
     let pkcs8 = Zeroizing::new(signing.serialize_der());
     let key = PrivateKey::from_pkcs8_der(&pkcs8)?;
 
@@ -417,7 +451,10 @@ pub fn generate(size: KeySize, now: OffsetDateTime, ttl: Duration, common_name: 
     params.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
     params.key_usages = vec![KeyUsagePurpose::EncipherOnly];
     let cert = params.self_signed(&signing).map_err(gen_err)?;
-    Ok(GeneratedKey { key, cert_pem: cert.pem() })
+    Ok(GeneratedKey {
+        key,
+        cert_pem: cert.pem(),
+    })
 }
 
 /// The private keys that may unseal, newest first, each with its fingerprint.
@@ -446,7 +483,11 @@ impl KeyRing {
 
     /// Fingerprints, in order (safe to log).
     pub fn fingerprints(&self) -> BTreeMap<usize, &str> {
-        self.keys.iter().enumerate().map(|(i, k)| (i, k.fingerprint())).collect()
+        self.keys
+            .iter()
+            .enumerate()
+            .map(|(i, k)| (i, k.fingerprint()))
+            .collect()
     }
 }
 
@@ -485,7 +526,10 @@ mod tests {
         let key = PrivateKey::from_pem(KEY_PEM).unwrap();
         let pem = key.to_pkcs1_pem().unwrap();
         assert!(pem.starts_with("-----BEGIN RSA PRIVATE KEY-----\n"));
-        assert_eq!(PrivateKey::from_pem(&pem).unwrap().fingerprint(), FINGERPRINT);
+        assert_eq!(
+            PrivateKey::from_pem(&pem).unwrap().fingerprint(),
+            FINGERPRINT
+        );
     }
 
     #[test]
@@ -498,9 +542,17 @@ mod tests {
 
     #[test]
     fn garbage_is_refused() {
-        assert!(matches!(Certificate::from_pem(b"hello"), Err(KeyError::NoCertificate)));
-        assert!(matches!(parse_private_keys(b"hello"), Err(KeyError::NoPrivateKey)));
+        assert!(matches!(
+            Certificate::from_pem(b"hello"),
+            Err(KeyError::NoCertificate)
+        ));
+        assert!(matches!(
+            parse_private_keys(b"hello"),
+            Err(KeyError::NoPrivateKey)
+        ));
         let no_key = "apiVersion: v1\nkind: Secret\nmetadata:\n  name: k\ndata:\n  tls.crt: AA==\n";
-        assert!(matches!(parse_private_keys(no_key.as_bytes()), Err(KeyError::MissingTlsKey(n)) if n == "k"));
+        assert!(
+            matches!(parse_private_keys(no_key.as_bytes()), Err(KeyError::MissingTlsKey(n)) if n == "k")
+        );
     }
 }

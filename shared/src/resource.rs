@@ -19,7 +19,13 @@ use serde::{Deserialize, Deserializer, Serialize};
     plural = "sealedsecrets",
     namespaced,
     status = "SealedSecretStatus",
-    crates(kube_core = "kube::core", k8s_openapi = "k8s_openapi", schemars = "schemars", serde = "serde", serde_json = "serde_json"),
+    crates(
+        kube_core = "kube::core",
+        k8s_openapi = "k8s_openapi",
+        schemars = "schemars",
+        serde = "serde",
+        serde_json = "serde_json"
+    ),
     printcolumn = r#"{"name":"Status","type":"string","jsonPath":".status.conditions[0].message"}"#,
     printcolumn = r#"{"name":"Synced","type":"string","jsonPath":".status.conditions[0].status"}"#,
     printcolumn = r#"{"name":"Age","type":"date","jsonPath":".metadata.creationTimestamp"}"#
@@ -44,7 +50,11 @@ pub struct SealedSecretSpec {
 #[derive(Serialize, Deserialize, Clone, Debug, Default, PartialEq, JsonSchema)]
 pub struct SecretTemplateSpec {
     /// Copied into the Secret; name and namespace are forced to the SealedSecret's own.
-    #[serde(default, skip_serializing_if = "meta_is_empty", deserialize_with = "null_as_default")]
+    #[serde(
+        default,
+        skip_serializing_if = "meta_is_empty",
+        deserialize_with = "null_as_default"
+    )]
     #[schemars(schema_with = "template_metadata")]
     pub metadata: ObjectMeta,
 
@@ -64,7 +74,11 @@ pub struct SecretTemplateSpec {
 /// Status the controller writes; `Synced` is the condition Argo CD reads.
 #[derive(Serialize, Deserialize, Clone, Debug, Default, PartialEq, JsonSchema)]
 pub struct SealedSecretStatus {
-    #[serde(rename = "observedGeneration", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "observedGeneration",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub observed_generation: Option<i64>,
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub conditions: Vec<SealedSecretCondition>,
@@ -76,9 +90,17 @@ pub struct SealedSecretCondition {
     #[serde(rename = "type")]
     pub type_: String,
     pub status: String,
-    #[serde(rename = "lastUpdateTime", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "lastUpdateTime",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub last_update_time: Option<Time>,
-    #[serde(rename = "lastTransitionTime", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "lastTransitionTime",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub last_transition_time: Option<Time>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub reason: Option<String>,
@@ -176,7 +198,10 @@ impl<'de> Deserialize<'de> for StringOr {
                 Ok(StringOr::Other("a list"))
             }
             fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<StringOr, A::Error> {
-                while map.next_entry::<de::IgnoredAny, de::IgnoredAny>()?.is_some() {}
+                while map
+                    .next_entry::<de::IgnoredAny, de::IgnoredAny>()?
+                    .is_some()
+                {}
                 Ok(StringOr::Other("a map"))
             }
         }
@@ -233,17 +258,24 @@ spec:
 "#;
         let ss: SealedSecret = serde_saphyr::from_str(yaml).unwrap();
         assert_eq!(ss.spec.encrypted_data["k"], "AgAA");
-        assert_eq!(ss.spec.template.unwrap().metadata.name.as_deref(), Some("a"));
+        assert_eq!(
+            ss.spec.template.unwrap().metadata.name.as_deref(),
+            Some("a")
+        );
     }
 
     #[test]
     fn non_string_item_is_an_error_naming_the_key() {
         let json = r#"{"apiVersion":"bitnami.com/v1alpha1","kind":"SealedSecret","metadata":{"name":"a"},"spec":{"encryptedData":{"good":"AgA=","bad":5}}}"#;
-        let err = serde_json::from_str::<SealedSecret>(json).unwrap_err().to_string();
+        let err = serde_json::from_str::<SealedSecret>(json)
+            .unwrap_err()
+            .to_string();
         assert!(err.contains("spec.encryptedData.bad"), "{err}");
         assert!(err.contains("number"), "{err}");
         let yaml = "apiVersion: bitnami.com/v1alpha1\nkind: SealedSecret\nmetadata: {name: a}\nspec:\n  encryptedData:\n    bad: [1]\n";
-        let err = serde_saphyr::from_str::<SealedSecret>(yaml).unwrap_err().to_string();
+        let err = serde_saphyr::from_str::<SealedSecret>(yaml)
+            .unwrap_err()
+            .to_string();
         assert!(err.contains("spec.encryptedData.bad"), "{err}");
     }
 

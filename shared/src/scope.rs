@@ -33,7 +33,11 @@ impl Scope {
     /// The scope an object's annotations select. Only the exact value `"true"` counts, and
     /// cluster-wide wins when both are set, as in the reference.
     pub fn from_annotations(annotations: Option<&BTreeMap<String, String>>) -> Scope {
-        let is_true = |key: &str| annotations.and_then(|a| a.get(key)).is_some_and(|v| v == "true");
+        let is_true = |key: &str| {
+            annotations
+                .and_then(|a| a.get(key))
+                .is_some_and(|v| v == "true")
+        };
         if is_true(CLUSTER_WIDE) {
             Scope::ClusterWide
         } else if is_true(NAMESPACE_WIDE) {
@@ -118,8 +122,14 @@ mod tests {
 
     #[test]
     fn labels_per_scope() {
-        assert_eq!(Scope::Strict.label("default", "db").as_bytes(), b"default/db");
-        assert_eq!(Scope::NamespaceWide.label("default", "db").as_bytes(), b"default");
+        assert_eq!(
+            Scope::Strict.label("default", "db").as_bytes(),
+            b"default/db"
+        );
+        assert_eq!(
+            Scope::NamespaceWide.label("default", "db").as_bytes(),
+            b"default"
+        );
         assert_eq!(Scope::ClusterWide.label("default", "db").as_bytes(), b"");
     }
 

@@ -26,10 +26,16 @@ pub const MAX_SECRET_SIZE: usize = 1024 * 1024;
 pub enum SealError {
     #[error("missing metadata.name in input Secret")]
     MissingName,
-    #[error("secret.data is empty in input Secret {name:?}; use --allow-empty-data to seal it anyway")]
+    #[error(
+        "secret.data is empty in input Secret {name:?}; use --allow-empty-data to seal it anyway"
+    )]
     EmptyData { name: String },
     #[error("secret {name:?} of type {type_} is missing required key {key:?}")]
-    MissingTypeKey { name: String, type_: String, key: &'static str },
+    MissingTypeKey {
+        name: String,
+        type_: String,
+        key: &'static str,
+    },
     #[error("secret {name:?} of type kubernetes.io/basic-auth needs a username or a password")]
     BasicAuthEmpty { name: String },
     #[error("secret {name:?}: .dockerconfigjson is not valid JSON")]
@@ -37,7 +43,11 @@ pub enum SealError {
     #[error("secret {name:?}: data is {size} bytes, over the {MAX_SECRET_SIZE}-byte Secret limit")]
     TooLarge { name: String, size: usize },
     #[error("secret {name:?}: item {key:?}: {source}")]
-    Encrypt { name: String, key: String, source: EncryptError },
+    Encrypt {
+        name: String,
+        key: String,
+        source: EncryptError,
+    },
 }
 
 /// Checks what the API server and the Secret's type will demand, before anything is sealed.
@@ -59,7 +69,11 @@ pub fn validate(secret: &Secret, allow_empty_data: bool) -> Result<(), SealError
         if items.contains_key(key) {
             Ok(())
         } else {
-            Err(SealError::MissingTypeKey { name: name.clone(), type_: type_.to_owned(), key })
+            Err(SealError::MissingTypeKey {
+                name: name.clone(),
+                type_: type_.to_owned(),
+                key,
+            })
         }
     };
     match type_ {
@@ -74,10 +88,10 @@ pub fn validate(secret: &Secret, allow_empty_data: bool) -> Result<(), SealError
             }
         }
         "kubernetes.io/dockercfg" => need(".dockercfg")?,
-        "kubernetes.io/basic-auth" => {
-            if !items.contains_key("username") && !items.contains_key("password") {
-                return Err(SealError::BasicAuthEmpty { name });
-            }
+        "kubernetes.io/basic-auth"
+            if !items.contains_key("username") && !items.contains_key("password") =>
+        {
+            return Err(SealError::BasicAuthEmpty { name });
         }
         "kubernetes.io/ssh-auth" => need("ssh-privatekey")?,
         _ => {}
@@ -104,17 +118,24 @@ pub fn seal<R: CryptoRng + ?Sized>(
     public_key: &PublicKey,
     rng: &mut R,
 ) -> Result<SealedSecret, SealError> {
-    let name = secret.metadata.name.clone().filter(|n| !n.is_empty()).ok_or(SealError::MissingName)?;
+    let name = secret
+        .metadata
+        .name
+        .clone()
+        .filter(|n| !n.is_empty())
+        .ok_or(SealError::MissingName)?;
     let namespace = secret.metadata.namespace.clone().unwrap_or_default();
     let scope = Scope::from_annotations(secret.metadata.annotations.as_ref());
     let label = scope.label(&namespace, &name);
 
     let mut encrypted_data = BTreeMap::new();
     for (key, value) in merged_items(secret) {
-        let sealed = crypto::encrypt(rng, public_key, value, &label).map_err(|source| SealError::Encrypt {
-            name: name.clone(),
-            key: key.to_owned(),
-            source,
+        let sealed = crypto::encrypt(rng, public_key, value, &label).map_err(|source| {
+            SealError::Encrypt {
+                name: name.clone(),
+                key: key.to_owned(),
+                source,
+            }
         })?;
         encrypted_data.insert(key.to_owned(), wire::encode(&sealed));
     }

@@ -24,7 +24,9 @@ pub struct UnsealOptions {
 
 impl Default for UnsealOptions {
     fn default() -> Self {
-        UnsealOptions { accept_v1_data: true }
+        UnsealOptions {
+            accept_v1_data: true,
+        }
     }
 }
 
@@ -43,7 +45,10 @@ pub enum UnsealError {
     #[error("spec.data: {0}")]
     V1Data(String),
     #[error("spec.template.data.{key}: {source}")]
-    Template { key: String, source: TemplateErrorText },
+    Template {
+        key: String,
+        source: TemplateErrorText,
+    },
 }
 
 /// Per-item errors, grouped by message: `no key could decrypt secret (a, b)`.
@@ -97,7 +102,10 @@ impl Plaintext {
 
     /// Moves the items out, for a Secret that is about to be sent.
     pub fn into_secret_data(mut self) -> BTreeMap<String, ByteString> {
-        std::mem::take(&mut self.0).into_iter().map(|(k, v)| (k, ByteString(v))).collect()
+        std::mem::take(&mut self.0)
+            .into_iter()
+            .map(|(k, v)| (k, ByteString(v)))
+            .collect()
     }
 }
 
@@ -124,7 +132,12 @@ pub fn scope_of(sealed: &SealedSecret) -> Scope {
 /// Decrypts every `encryptedData` item without rendering any template: what `/v1/verify` and
 /// `/v1/rotate` may do without becoming a decryption oracle.
 pub fn decrypt_items(sealed: &SealedSecret, ring: &KeyRing) -> Result<Plaintext, UnsealError> {
-    let name = sealed.metadata.name.as_deref().filter(|n| !n.is_empty()).ok_or(UnsealError::MissingName)?;
+    let name = sealed
+        .metadata
+        .name
+        .as_deref()
+        .filter(|n| !n.is_empty())
+        .ok_or(UnsealError::MissingName)?;
     let namespace = sealed.metadata.namespace.as_deref().unwrap_or_default();
     let label = scope_of(sealed).label(namespace, name);
     let mut out = Plaintext::default();
@@ -145,14 +158,27 @@ pub fn decrypt_items(sealed: &SealedSecret, ring: &KeyRing) -> Result<Plaintext,
             Err(e) => errors.add(e.to_string(), key),
         }
     }
-    if errors.0.is_empty() { Ok(out) } else { Err(UnsealError::Items(errors)) }
+    if errors.0.is_empty() {
+        Ok(out)
+    } else {
+        Err(UnsealError::Items(errors))
+    }
 }
 
 /// Unseals into the Secret the controller should create: template metadata with the
 /// SealedSecret's name and namespace, type, immutable, decrypted items, rendered template data,
 /// and a controller ownerReference unless the template asks to skip it.
-pub fn unseal(sealed: &SealedSecret, ring: &KeyRing, options: UnsealOptions) -> Result<Secret, UnsealError> {
-    let name = sealed.metadata.name.clone().filter(|n| !n.is_empty()).ok_or(UnsealError::MissingName)?;
+pub fn unseal(
+    sealed: &SealedSecret,
+    ring: &KeyRing,
+    options: UnsealOptions,
+) -> Result<Secret, UnsealError> {
+    let name = sealed
+        .metadata
+        .name
+        .clone()
+        .filter(|n| !n.is_empty())
+        .ok_or(UnsealError::MissingName)?;
     let template = sealed.spec.template.clone().unwrap_or_default();
     let mut metadata = template.metadata;
 
@@ -177,7 +203,12 @@ pub fn unseal(sealed: &SealedSecret, ring: &KeyRing, options: UnsealOptions) -> 
         metadata = v1.metadata;
         secret_type = v1.type_.or(secret_type);
         immutable = v1.immutable.or(immutable);
-        items.0 = v1.data.unwrap_or_default().into_iter().map(|(k, v)| (k, v.0)).collect();
+        items.0 = v1
+            .data
+            .unwrap_or_default()
+            .into_iter()
+            .map(|(k, v)| (k, v.0))
+            .collect();
     }
 
     let mut rendered = BTreeMap::new();
@@ -197,7 +228,11 @@ pub fn unseal(sealed: &SealedSecret, ring: &KeyRing, options: UnsealOptions) -> 
         .as_ref()
         .and_then(|a| a.get(SKIP_SET_OWNER_REFERENCES))
         .is_some_and(|v| v == "true");
-    metadata.owner_references = if skip_owner { None } else { Some(vec![owner_reference(sealed, &name)]) };
+    metadata.owner_references = if skip_owner {
+        None
+    } else {
+        Some(vec![owner_reference(sealed, &name)])
+    };
     clear_server_fields(&mut metadata);
 
     Ok(Secret {
@@ -232,9 +267,16 @@ fn clear_server_fields(meta: &mut ObjectMeta) {
     meta.self_link = None;
 }
 
-fn unseal_v1(sealed: &SealedSecret, name: &str, ring: &KeyRing, blob: &[u8]) -> Result<Secret, UnsealError> {
+fn unseal_v1(
+    sealed: &SealedSecret,
+    name: &str,
+    ring: &KeyRing,
+    blob: &[u8],
+) -> Result<Secret, UnsealError> {
     let namespace = sealed.metadata.namespace.as_deref().unwrap_or_default();
     let label = scope_of(sealed).label(namespace, name);
-    let plain = crypto::decrypt(ring, blob, &label, &mut None).map_err(|e: DecryptError| UnsealError::V1Data(e.to_string()))?;
-    serde_json::from_slice::<Secret>(&plain).map_err(|_| UnsealError::V1Data("decrypted blob is not a Secret".into()))
+    let plain = crypto::decrypt(ring, blob, &label, &mut None)
+        .map_err(|e: DecryptError| UnsealError::V1Data(e.to_string()))?;
+    serde_json::from_slice::<Secret>(&plain)
+        .map_err(|_| UnsealError::V1Data("decrypted blob is not a Secret".into()))
 }

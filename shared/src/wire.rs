@@ -46,7 +46,8 @@ pub fn split(bytes: &[u8]) -> Result<Parts<'_>, WireError> {
 /// Only if the wrapped key is longer than 65,535 bytes, which no RSA key of a supported size
 /// produces.
 pub fn join(wrapped_key: &[u8], sealed: &[u8]) -> Vec<u8> {
-    let n = u16::try_from(wrapped_key.len()).expect("RSA ciphertext fits in u16 for keys up to 8192 bits");
+    let n = u16::try_from(wrapped_key.len())
+        .expect("RSA ciphertext fits in u16 for keys up to 8192 bits");
     let mut out = Vec::with_capacity(2 + wrapped_key.len() + sealed.len());
     out.extend_from_slice(&n.to_be_bytes());
     out.extend_from_slice(wrapped_key);
