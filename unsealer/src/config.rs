@@ -1,0 +1,163 @@
+//! Command-line flags, named as the reference controller's, each also settable as
+//! `SEALED_SECRETS_<FLAG>` (a flag on the command line wins).
+
+use std::net::SocketAddr;
+use std::time::Duration;
+
+use clap::{ArgAction, Parser, Subcommand, ValueEnum};
+use time::OffsetDateTime;
+
+#[derive(Debug, Parser)]
+#[command(name = "unsealer", version, about = "Unseals SealedSecrets into Secrets; a drop-in for the Bitnami controller")]
+pub struct Config {
+    #[command(subcommand)]
+    pub command: Option<Command>,
+
+    /// Prefix (generateName) of the key Secrets; a Secret named exactly this is loaded too.
+    #[arg(long, env = "SEALED_SECRETS_KEY_PREFIX", default_value = "sealed-secrets-key", value_parser = parse_key_prefix)]
+    pub key_prefix: String,
+
+    /// Size in bits of generated keys (2048, 3072 or 4096).
+    #[arg(long, env = "SEALED_SECRETS_KEY_SIZE", default_value_t = 4096)]
+    pub key_size: u32,
+
+    /// Validity of generated certificates.
+    #[arg(long, env = "SEALED_SECRETS_KEY_TTL", default_value = "87600h", value_parser = parse_duration)]
+    pub key_ttl: Duration,
+
+    /// Common name of generated certificates.
+    #[arg(long, env = "SEALED_SECRETS_MY_CN", default_value = "")]
+    pub my_cn: String,
+
+    /// A new key every period; 0 turns renewal off.
+    #[arg(long, alias = "rotate-period", env = "SEALED_SECRETS_KEY_RENEW_PERIOD", default_value = "720h", value_parser = parse_duration)]
+    pub key_renew_period: Duration,
+
+    /// RFC 1123Z time: if the newest key is older, a new one is made at start.
+    #[arg(long, env = "SEALED_SECRETS_KEY_CUTOFF_TIME", value_parser = parse_cutoff)]
+    pub key_cutoff_time: Option<OffsetDateTime>,
+
+    /// How the newest (sealing) key is chosen.
+    #[arg(long, env = "SEALED_SECRETS_KEY_ORDER_PRIORITY", value_enum, default_value = "CertNotBefore")]
+    pub key_order_priority: KeyOrder,
+
+    /// Accept the deprecated v1 `spec.data` format.
+    #[arg(long, env = "SEALED_SECRETS_ACCEPT_DEPRECATED_V1_DATA", action = ArgAction::Set, num_args = 0..=1, default_value_t = true, default_missing_value = "true")]
+    pub accept_deprecated_v1_data: bool,
+
+    /// Watch SealedSecrets in all namespaces; false: only the controller's own.
+    #[arg(long, env = "SEALED_SECRETS_ALL_NAMESPACES", action = ArgAction::Set, num_args = 0..=1, default_value_t = true, default_missing_value = "true")]
+    pub all_namespaces: bool,
+
+    /// Comma-separated namespaces to watch besides the controller's own (narrows the watch).
+    #[arg(long, env = "SEALED_SECRETS_ADDITIONAL_NAMESPACES", value_delimiter = ',')]
+    pub additional_namespaces: Vec<String>,
+
+    /// Write `.status` on SealedSecrets.
+    #[arg(long, env = "SEALED_SECRETS_UPDATE_STATUS", action = ArgAction::Set, num_args = 0..=1, default_value_t = true, default_missing_value = "true")]
+    pub update_status: bool,
+
+    /// Accepted for compatibility; failures are retried with capped backoff instead.
+    #[arg(long, env = "SEALED_SECRETS_MAX_UNSEAL_RETRIES", default_value_t = 5)]
+    pub max_unseal_retries: u32,
+
+    /// Accepted for compatibility: key Secrets are always watched (in the own namespace only).
+    #[arg(long, env = "SEALED_SECRETS_WATCH_FOR_SECRETS", action = ArgAction::Set, num_args = 0..=1, default_value_t = true, default_missing_value = "true")]
+    pub watch_for_secrets: bool,
+
+    /// HTTP API address (`/healthz`, `/v1/cert.pem`).
+    #[arg(long, env = "SEALED_SECRETS_LISTEN_ADDR", default_value = ":8080", value_parser = parse_addr)]
+    pub listen_addr: SocketAddr,
+
+    /// Metrics address (`/metrics`).
+    #[arg(long, env = "SEALED_SECRETS_LISTEN_METRICS_ADDR", default_value = ":8081", value_parser = parse_addr)]
+    pub listen_metrics_addr: SocketAddr,
+
+    /// Log format.
+    #[arg(long, env = "SEALED_SECRETS_LOG_FORMAT", value_enum, default_value = "text")]
+    pub log_format: LogFormat,
+
+    /// Log level (trace, debug, info, warn, error); RUST_LOG overrides it.
+    #[arg(long, env = "SEALED_SECRETS_LOG_LEVEL", default_value = "info")]
+    pub log_level: String,
+
+    /// Namespace of the key Secrets (default: POD_NAMESPACE, the service-account namespace, `kube-system`).
+    #[arg(long, env = "SEALED_SECRETS_NAMESPACE")]
+    pub namespace: Option<String>,
+
+    /// Kubeconfig to use instead of the in-cluster configuration.
+    #[arg(long)]
+    pub kubeconfig: Option<std::path::PathBuf>,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Print the SealedSecret CustomResourceDefinition as YAML.
+    Crd,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum KeyOrder {
+    #[value(name = "CertNotBefore")]
+    CertNotBefore,
+    #[value(name = "SecretCreationTimestamp")]
+    SecretCreationTimestamp,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum LogFormat {
+    Text,
+    Json,
+}
+
+/// Go duration syntax as the reference takes it (`720h`, `1h30m`, `0`).
+pub fn parse_duration(s: &str) -> Result<Duration, String> {
+    if s.trim() == "0" {
+        return Ok(Duration::ZERO);
+    }
+    humantime::parse_duration(s).map_err(|e| format!("invalid duration {s:?}: {e}"))
+}
+
+fn parse_cutoff(s: &str) -> Result<OffsetDateTime, String> {
+    OffsetDateTime::parse(s, &time::format_description::well_known::Rfc2822)
+        .map_err(|e| format!("invalid RFC1123Z time {s:?} (like \"Mon, 02 Jan 2006 15:04:05 -0700\"): {e}"))
+}
+
+fn parse_key_prefix(s: &str) -> Result<String, String> {
+    let ok = !s.is_empty() && s.len() <= 245 && s.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-');
+    if ok { Ok(s.to_owned()) } else { Err(format!("invalid key prefix {s:?}: use [a-z0-9-], at most 245 characters")) }
+}
+
+/// `:8080` (Go's any-address form) or `host:port`.
+fn parse_addr(s: &str) -> Result<SocketAddr, String> {
+    let full = if s.starts_with(':') { format!("0.0.0.0{s}") } else { s.to_owned() };
+    full.parse().map_err(|e| format!("invalid address {s:?}: {e}"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn go_style_values_parse() {
+        assert_eq!(parse_duration("720h").unwrap(), Duration::from_secs(720 * 3600));
+        assert_eq!(parse_duration("1h30m").unwrap(), Duration::from_secs(5400));
+        assert_eq!(parse_duration("0").unwrap(), Duration::ZERO);
+        assert!(parse_duration("soon").is_err());
+        assert_eq!(parse_addr(":8080").unwrap().port(), 8080);
+        assert!(parse_addr("127.0.0.1:1").unwrap().ip().is_loopback());
+        assert!(parse_cutoff("Mon, 02 Jan 2006 15:04:05 -0700").is_ok());
+        assert!(parse_key_prefix("Bad_Prefix").is_err());
+    }
+
+    #[test]
+    fn bool_flags_take_go_syntax() {
+        let c = Config::try_parse_from(["unsealer", "--all-namespaces=false", "--update-status", "false"]).unwrap();
+        assert!(!c.all_namespaces);
+        assert!(!c.update_status);
+        assert!(c.accept_deprecated_v1_data);
+        let c = Config::try_parse_from(["unsealer", "--additional-namespaces", "a,b", "--rotate-period", "0"]).unwrap();
+        assert_eq!(c.additional_namespaces, ["a", "b"]);
+        assert_eq!(c.key_renew_period, Duration::ZERO);
+    }
+}

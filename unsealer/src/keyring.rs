@@ -1,0 +1,243 @@
+//! The sealing keys: load the key Secrets of the controller's namespace, generate and renew
+//! keys, and follow changes live. The ring is swapped whole, so readers never see a half update.
+
+use std::collections::BTreeMap;
+use std::sync::{Arc, RwLock};
+use std::time::Duration;
+
+use futures::StreamExt as _;
+use k8s_openapi::ByteString;
+use k8s_openapi::api::core::v1::Secret;
+use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
+use kube::api::{Api, PostParams};
+use kube::runtime::{WatchStreamExt as _, watcher};
+use shared::keys::{Certificate, KeyRing, KeySize, PrivateKey, generate};
+use time::OffsetDateTime;
+use tokio::sync::watch;
+use tracing::{info, warn};
+
+use crate::config::{Config, KeyOrder};
+use crate::error::Error;
+
+/// Label that marks a key Secret; any other value (e.g. `compromised`) retires the key.
+pub const KEY_LABEL: &str = "sealedsecrets.bitnami.com/sealed-secrets-key";
+pub const KEY_LABEL_SELECTOR: &str = "sealedsecrets.bitnami.com/sealed-secrets-key=active";
+
+/// One loaded key with what orders it.
+struct Loaded {
+    key: PrivateKey,
+    cert_pem: String,
+    not_before: OffsetDateTime,
+    created: OffsetDateTime,
+}
+
+/// The keys in force: all unseal, the newest seals.
+pub struct Keys {
+    pub ring: KeyRing,
+    /// PEM certificate of the newest key, served at `/v1/cert.pem`.
+    pub newest_cert_pem: Option<String>,
+    /// When the newest key was made, for renewal.
+    pub newest_at: Option<OffsetDateTime>,
+}
+
+/// Shared handle on the current keys; `changed()` fires after each swap.
+#[derive(Clone)]
+pub struct KeyStore {
+    current: Arc<RwLock<Arc<Keys>>>,
+    version: watch::Sender<u64>,
+}
+
+impl KeyStore {
+    pub fn new() -> KeyStore {
+        let empty = Keys { ring: KeyRing::default(), newest_cert_pem: None, newest_at: None };
+        KeyStore { current: Arc::new(RwLock::new(Arc::new(empty))), version: watch::channel(0).0 }
+    }
+
+    pub fn get(&self) -> Arc<Keys> {
+        self.current.read().expect("key store lock is never poisoned: writers do not panic").clone()
+    }
+
+    /// A receiver that sees a new version after each swap.
+    pub fn subscribe(&self) -> watch::Receiver<u64> {
+        self.version.subscribe()
+    }
+
+    fn set(&self, keys: Keys) {
+        *self.current.write().expect("key store lock is never poisoned: writers do not panic") = Arc::new(keys);
+        self.version.send_modify(|v| *v += 1);
+    }
+}
+
+/// Parses key Secrets into a ring, newest first. A Secret that does not parse is skipped with a
+/// warning (never a panic, never key material in the message).
+fn build(secrets: &[Secret], order: KeyOrder) -> Keys {
+    let mut loaded: Vec<Loaded> = secrets.iter().filter_map(|s| match load(s) {
+        Ok(l) => Some(l),
+        Err(e) => {
+            warn!(secret = s.metadata.name.as_deref().unwrap_or(""), error = %e, "skipping key Secret that does not parse");
+            None
+        }
+    }).collect();
+    loaded.sort_by_key(|l| std::cmp::Reverse(match order {
+        KeyOrder::CertNotBefore => (l.not_before, l.created),
+        KeyOrder::SecretCreationTimestamp => (l.created, l.not_before),
+    }));
+    // The same key stored twice (a restore beside the original) is kept once.
+    let mut seen = std::collections::HashSet::new();
+    loaded.retain(|l| seen.insert(l.key.fingerprint().to_owned()));
+    let newest_cert_pem = loaded.first().map(|l| l.cert_pem.clone());
+    let newest_at = loaded.first().map(|l| match order {
+        KeyOrder::CertNotBefore => l.not_before,
+        KeyOrder::SecretCreationTimestamp => l.created,
+    });
+    Keys { ring: KeyRing::new(loaded.into_iter().map(|l| l.key).collect()), newest_cert_pem, newest_at }
+}
+
+fn load(secret: &Secret) -> Result<Loaded, String> {
+    let data = secret.data.as_ref().ok_or("no data")?;
+    let key_pem = data.get("tls.key").ok_or("no tls.key")?;
+    let key_pem = std::str::from_utf8(&key_pem.0).map_err(|_| "tls.key is not PEM")?;
+    let key = PrivateKey::from_pem(key_pem).map_err(|e| e.to_string())?;
+    let created = secret
+        .metadata
+        .creation_timestamp
+        .as_ref()
+        .and_then(|t| OffsetDateTime::from_unix_timestamp(t.0.as_second()).ok())
+        .unwrap_or(OffsetDateTime::UNIX_EPOCH);
+    let cert_bytes = data.get("tls.crt").map(|c| c.0.clone()).unwrap_or_default();
+    let (cert_pem, not_before) = match Certificate::from_pem(&cert_bytes) {
+        Ok(cert) if cert.public_key().fingerprint() == key.fingerprint() => {
+            (String::from_utf8_lossy(&cert_bytes).into_owned(), cert.not_before())
+        }
+        Ok(_) => return Err("tls.crt does not match tls.key".into()),
+        Err(e) => return Err(format!("tls.crt: {e}")),
+    };
+    Ok(Loaded { key, cert_pem, not_before, created })
+}
+
+/// Makes a key the reference's way and stores it as a `kubernetes.io/tls` Secret with
+/// `generateName`, the active label and a PKCS#1 `tls.key`.
+pub async fn generate_and_store(api: &Api<Secret>, config: &Config) -> Result<String, Error> {
+    let size = KeySize::from_bits(config.key_size).ok_or_else(|| Error::Config(format!("unsupported --key-size {}", config.key_size)))?;
+    let ttl = config.key_ttl;
+    let cn = config.my_cn.clone();
+    let serial: [u8; 16] = rand::random();
+    let generated = tokio::task::spawn_blocking(move || generate(size, OffsetDateTime::now_utc(), ttl, &cn, serial))
+        .await
+        .map_err(|e| Error::Config(format!("key generation task: {e}")))?
+        .map_err(|e| Error::Config(e.to_string()))?;
+    let key_pem = generated.key.to_pkcs1_pem().map_err(|e| Error::Config(e.to_string()))?;
+    let secret = Secret {
+        metadata: ObjectMeta {
+            generate_name: Some(config.key_prefix.clone()),
+            labels: Some(BTreeMap::from([(KEY_LABEL.to_owned(), "active".to_owned())])),
+            ..ObjectMeta::default()
+        },
+        type_: Some("kubernetes.io/tls".to_owned()),
+        data: Some(BTreeMap::from([
+            ("tls.crt".to_owned(), ByteString(generated.cert_pem.clone().into_bytes())),
+            ("tls.key".to_owned(), ByteString(key_pem.as_bytes().to_vec())),
+        ])),
+        ..Secret::default()
+    };
+    let created = api.create(&PostParams::default(), &secret).await.map_err(Error::Keys)?;
+    let name = created.metadata.name.unwrap_or_default();
+    info!(secret = %name, fingerprint = generated.key.fingerprint(), "new sealing key");
+    // The reference logs the certificate on creation; it is public.
+    info!(certificate = %generated.cert_pem, "sealing certificate");
+    Ok(name)
+}
+
+async fn list_keys(api: &Api<Secret>, prefix: &str) -> Result<Vec<Secret>, Error> {
+    let mut secrets = api
+        .list(&kube::api::ListParams::default().labels(KEY_LABEL_SELECTOR))
+        .await
+        .map_err(Error::Keys)?
+        .items;
+    // The pre-0.9 key Secret carries no label but is named exactly after the prefix.
+    if let Some(legacy) = api.get_opt(prefix).await.map_err(Error::Keys)?
+        && !secrets.iter().any(|s| s.metadata.name.as_deref() == Some(prefix))
+    {
+        secrets.push(legacy);
+    }
+    Ok(secrets)
+}
+
+/// Loads the keys, generating the first one (or one newer than the cutoff) when needed.
+pub async fn init(api: &Api<Secret>, config: &Config, store: &KeyStore) -> Result<(), Error> {
+    let mut keys = build(&list_keys(api, &config.key_prefix).await?, config.key_order_priority);
+    let stale = match (config.key_cutoff_time, keys.newest_at) {
+        (Some(cutoff), Some(newest)) => newest < cutoff,
+        _ => false,
+    };
+    if keys.ring.is_empty() || stale {
+        generate_and_store(api, config).await?;
+        keys = build(&list_keys(api, &config.key_prefix).await?, config.key_order_priority);
+    }
+    info!(keys = keys.ring.len(), newest = ?keys.ring.keys().first().map(|k| k.fingerprint()), "sealing keys loaded");
+    store.set(keys);
+    Ok(())
+}
+
+/// Follows the key Secrets of the namespace (labelled ones; the legacy one is re-read on each
+/// change) and swaps the ring on every change. Runs until the stream ends.
+pub async fn watch(api: Api<Secret>, config: Arc<Config>, store: KeyStore) {
+    let (reader, writer) = kube::runtime::reflector::store();
+    let stream = kube::runtime::reflector(writer, watcher(api.clone(), watcher::Config::default().labels(KEY_LABEL_SELECTOR)))
+        .default_backoff()
+        .touched_objects();
+    let mut changes = std::pin::pin!(stream);
+    while let Some(event) = changes.next().await {
+        // Rebuild on any touched key Secret, including deletions and relabels (which leave the
+        // selection and so arrive as deletions).
+        if let Err(e) = event {
+            warn!(error = %e, "key watch error");
+            continue;
+        }
+        if reader.wait_until_ready().await.is_err() {
+            return;
+        }
+        let mut secrets: Vec<Secret> = reader.state().iter().map(|s| (**s).clone()).collect();
+        if let Ok(Some(legacy)) = api.get_opt(&config.key_prefix).await
+            && !secrets.iter().any(|s| s.metadata.name == legacy.metadata.name)
+        {
+            secrets.push(legacy);
+        }
+        let keys = build(&secrets, config.key_order_priority);
+        let current = store.get();
+        let same = keys.ring.keys().iter().map(|k| k.fingerprint()).eq(current.ring.keys().iter().map(|k| k.fingerprint()));
+        if !same {
+            info!(keys = keys.ring.len(), "sealing keys changed");
+            store.set(keys);
+        }
+    }
+}
+
+/// Generates a new key each renewal period, counted from the newest key's date.
+pub async fn renew(api: Api<Secret>, config: Arc<Config>, store: KeyStore) {
+    let period = config.key_renew_period;
+    if period.is_zero() {
+        info!("key renewal is off (--key-renew-period=0)");
+        return;
+    }
+    loop {
+        let newest = store.get().newest_at.unwrap_or_else(OffsetDateTime::now_utc);
+        let due = newest + period;
+        let wait = (due - OffsetDateTime::now_utc()).try_into().unwrap_or(Duration::ZERO);
+        info!(next_key_in = %humantime::format_duration(Duration::from_secs(wait.as_secs())), "key renewal scheduled");
+        let mut versions = store.subscribe();
+        tokio::select! {
+            () = tokio::time::sleep(wait) => {
+                if let Err(e) = generate_and_store(&api, &config).await {
+                    warn!(error = %e, "key renewal failed; retrying in a minute");
+                    tokio::time::sleep(Duration::from_secs(60)).await;
+                } else {
+                    // Wait for the watch to load it, so the next deadline counts from it.
+                    let _ = tokio::time::timeout(Duration::from_secs(30), versions.changed()).await;
+                }
+            }
+            // A key added by hand moves the deadline.
+            _ = versions.changed() => {}
+        }
+    }
+}

@@ -1,0 +1,233 @@
+//! One SealedSecret: unseal, check ownership, write the Secret with server-side apply, report.
+
+use std::collections::{BTreeMap, HashMap};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use k8s_openapi::api::core::v1::{ObjectReference, Secret};
+use k8s_openapi::apimachinery::pkg::apis::meta::v1::{ObjectMeta, Time};
+use k8s_openapi::jiff::Timestamp;
+use kube::api::{Api, Patch, PatchParams, PostParams};
+use kube::core::DeserializeGuard;
+use kube::runtime::controller::Action;
+use kube::runtime::events::{Event, EventType, Recorder};
+use kube::{Client, Resource as _};
+use shared::SealedSecret;
+use shared::unseal::{UnsealOptions, unseal};
+use tokio::sync::Semaphore;
+use tracing::{debug, info, warn};
+
+use crate::error::Error;
+use crate::keyring::KeyStore;
+use crate::metrics::Metrics;
+use crate::ownership::{Write, decide};
+use crate::status::{self, Outcome};
+
+/// The one field manager for every write.
+pub const FIELD_MANAGER: &str = "sealed-secrets-unsealer";
+
+/// Set on Secrets the controller writes whole, so it watches only those (not every Secret).
+pub const UNSEALED_LABEL: &str = "sealedsecrets.bitnami.com/unsealed-by";
+pub const UNSEALED_VALUE: &str = "unsealer";
+
+/// How often a synced object is looked at again, as a safety net for missed deletions.
+const RESYNC: Duration = Duration::from_secs(3600);
+
+pub type Guarded = DeserializeGuard<SealedSecret>;
+
+pub struct Context {
+    pub client: Client,
+    pub keys: KeyStore,
+    pub metrics: Arc<Metrics>,
+    pub recorder: Recorder,
+    pub update_status: bool,
+    pub unseal_options: UnsealOptions,
+    /// Bounds RSA work to the cores; the blocking pool itself is much larger.
+    pub unseal_slots: Semaphore,
+    failures: Mutex<HashMap<(String, String), u32>>,
+}
+
+impl Context {
+    pub fn new(client: Client, keys: KeyStore, metrics: Arc<Metrics>, recorder: Recorder, update_status: bool, unseal_options: UnsealOptions) -> Context {
+        let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+        Context {
+            client,
+            keys,
+            metrics,
+            recorder,
+            update_status,
+            unseal_options,
+            unseal_slots: Semaphore::new(cores),
+            failures: Mutex::new(HashMap::new()),
+        }
+    }
+
+    fn failures(&self) -> std::sync::MutexGuard<'_, HashMap<(String, String), u32>> {
+        // A poisoned map only holds retry counts; carry on with it.
+        self.failures.lock().unwrap_or_else(|p| p.into_inner())
+    }
+}
+
+fn key_of(meta: &ObjectMeta) -> (String, String) {
+    (meta.namespace.clone().unwrap_or_default(), meta.name.clone().unwrap_or_default())
+}
+
+pub async fn reconcile(obj: Arc<Guarded>, ctx: Arc<Context>) -> Result<Action, Error> {
+    ctx.metrics.unseal_requests.inc();
+    let (meta, current_status, result) = match &obj.0 {
+        Ok(ss) => (&ss.metadata, ss.status.as_ref(), write_secret(ss, &ctx).await),
+        Err(invalid) => (&invalid.metadata, None, Err(Error::Invalid(invalid.error.clone()))),
+    };
+    let (namespace, name) = key_of(meta);
+    let outcome = match &result {
+        Ok(()) => Outcome { ok: true, reason: "Unsealed", message: String::new() },
+        Err(e) => Outcome { ok: false, reason: e.condition_reason(), message: e.to_string() },
+    };
+    if let Err(e) = &result {
+        ctx.metrics.error(e.metric_reason(), &namespace);
+        warn!(%namespace, %name, reason = e.event_reason(), error = %e, "reconcile failed");
+    }
+
+    let changed = status::next(current_status, meta.generation, &outcome, &Time(Timestamp::now()));
+    if let Some(new_status) = changed {
+        if ctx.update_status {
+            write_status(&ctx.client, &namespace, &name, &new_status).await?;
+        }
+        // One event per change of state, not one per resync.
+        let event = match &result {
+            Ok(()) => Event {
+                type_: EventType::Normal,
+                reason: "Unsealed".into(),
+                note: Some("SealedSecret unsealed successfully".into()),
+                action: "Unseal".into(),
+                secondary: None,
+            },
+            Err(e) => Event {
+                type_: EventType::Warning,
+                reason: e.event_reason().into(),
+                note: Some(e.to_string()),
+                action: "Unseal".into(),
+                secondary: None,
+            },
+        };
+        if let Err(e) = ctx.recorder.publish(&event, &reference(meta)).await {
+            debug!(error = %e, "event not recorded");
+        }
+        if result.is_ok() {
+            info!(%namespace, %name, "unsealed");
+        }
+    }
+
+    match result {
+        Ok(()) => {
+            ctx.failures().remove(&(namespace, name));
+            Ok(Action::requeue(RESYNC))
+        }
+        Err(e) if e.is_permanent() => Ok(Action::await_change()),
+        Err(e) => Err(e),
+    }
+}
+
+/// Capped exponential backoff per object: 2s, 4s, ... 5 min.
+pub fn error_policy(obj: Arc<Guarded>, _err: &Error, ctx: Arc<Context>) -> Action {
+    let key = match &obj.0 {
+        Ok(ss) => key_of(&ss.metadata),
+        Err(invalid) => key_of(&invalid.metadata),
+    };
+    let mut failures = ctx.failures();
+    let n = failures.entry(key).or_insert(0);
+    *n = n.saturating_add(1);
+    let delay = Duration::from_secs(2u64.saturating_pow((*n).min(9))).min(Duration::from_secs(300));
+    Action::requeue(delay)
+}
+
+/// The object an event is about; built from metadata so invalid objects get events too.
+fn reference(meta: &ObjectMeta) -> ObjectReference {
+    ObjectReference {
+        api_version: Some(SealedSecret::api_version(&()).into_owned()),
+        kind: Some(SealedSecret::kind(&()).into_owned()),
+        name: meta.name.clone(),
+        namespace: meta.namespace.clone(),
+        uid: meta.uid.clone(),
+        resource_version: meta.resource_version.clone(),
+        ..ObjectReference::default()
+    }
+}
+
+async fn write_status(client: &Client, namespace: &str, name: &str, status: &shared::SealedSecretStatus) -> Result<(), Error> {
+    let api: Api<SealedSecret> = Api::namespaced(client.clone(), namespace);
+    let patch = serde_json::json!({ "status": status });
+    api.patch_status(name, &PatchParams::default(), &Patch::Merge(&patch))
+        .await
+        .map(|_| ())
+        .map_err(Error::Status)
+}
+
+/// Unseals and writes the target Secret as ownership allows.
+async fn write_secret(ss: &SealedSecret, ctx: &Context) -> Result<(), Error> {
+    let (namespace, name) = key_of(&ss.metadata);
+    let uid = ss.metadata.uid.clone().unwrap_or_default();
+    let api: Api<Secret> = Api::namespaced(ctx.client.clone(), &namespace);
+    // Read first: a Secret we may not touch costs no RSA work.
+    let existing = api.get_opt(&name).await.map_err(Error::Apply)?;
+    let how = decide(existing.as_ref(), &uid);
+    if how == Write::Refuse {
+        return Err(Error::ForeignSecret(name));
+    }
+
+    let mut desired = {
+        let keys = ctx.keys.get();
+        let ss = ss.clone();
+        let options = ctx.unseal_options;
+        let _slot = ctx.unseal_slots.acquire().await.expect("the semaphore is never closed");
+        tokio::task::spawn_blocking(move || unseal(&ss, &keys.ring, options))
+            .await
+            .map_err(|e| Error::Config(format!("unseal task failed: {e}")))??
+    };
+
+    if let Some(current) = &existing
+        && current.immutable == Some(true)
+    {
+        return if current.data == desired.data { Ok(()) } else { Err(Error::Immutable(name)) };
+    }
+
+    match how {
+        Write::Refuse => unreachable!("handled above"),
+        Write::Apply => {
+            desired.metadata.labels.get_or_insert_default().insert(UNSEALED_LABEL.into(), UNSEALED_VALUE.into());
+            let params = PatchParams::apply(FIELD_MANAGER).force();
+            api.patch(&name, &params, &Patch::Apply(&desired)).await.map_err(Error::Apply)?;
+        }
+        Write::TakeOver => {
+            let mut secret = existing.expect("takeover implies an existing Secret");
+            let mut labels = desired.metadata.labels.take().unwrap_or_default();
+            labels.insert(UNSEALED_LABEL.into(), UNSEALED_VALUE.into());
+            secret.metadata.labels = Some(labels);
+            secret.metadata.annotations = desired.metadata.annotations.take();
+            secret.metadata.owner_references = desired.metadata.owner_references.take();
+            secret.data = desired.data.take();
+            secret.string_data = None;
+            secret.type_ = desired.type_.take().or(secret.type_);
+            secret.immutable = desired.immutable;
+            let params = PostParams { field_manager: Some(FIELD_MANAGER.into()), ..PostParams::default() };
+            api.replace(&name, &params, &secret).await.map_err(Error::Apply)?;
+        }
+        Write::Merge { set_owner } => {
+            let merge = Secret {
+                metadata: ObjectMeta {
+                    name: Some(name.clone()),
+                    namespace: Some(namespace.clone()),
+                    labels: desired.metadata.labels.take(),
+                    annotations: desired.metadata.annotations.take(),
+                    owner_references: if set_owner { desired.metadata.owner_references.take() } else { None },
+                    ..ObjectMeta::default()
+                },
+                data: desired.data.take().or_else(|| Some(BTreeMap::new())),
+                ..Secret::default()
+            };
+            let params = PatchParams::apply(FIELD_MANAGER).force();
+            api.patch(&name, &params, &Patch::Apply(&merge)).await.map_err(Error::Apply)?;
+        }
+    }
+    Ok(())
+}
