@@ -1,1 +1,68 @@
-fn main() {}
+//! `seal`: a drop-in replacement for kubeseal, offline.
+//!
+//! Flow: flags ([`cli`]) -> validated [`plan`] -> one command ([`cmd`]) that reads the input
+//! ([`input`], [`cert`]), seals with the pure `shared` core, and writes the document once
+//! ([`output`]). Errors are printed once, here, as one `error: ...` line on stderr.
+
+mod cert;
+mod cli;
+mod cmd;
+mod input;
+mod kubeconfig;
+mod output;
+mod plan;
+
+use std::io::{self, Write as _};
+use std::process::ExitCode;
+
+use anyhow::Result;
+use clap::Parser as _;
+
+use crate::cli::Cli;
+use crate::plan::Plan;
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    init_logging(cli.verbosity);
+    match run(cli) {
+        Ok(()) => ExitCode::SUCCESS,
+        // The reader went away (`seal ... | head`): nothing is wrong with the run.
+        Err(e) if is_broken_pipe(&e) => ExitCode::SUCCESS,
+        Err(e) => {
+            let message = format!("{e:#}");
+            let line = message.lines().map(str::trim).collect::<Vec<_>>().join(" ");
+            let _ = writeln!(io::stderr(), "error: {line}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn run(cli: Cli) -> Result<()> {
+    let plan = Plan::try_from(cli)?;
+    if plan.ignored_recovery_keys {
+        tracing::warn!("--recovery-private-key is ignored without --recovery-unseal");
+    }
+    cmd::run(&plan)
+}
+
+fn is_broken_pipe(e: &anyhow::Error) -> bool {
+    e.chain()
+        .filter_map(|c| c.downcast_ref::<io::Error>())
+        .any(|io| io.kind() == io::ErrorKind::BrokenPipe)
+}
+
+/// Logs go to stderr only, warnings by default; `-v N` raises the level as klog's does.
+fn init_logging(verbosity: u8) {
+    let level = match verbosity {
+        0 => tracing::Level::WARN,
+        1..=2 => tracing::Level::INFO,
+        3..=5 => tracing::Level::DEBUG,
+        _ => tracing::Level::TRACE,
+    };
+    tracing_subscriber::fmt()
+        .with_max_level(level)
+        .with_writer(io::stderr)
+        .without_time()
+        .with_target(false)
+        .init();
+}

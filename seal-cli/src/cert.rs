@@ -1,0 +1,114 @@
+//! The sealing certificate: from a file, a `file://` URL or an http(s) URL. This is the only
+//! network I/O of the CLI.
+
+use std::path::Path;
+use std::sync::Arc;
+use std::time::Duration;
+
+use anyhow::{Result, anyhow, bail};
+use shared::Certificate;
+use time::OffsetDateTime;
+
+use crate::input;
+
+/// A certificate is a few KiB; anything much larger is not one.
+const MAX_CERT_BYTES: u64 = 1024 * 1024;
+
+/// The certificate's bytes, as given.
+pub fn fetch(source: &str) -> Result<Vec<u8>> {
+    match url_scheme(source) {
+        None => input::read_file(Path::new(source)),
+        Some(scheme) => match scheme.to_ascii_lowercase().as_str() {
+            "file" => {
+                let rest = &source[scheme.len() + 3..];
+                // file:///abs/path and file://localhost/abs/path both name /abs/path.
+                let path = rest.strip_prefix("localhost").unwrap_or(rest);
+                input::read_file(Path::new(path))
+            }
+            "http" | "https" => fetch_http(source),
+            other => bail!("cannot fetch {source:?}: unsupported protocol scheme {other:?}"),
+        },
+    }
+}
+
+/// The URL scheme, if `s` is a URL. A one-letter scheme is a Windows drive (`C:\...`), as in
+/// kubeseal, so it is a path.
+fn url_scheme(s: &str) -> Option<&str> {
+    let (scheme, _) = s.split_once("://")?;
+    let valid = scheme.len() > 1
+        && scheme.starts_with(|c: char| c.is_ascii_alphabetic())
+        && scheme
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '+' | '-' | '.'));
+    valid.then_some(scheme)
+}
+
+fn fetch_http(url: &str) -> Result<Vec<u8>> {
+    let tls = ureq::tls::TlsConfig::builder()
+        .provider(ureq::tls::TlsProvider::Rustls)
+        .root_certs(ureq::tls::RootCerts::PlatformVerifier)
+        .unversioned_rustls_crypto_provider(Arc::new(rustls::crypto::aws_lc_rs::default_provider()))
+        .build();
+    // Proxy settings come from HTTP(S)_PROXY / NO_PROXY, as Go's default transport reads them.
+    let agent: ureq::Agent = ureq::Agent::config_builder()
+        .tls_config(tls)
+        .http_status_as_error(false)
+        .timeout_global(Some(Duration::from_secs(60)))
+        .build()
+        .into();
+    let mut response = agent
+        .get(url)
+        .call()
+        .map_err(|e| anyhow!("cannot fetch {url:?}: {e}"))?;
+    let status = response.status();
+    if status != ureq::http::StatusCode::OK {
+        let text = match status.canonical_reason() {
+            Some(reason) => format!("{} {reason}", status.as_u16()),
+            None => status.as_u16().to_string(),
+        };
+        bail!("cannot fetch {url:?}: {text}");
+    }
+    response
+        .body_mut()
+        .with_config()
+        .limit(MAX_CERT_BYTES)
+        .read_to_vec()
+        .map_err(|e| anyhow!("cannot fetch {url:?}: {e}"))
+}
+
+/// Parses the first certificate and refuses an expired one, as kubeseal does before sealing.
+pub fn parse_for_sealing(pem: &[u8], source: &str, now: OffsetDateTime) -> Result<Certificate> {
+    let cert = Certificate::from_pem(pem).map_err(|e| anyhow!("certificate {source}: {e}"))?;
+    if cert.is_expired_at(now) {
+        bail!(
+            "failed to encrypt using an expired certificate on {}",
+            go_date(cert.not_after())
+        );
+    }
+    Ok(cert)
+}
+
+/// Go's `"January 2, 2006"` layout, which kubeseal uses for the expiry date.
+fn go_date(t: OffsetDateTime) -> String {
+    format!("{} {}, {}", t.month(), t.day(), t.year())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn schemes_and_drive_letters() {
+        assert_eq!(url_scheme("https://x/cert.pem"), Some("https"));
+        assert_eq!(url_scheme("file:///tmp/c.pem"), Some("file"));
+        assert_eq!(url_scheme("C://temp/c.pem"), None);
+        assert_eq!(url_scheme("certs/c.pem"), None);
+        assert_eq!(url_scheme("dir with ://odd/name"), None);
+    }
+
+    #[test]
+    fn go_date_layout() {
+        let t = OffsetDateTime::from_unix_timestamp(2_111_328_000).unwrap();
+        assert_eq!(go_date(t), "November 26, 2036");
+    }
+}

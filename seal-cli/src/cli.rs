@@ -1,0 +1,261 @@
+//! Command-line flags, spelled as kubeseal spells them so `alias kubeseal=seal` works.
+//!
+//! Every flag can also come from `SEALED_SECRETS_<FLAG>` (upper case, `-` as `_`), as in
+//! kubeseal; a flag given on the command line wins. Boolean flags take `--flag`, `--flag=true`
+//! or `--flag=false` (pflag's forms) and any of true/false/yes/no/1/0 from the environment.
+
+use clap::builder::BoolishValueParser;
+use clap::{ArgAction, Parser};
+
+/// Encrypts a Kubernetes Secret into a SealedSecret that only the cluster's unsealer can
+/// decrypt, offline, with the unsealer's public certificate.
+///
+/// Reads a Secret (JSON or YAML, several documents allowed) from --secret-file or stdin and
+/// writes the SealedSecret to --sealed-secret-file or stdout.
+///
+/// This version works offline only: it needs --cert <file|url>. Modes that talk to a cluster
+/// (fetching the certificate from the controller, --validate, --re-encrypt) need a cluster
+/// and are not supported yet by this version; they fail with an error saying so.
+#[derive(Debug, Parser)]
+#[command(name = "seal", disable_version_flag = true, max_term_width = 100)]
+pub struct Cli {
+    /// Certificate / public key file or URL (file://, http://, https://) to seal with.
+    /// Required by this version: fetching it from the cluster is not supported yet.
+    #[arg(long, env = "SEALED_SECRETS_CERT", value_name = "FILE|URL")]
+    pub cert: Option<String>,
+
+    /// Scope of the sealed values: strict, namespace-wide or cluster-wide. A value other
+    /// than strict rewrites the input's scope annotations; strict keeps an annotation the
+    /// input already has.
+    #[arg(
+        long,
+        env = "SEALED_SECRETS_SCOPE",
+        default_value = "strict",
+        value_name = "SCOPE"
+    )]
+    pub scope: String,
+
+    /// Output format: json or yaml (default json; an output file ending in .yaml or .yml
+    /// means yaml).
+    #[arg(
+        short = 'o',
+        long,
+        env = "SEALED_SECRETS_FORMAT",
+        value_name = "FORMAT"
+    )]
+    pub format: Option<String>,
+
+    /// Input file (default stdin).
+    #[arg(
+        short = 'f',
+        long,
+        env = "SEALED_SECRETS_SECRET_FILE",
+        value_name = "FILE"
+    )]
+    pub secret_file: Option<String>,
+
+    /// Output file (default stdout). Written atomically, and only if the run succeeds.
+    #[arg(
+        short = 'w',
+        long,
+        env = "SEALED_SECRETS_SEALED_SECRET_FILE",
+        value_name = "FILE"
+    )]
+    pub sealed_secret_file: Option<String>,
+
+    /// Encrypt one raw value (from --from-file or the input) and print the bare base64.
+    #[arg(long, env = "SEALED_SECRETS_RAW", action = ArgAction::Set, num_args = 0..=1, require_equals = true,
+          default_value = "false", default_missing_value = "true", value_parser = BoolishValueParser::new())]
+    pub raw: bool,
+
+    /// Name of the sealed secret: needed by --raw with the strict scope; overrides the
+    /// input's name otherwise.
+    #[arg(long, env = "SEALED_SECRETS_NAME", value_name = "NAME")]
+    pub name: Option<String>,
+
+    /// Namespace of the sealed secret. It must agree with the input's namespace; an input
+    /// without one takes it (else the kubeconfig context's namespace, else "default").
+    #[arg(
+        short = 'n',
+        long,
+        env = "SEALED_SECRETS_NAMESPACE",
+        value_name = "NAMESPACE"
+    )]
+    pub namespace: Option<String>,
+
+    /// With --raw: the value to encrypt, as [key=]path (the key is ignored).
+    #[arg(long, env = "SEALED_SECRETS_FROM_FILE", value_name = "[KEY=]PATH")]
+    pub from_file: Vec<String>,
+
+    /// Seal the input and merge its items into this existing SealedSecret file, in place.
+    #[arg(long, env = "SEALED_SECRETS_MERGE_INTO", value_name = "FILE")]
+    pub merge_into: Option<String>,
+
+    /// Allow a Secret with no data and no stringData.
+    #[arg(long, env = "SEALED_SECRETS_ALLOW_EMPTY_DATA", action = ArgAction::Set, num_args = 0..=1, require_equals = true,
+          default_value = "false", default_missing_value = "true", value_parser = BoolishValueParser::new())]
+    pub allow_empty_data: bool,
+
+    /// Decrypt a SealedSecret offline with --recovery-private-key and print the Secret.
+    #[arg(long, env = "SEALED_SECRETS_RECOVERY_UNSEAL", action = ArgAction::Set, num_args = 0..=1, require_equals = true,
+          default_value = "false", default_missing_value = "true", value_parser = BoolishValueParser::new())]
+    pub recovery_unseal: bool,
+
+    /// Private key file for --recovery-unseal: a PEM key, a Secret with tls.key, or a List
+    /// of such Secrets (a key backup). Repeatable and comma-separated.
+    #[arg(
+        long,
+        env = "SEALED_SECRETS_RECOVERY_PRIVATE_KEY",
+        value_delimiter = ',',
+        value_name = "FILE"
+    )]
+    pub recovery_private_key: Vec<String>,
+
+    /// Print the certificate given with --cert. (Fetching it from the controller needs a
+    /// cluster, which this version does not support yet.)
+    #[arg(long, env = "SEALED_SECRETS_FETCH_CERT", action = ArgAction::Set, num_args = 0..=1, require_equals = true,
+          default_value = "false", default_missing_value = "true", value_parser = BoolishValueParser::new())]
+    pub fetch_cert: bool,
+
+    /// Ask the controller whether it can decrypt the input. Needs a cluster: not supported
+    /// yet by this version.
+    #[arg(long, env = "SEALED_SECRETS_VALIDATE", action = ArgAction::Set, num_args = 0..=1, require_equals = true,
+          default_value = "false", default_missing_value = "true", value_parser = BoolishValueParser::new())]
+    pub validate: bool,
+
+    /// Have the controller re-encrypt the input with its newest key (alias --rotate).
+    /// Needs a cluster: not supported yet by this version.
+    #[arg(long, alias = "rotate", env = "SEALED_SECRETS_RE_ENCRYPT", action = ArgAction::Set, num_args = 0..=1, require_equals = true,
+          default_value = "false", default_missing_value = "true", value_parser = BoolishValueParser::new())]
+    pub re_encrypt: bool,
+
+    /// Print the version and exit.
+    #[arg(long, action = ArgAction::Set, num_args = 0..=1, require_equals = true,
+          default_value = "false", default_missing_value = "true", value_parser = BoolishValueParser::new())]
+    pub version: bool,
+
+    /// Log verbosity on stderr (klog's -v): 0 warnings only, 1-2 info, 3-5 debug, 6+ trace.
+    #[arg(
+        short = 'v',
+        long = "v",
+        env = "SEALED_SECRETS_V",
+        default_value_t = 0,
+        value_name = "LEVEL"
+    )]
+    pub verbosity: u8,
+
+    #[command(flatten)]
+    pub cluster: ClusterFlags,
+}
+
+/// Flags kubeseal uses to reach the cluster. Accepted so existing scripts keep working; they
+/// matter only for the kubeconfig context's namespace here, since the cluster modes are not
+/// supported yet by this version.
+#[derive(Debug, clap::Args)]
+#[command(
+    next_help_heading = "Cluster connection (accepted; the cluster modes are not supported yet)"
+)]
+pub struct ClusterFlags {
+    /// Name of the controller's Service.
+    #[arg(
+        long,
+        env = "SEALED_SECRETS_CONTROLLER_NAME",
+        default_value = "sealed-secrets-controller"
+    )]
+    pub controller_name: String,
+
+    /// Namespace of the controller.
+    #[arg(
+        long,
+        env = "SEALED_SECRETS_CONTROLLER_NAMESPACE",
+        default_value = "kube-system"
+    )]
+    pub controller_namespace: String,
+
+    /// Path to the kubeconfig file (default $KUBECONFIG, else ~/.kube/config).
+    #[arg(long, env = "SEALED_SECRETS_KUBECONFIG", value_name = "FILE")]
+    pub kubeconfig: Option<String>,
+
+    /// The kubeconfig context to use.
+    #[arg(long, env = "SEALED_SECRETS_CONTEXT")]
+    pub context: Option<String>,
+
+    #[arg(long, env = "SEALED_SECRETS_CLUSTER", hide = true)]
+    pub cluster: Option<String>,
+    #[arg(long, env = "SEALED_SECRETS_USER", hide = true)]
+    pub user: Option<String>,
+    #[arg(short = 's', long, env = "SEALED_SECRETS_SERVER", hide = true)]
+    pub server: Option<String>,
+    #[arg(long, env = "SEALED_SECRETS_TOKEN", hide = true)]
+    pub token: Option<String>,
+    #[arg(long = "as", env = "SEALED_SECRETS_AS", hide = true)]
+    pub as_user: Option<String>,
+    #[arg(long, env = "SEALED_SECRETS_AS_GROUP", hide = true)]
+    pub as_group: Vec<String>,
+    #[arg(long, env = "SEALED_SECRETS_AS_UID", hide = true)]
+    pub as_uid: Option<String>,
+    #[arg(long, env = "SEALED_SECRETS_CERTIFICATE_AUTHORITY", hide = true)]
+    pub certificate_authority: Option<String>,
+    #[arg(long, env = "SEALED_SECRETS_CLIENT_CERTIFICATE", hide = true)]
+    pub client_certificate: Option<String>,
+    #[arg(long, env = "SEALED_SECRETS_CLIENT_KEY", hide = true)]
+    pub client_key: Option<String>,
+    #[arg(long, env = "SEALED_SECRETS_INSECURE_SKIP_TLS_VERIFY", hide = true, action = ArgAction::Set, num_args = 0..=1,
+          require_equals = true, default_value = "false", default_missing_value = "true",
+          value_parser = BoolishValueParser::new())]
+    pub insecure_skip_tls_verify: bool,
+    #[arg(long, env = "SEALED_SECRETS_TLS_SERVER_NAME", hide = true)]
+    pub tls_server_name: Option<String>,
+    #[arg(long, env = "SEALED_SECRETS_REQUEST_TIMEOUT", hide = true)]
+    pub request_timeout: Option<String>,
+    #[arg(long, env = "SEALED_SECRETS_USERNAME", hide = true)]
+    pub username: Option<String>,
+    #[arg(long, env = "SEALED_SECRETS_PASSWORD", hide = true)]
+    pub password: Option<String>,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::CommandFactory as _;
+
+    #[test]
+    fn clap_definition_is_consistent() {
+        Cli::command().debug_assert();
+    }
+
+    #[test]
+    fn pflag_style_booleans() {
+        let cli = Cli::try_parse_from([
+            "seal",
+            "--raw",
+            "--allow-empty-data=false",
+            "--fetch-cert=true",
+        ])
+        .unwrap();
+        assert!(cli.raw);
+        assert!(!cli.allow_empty_data);
+        assert!(cli.fetch_cert);
+    }
+
+    #[test]
+    fn recovery_keys_repeat_and_split_on_commas() {
+        let cli = Cli::try_parse_from([
+            "seal",
+            "--recovery-private-key",
+            "a.pem,b.pem",
+            "--recovery-private-key=c.yaml",
+        ])
+        .unwrap();
+        assert_eq!(cli.recovery_private_key, ["a.pem", "b.pem", "c.yaml"]);
+    }
+
+    #[test]
+    fn rotate_is_an_alias_of_re_encrypt() {
+        assert!(
+            Cli::try_parse_from(["seal", "--rotate"])
+                .unwrap()
+                .re_encrypt
+        );
+    }
+}

@@ -1,0 +1,49 @@
+//! `--raw`: seal one value and print the bare base64, for hand-written SealedSecrets.
+
+use std::path::Path;
+
+use anyhow::{Result, bail};
+use shared::{Scope, crypto, wire};
+
+use crate::output::{self, Sensitivity};
+use crate::plan::Plan;
+use crate::{cert, input, kubeconfig};
+
+pub fn run(plan: &Plan, cert_source: &str, from_file: Option<&Path>) -> Result<()> {
+    let pem = cert::fetch(cert_source)?;
+    let cert = cert::parse_for_sealing(&pem, cert_source, time::OffsetDateTime::now_utc())?;
+
+    // The value is bound to the namespace (and name) through the label; unlike a Secret's,
+    // it is never guessed as "default": it comes from -n or the kubeconfig context.
+    let namespace = match &plan.namespace {
+        Some(ns) => Some(ns.clone()),
+        None if plan.scope != Scope::ClusterWide => {
+            kubeconfig::context_namespace(&plan.kubeconfig)?
+        }
+        None => None,
+    };
+    let scope_name = plan.scope.as_str();
+    if plan.scope != Scope::ClusterWide && namespace.is_none() {
+        bail!("must provide the --namespace flag with --raw and --scope {scope_name}");
+    }
+    if plan.scope == Scope::Strict && plan.name.is_none() {
+        bail!("must provide the --name flag with --raw and --scope {scope_name}");
+    }
+    let label = plan.scope.label(
+        namespace.as_deref().unwrap_or_default(),
+        plan.name.as_deref().unwrap_or_default(),
+    );
+
+    let value = match from_file {
+        Some(path) => input::read_file(path)?,
+        None => input::read_source(&plan.input)?,
+    };
+    let value = zeroize::Zeroizing::new(value);
+    let mut rng = super::os_rng()?;
+    let sealed = crypto::encrypt(&mut rng, cert.public_key(), &value, &label)?;
+    output::write(
+        &plan.output,
+        wire::encode(&sealed).as_bytes(),
+        Sensitivity::Public,
+    )
+}

@@ -1,0 +1,29 @@
+//! `--recovery-unseal`: decrypt one SealedSecret offline with backed-up private keys.
+
+use std::path::PathBuf;
+
+use anyhow::{Result, anyhow};
+use shared::KeyRing;
+use shared::keys::parse_private_keys;
+use shared::unseal::{UnsealOptions, unseal};
+
+use crate::input;
+use crate::output::{self, Sensitivity};
+use crate::plan::Plan;
+
+pub fn run(plan: &Plan, key_files: &[PathBuf]) -> Result<()> {
+    let mut keys = Vec::new();
+    for path in key_files {
+        let bytes = input::read_file(path)?;
+        let found = parse_private_keys(&bytes)
+            .map_err(|e| anyhow!("private key {}: {e}", path.display()))?;
+        keys.extend(found);
+    }
+    let ring = KeyRing::new(keys);
+    let bytes = input::read_source(&plan.input)?;
+    let sealed = input::sealed_secret(&bytes, "input")?;
+    let secret = unseal(&sealed, &ring, UnsealOptions::default())?;
+    let doc = output::render(&[output::secret_node(&secret)], plan.format)?;
+    // The output is plaintext: a file gets mode 0600.
+    output::write(&plan.output, &doc, Sensitivity::Private)
+}

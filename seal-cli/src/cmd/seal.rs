@@ -1,0 +1,121 @@
+//! Plain seal mode: Secrets in, SealedSecrets out.
+
+use std::cell::OnceCell;
+
+use anyhow::{Result, bail};
+use k8s_openapi::api::core::v1::Secret;
+use shared::seal::{seal, validate};
+use shared::{Certificate, Scope, SealedSecret};
+
+use crate::output::{self, Sensitivity};
+use crate::plan::Plan;
+use crate::{cert, input, kubeconfig};
+
+pub fn run(plan: &Plan, cert_source: &str) -> Result<()> {
+    let cert = load_cert(cert_source)?;
+    let bytes = input::read_source(&plan.input)?;
+    let secrets = input::secrets(&bytes)?;
+    let sealed = seal_all(plan, secrets, &cert, &Overrides::from_flags(plan))?;
+    let docs: Vec<_> = sealed.iter().map(output::sealed_secret_node).collect();
+    output::write(
+        &plan.output,
+        &output::render(&docs, plan.format)?,
+        Sensitivity::Public,
+    )
+}
+
+pub fn load_cert(source: &str) -> Result<Certificate> {
+    let pem = cert::fetch(source)?;
+    cert::parse_for_sealing(&pem, source, time::OffsetDateTime::now_utc())
+}
+
+/// Name and namespace forced onto every input Secret.
+pub struct Overrides {
+    pub name: Option<String>,
+    /// `-n`: must agree with a namespace the input already has.
+    pub namespace: Option<String>,
+    /// The `--merge-into` file's namespace: replaces the input's.
+    pub forced_namespace: Option<String>,
+}
+
+impl Overrides {
+    pub fn from_flags(plan: &Plan) -> Overrides {
+        Overrides {
+            name: plan.name.clone(),
+            namespace: plan.namespace.clone(),
+            forced_namespace: None,
+        }
+    }
+}
+
+/// Prepares and checks every Secret first, then seals them all: a bad third document means
+/// nothing is sealed or written.
+pub fn seal_all(
+    plan: &Plan,
+    secrets: Vec<Secret>,
+    cert: &Certificate,
+    overrides: &Overrides,
+) -> Result<Vec<SealedSecret>> {
+    let context_namespace = OnceCell::new();
+    let mut prepared = Vec::with_capacity(secrets.len());
+    for secret in secrets {
+        prepared.push(prepare(plan, secret, overrides, &context_namespace)?);
+    }
+    let mut rng = super::os_rng()?;
+    let mut out = Vec::with_capacity(prepared.len());
+    for secret in &prepared {
+        out.push(seal(secret, cert.public_key(), &mut rng)?);
+    }
+    Ok(out)
+}
+
+/// kubeseal's per-Secret steps: name override, checks, scope annotations, namespace.
+fn prepare(
+    plan: &Plan,
+    mut secret: Secret,
+    overrides: &Overrides,
+    context_namespace: &OnceCell<Option<String>>,
+) -> Result<Secret> {
+    if let Some(name) = &overrides.name {
+        secret.metadata.name = Some(name.clone());
+    }
+    validate(&secret, plan.allow_empty_data)?;
+    if plan.scope != Scope::Strict {
+        plan.scope
+            .apply_to(secret.metadata.annotations.get_or_insert_default());
+    }
+    if let Some(ns) = &overrides.forced_namespace {
+        secret.metadata.namespace = Some(ns.clone());
+    }
+    let scope = Scope::from_annotations(secret.metadata.annotations.as_ref());
+    let current = secret
+        .metadata
+        .namespace
+        .clone()
+        .filter(|ns| !ns.is_empty());
+    let namespace = match (current, &overrides.namespace) {
+        (Some(input), Some(flag)) if input != *flag && scope != Scope::ClusterWide => {
+            bail!(
+                "namespace mismatch: input secret is in namespace {input:?} but {flag:?} was specified"
+            )
+        }
+        (Some(input), _) => Some(input),
+        (None, Some(flag)) => Some(flag.clone()),
+        // A cluster-wide value fits any namespace: leave it unset rather than guess.
+        (None, None) if scope == Scope::ClusterWide => None,
+        (None, None) => {
+            if context_namespace.get().is_none() {
+                let _ = context_namespace.set(kubeconfig::context_namespace(&plan.kubeconfig)?);
+            }
+            Some(
+                context_namespace
+                    .get()
+                    .cloned()
+                    .flatten()
+                    .unwrap_or_else(|| "default".to_owned()),
+            )
+        }
+    };
+    secret.metadata.namespace = namespace;
+    Ok(secret)
+}
