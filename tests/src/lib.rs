@@ -1,1 +1,2 @@
 //! Helpers for the cross-crate and cluster tests.
+pub mod cluster;
