@@ -183,3 +183,16 @@ async fn run(config: Config) -> anyhow::Result<()> {
     info!("stopped");
     Ok(())
 }
+
+#[cfg(test)]
+mod tests {
+    /// `manifests/crd.yaml` must be exactly what `unsealer crd` prints.
+    #[test]
+    fn shipped_crd_matches_the_rust_types() {
+        let shipped = include_str!("../../manifests/crd.yaml");
+        assert!(
+            super::crd_yaml().unwrap() == shipped,
+            "manifests/crd.yaml is stale: regenerate it with `cargo run -p unsealer -- crd > manifests/crd.yaml`"
+        );
+    }
+}
