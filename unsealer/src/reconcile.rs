@@ -30,6 +30,10 @@ pub const FIELD_MANAGER: &str = "sealed-secrets-unsealer";
 pub const UNSEALED_LABEL: &str = "sealedsecrets.bitnami.com/unsealed-by";
 pub const UNSEALED_VALUE: &str = "unsealer";
 
+/// On Secrets written whole: the SealedSecret UID and generation they were unsealed from, so a
+/// restart or resync that finds them current skips the RSA work.
+pub const SOURCE_ANNOTATION: &str = "sealedsecrets.bitnami.com/unsealed-from";
+
 /// How often a synced object is looked at again, as a safety net for missed deletions.
 const RESYNC: Duration = Duration::from_secs(3600);
 
@@ -174,6 +178,17 @@ async fn write_secret(ss: &SealedSecret, ctx: &Context) -> Result<(), Error> {
     if how == Write::Refuse {
         return Err(Error::ForeignSecret(name));
     }
+    let source = format!("{uid}:{}", ss.metadata.generation.unwrap_or_default());
+    if how == Write::Apply
+        && existing
+            .as_ref()
+            .and_then(|s| s.metadata.annotations.as_ref())
+            .and_then(|a| a.get(SOURCE_ANNOTATION))
+            .is_some_and(|v| *v == source)
+    {
+        debug!(%namespace, %name, "Secret already unsealed from this generation");
+        return Ok(());
+    }
 
     let mut desired = {
         let keys = ctx.keys.get();
@@ -195,6 +210,7 @@ async fn write_secret(ss: &SealedSecret, ctx: &Context) -> Result<(), Error> {
         Write::Refuse => unreachable!("handled above"),
         Write::Apply => {
             desired.metadata.labels.get_or_insert_default().insert(UNSEALED_LABEL.into(), UNSEALED_VALUE.into());
+            desired.metadata.annotations.get_or_insert_default().insert(SOURCE_ANNOTATION.into(), source);
             let params = PatchParams::apply(FIELD_MANAGER).force();
             api.patch(&name, &params, &Patch::Apply(&desired)).await.map_err(Error::Apply)?;
         }
