@@ -234,11 +234,11 @@ T_API=$(date +%s.%N)
 # --- kube-controller-manager: only what the tests need. garbage-collector deletes owned objects
 # (Secrets owned by a SealedSecret); namespace deletes namespace contents; serviceaccount
 # creates each namespace's "default" SA, like a real cluster. Secure port on loopback; it has
-# no other listener. Leader election off: single instance, and it saves lease writes. ---
+# no other listener. No authentication/authorization kubeconfig: its port then serves only the
+# always-allowed /healthz, /readyz, /livez, which is all this script uses, and it doesn't watch
+# the aggregation CA configmap (which this apiserver doesn't have; that just logs errors). Leader election off: single instance, and it saves lease writes. ---
 start kube-controller-manager "$BIN/kube-controller-manager" \
   --kubeconfig="$RUN/admin.kubeconfig" \
-  --authentication-kubeconfig="$RUN/admin.kubeconfig" \
-  --authorization-kubeconfig="$RUN/admin.kubeconfig" \
   --controllers=garbage-collector-controller,namespace-controller,serviceaccount-controller \
   --leader-elect=false --use-service-account-credentials=false \
   --bind-address=127.0.0.1 --secure-port="$KCM_PORT" \
@@ -252,6 +252,8 @@ log "$(awk -v a="$T0" -v b="$T_BIN" -v c="$T_API" -v d="$T_END" 'BEGIN {
 
 export KUBECONFIG="$RUN/admin.kubeconfig" TEST_CLUSTER_DIR="$RUN" TEST_CLUSTER_SERVER="$SERVER"
 export K8S_TEST_BIN="$BIN" PATH="$BIN:$PATH"
+# kubectl's discovery/HTTP cache would otherwise pile up in ~/.kube/cache, one dir per port.
+export KUBECACHEDIR="$RUN/kube-cache"
 unset SKIP_CLUSTER_TESTS
 
 # CMD runs in the background in a new session/process group (setsid execs it, so its PID is
