@@ -65,7 +65,8 @@ pub struct Cli {
 
     /// Encrypt one raw value (from --from-file or the input) and print the bare base64.
     #[arg(long, env = "SEALED_SECRETS_RAW", action = ArgAction::Set, num_args = 0..=1, require_equals = true,
-          default_value = "false", default_missing_value = "true", value_parser = BoolishValueParser::new())]
+          default_value = "false", default_missing_value = "true", value_parser = BoolishValueParser::new(),
+          value_name = "BOOL", hide_default_value = true, hide_possible_values = true)]
     pub raw: bool,
 
     /// Name of the sealed secret: needed by --raw with the strict scope; overrides the
@@ -93,12 +94,14 @@ pub struct Cli {
 
     /// Allow a Secret with no data and no stringData.
     #[arg(long, env = "SEALED_SECRETS_ALLOW_EMPTY_DATA", action = ArgAction::Set, num_args = 0..=1, require_equals = true,
-          default_value = "false", default_missing_value = "true", value_parser = BoolishValueParser::new())]
+          default_value = "false", default_missing_value = "true", value_parser = BoolishValueParser::new(),
+          value_name = "BOOL", hide_default_value = true, hide_possible_values = true)]
     pub allow_empty_data: bool,
 
     /// Decrypt a SealedSecret offline with --recovery-private-key and print the Secret.
     #[arg(long, env = "SEALED_SECRETS_RECOVERY_UNSEAL", action = ArgAction::Set, num_args = 0..=1, require_equals = true,
-          default_value = "false", default_missing_value = "true", value_parser = BoolishValueParser::new())]
+          default_value = "false", default_missing_value = "true", value_parser = BoolishValueParser::new(),
+          value_name = "BOOL", hide_default_value = true, hide_possible_values = true)]
     pub recovery_unseal: bool,
 
     /// Private key file for --recovery-unseal: a PEM key, a Secret with tls.key, or a List
@@ -114,24 +117,26 @@ pub struct Cli {
     /// Print the certificate given with --cert. (Fetching it from the controller needs a
     /// cluster, which this version does not support yet.)
     #[arg(long, env = "SEALED_SECRETS_FETCH_CERT", action = ArgAction::Set, num_args = 0..=1, require_equals = true,
-          default_value = "false", default_missing_value = "true", value_parser = BoolishValueParser::new())]
+          default_value = "false", default_missing_value = "true", value_parser = BoolishValueParser::new(),
+          value_name = "BOOL", hide_default_value = true, hide_possible_values = true)]
     pub fetch_cert: bool,
 
     /// Ask the controller whether it can decrypt the input. Needs a cluster: not supported
     /// yet by this version.
     #[arg(long, env = "SEALED_SECRETS_VALIDATE", action = ArgAction::Set, num_args = 0..=1, require_equals = true,
-          default_value = "false", default_missing_value = "true", value_parser = BoolishValueParser::new())]
+          default_value = "false", default_missing_value = "true", value_parser = BoolishValueParser::new(),
+          value_name = "BOOL", hide_default_value = true, hide_possible_values = true)]
     pub validate: bool,
 
     /// Have the controller re-encrypt the input with its newest key (alias --rotate).
     /// Needs a cluster: not supported yet by this version.
     #[arg(long, alias = "rotate", env = "SEALED_SECRETS_RE_ENCRYPT", action = ArgAction::Set, num_args = 0..=1, require_equals = true,
-          default_value = "false", default_missing_value = "true", value_parser = BoolishValueParser::new())]
+          default_value = "false", default_missing_value = "true", value_parser = BoolishValueParser::new(),
+          value_name = "BOOL", hide_default_value = true, hide_possible_values = true)]
     pub re_encrypt: bool,
 
     /// Print the version and exit.
-    #[arg(long, action = ArgAction::Set, num_args = 0..=1, require_equals = true,
-          default_value = "false", default_missing_value = "true", value_parser = BoolishValueParser::new())]
+    #[arg(long, action = ArgAction::SetTrue)]
     pub version: bool,
 
     /// Log verbosity on stderr (klog's -v): 0 warnings only, 1-2 info, 3-5 debug, 6+ trace.

@@ -85,18 +85,15 @@ pub fn documents(bytes: &[u8]) -> Result<Vec<Value>> {
             .collect::<Result<_>>()?
     } else {
         serde_saphyr::from_multiple::<Value>(text)
-            .map_err(|e| anyhow!("invalid YAML: {}", one_line(&e.to_string())))?
+            .map_err(|e| anyhow!("invalid YAML: {}", first_line(&e.to_string())))?
     };
     Ok(docs.into_iter().filter(|d| !d.is_null()).collect())
 }
 
-/// Parser messages may span lines (snippets, carets); errors here are one line.
-fn one_line(text: &str) -> String {
-    text.lines()
-        .map(str::trim)
-        .filter(|l| !l.is_empty())
-        .collect::<Vec<_>>()
-        .join(" ")
+/// The parser's message without the source snippet it draws below it: errors are one line.
+fn first_line(text: &str) -> &str {
+    let line = text.lines().next().unwrap_or_default().trim();
+    line.strip_prefix("error: ").unwrap_or(line)
 }
 
 /// The Secrets of the input, each checked for shape and base64 before anything is sealed.
@@ -148,11 +145,14 @@ fn secret_from(doc: Value, index: usize) -> Result<Secret> {
         Some(Value::Object(map)) => {
             let mut out = BTreeMap::new();
             for (key, value) in map {
-                let Value::String(text) = value else {
-                    bail!(
+                let text = match value {
+                    Value::String(text) => text,
+                    // Go decodes null into an empty []byte.
+                    Value::Null => String::new(),
+                    other => bail!(
                         "{label}: data.{key}: expected a base64 string, found {}",
-                        kind_of(&value)
-                    );
+                        kind_of(&other)
+                    ),
                 };
                 let cleaned: String = text.chars().filter(|c| !matches!(c, '\r' | '\n')).collect();
                 let bytes = GO_STD_BASE64.decode(cleaned.as_bytes()).map_err(|_| {
@@ -164,14 +164,19 @@ fn secret_from(doc: Value, index: usize) -> Result<Secret> {
         }
         Some(other) => bail!("{label}: data: expected a map, found {}", kind_of(&other)),
     };
-    match obj.get("stringData") {
+    match obj.get_mut("stringData") {
         None | Some(Value::Null) => {}
         Some(Value::Object(map)) => {
-            if let Some((key, value)) = map.iter().find(|(_, v)| !v.is_string()) {
-                bail!(
-                    "{label}: stringData.{key}: expected a string, found {} (quote it)",
-                    kind_of(value)
-                );
+            for (key, value) in map.iter_mut() {
+                match value {
+                    Value::String(_) => {}
+                    // Go decodes null into an empty string.
+                    Value::Null => *value = Value::String(String::new()),
+                    other => bail!(
+                        "{label}: stringData.{key}: expected a string, found {} (quote it)",
+                        kind_of(other)
+                    ),
+                }
             }
         }
         Some(other) => bail!(
