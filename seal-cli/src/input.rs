@@ -5,7 +5,7 @@
 //! a map key.
 
 use std::collections::BTreeMap;
-use std::io::{self, Read as _};
+use std::io::{self, IsTerminal as _, Read as _};
 use std::path::Path;
 
 use anyhow::{Context as _, Result, anyhow, bail};
@@ -57,6 +57,10 @@ pub fn read_file(path: &Path) -> Result<Vec<u8>> {
 pub fn read_source(source: &Source) -> Result<Vec<u8>> {
     match source {
         Source::Stdin => {
+            if io::stdin().is_terminal() {
+                // As kubeseal does: a prompt-less wait on a terminal looks like a hang.
+                eprintln!("(tty detected: expecting json/yaml k8s resource in stdin)");
+            }
             let mut buf = Vec::new();
             io::stdin()
                 .lock()

@@ -444,7 +444,7 @@ pub fn write_atomic(path: &Path, bytes: &[u8], sensitivity: Sensitivity) -> Resu
         .file_name()
         .with_context(|| format!("write {}: not a file name", path.display()))?;
     let (tmp_path, mut tmp) = create_temp(&dir, &file_name.to_string_lossy())
-        .with_context(|| format!("create temporary file in {}", dir.display()))?;
+        .map_err(|e| crate::input::io_error("write", path, &e))?;
     let result = (|| -> io::Result<()> {
         tmp.write_all(bytes)?;
         set_permissions(&tmp, path, sensitivity)?;
@@ -454,7 +454,7 @@ pub fn write_atomic(path: &Path, bytes: &[u8], sensitivity: Sensitivity) -> Resu
     })();
     if let Err(e) = result {
         let _ = fs::remove_file(&tmp_path);
-        return Err(anyhow::Error::new(e).context(format!("write {}", path.display())));
+        return Err(crate::input::io_error("write", path, &e));
     }
     Ok(())
 }

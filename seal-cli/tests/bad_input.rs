@@ -481,3 +481,11 @@ fn never_panics_on_odd_documents() {
         }
     }
 }
+
+#[test]
+fn output_directory_missing() {
+    seal(&["--cert", &cert(), "-w", "/nonexistent/dir/out.yaml"])
+        .stdin(secret_yaml("stringData:\n  a: b\n"))
+        .run()
+        .fails_with(&["write /nonexistent/dir/out.yaml: no such file or directory"]);
+}

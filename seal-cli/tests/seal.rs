@@ -542,3 +542,28 @@ fn kubeseal_style_flag_spellings_are_accepted() {
     .run()
     .ok();
 }
+
+/// `kubectl create secret ... --dry-run=client -o yaml|json` output, with server-side fields
+/// as `kubectl get` adds them: all dropped from the template.
+#[test]
+fn kubectl_output_with_server_fields() {
+    let yaml = "apiVersion: v1\ndata:\n  a: Yg==\nkind: Secret\nmetadata:\n  creationTimestamp: null\n  name: x\n";
+    let out = seal(&["--cert", &cert(), "-o", "yaml"])
+        .stdin(yaml)
+        .run()
+        .ok();
+    assert!(!out.contains("creationTimestamp"), "{out}");
+    let json = r#"{"apiVersion":"v1","data":{"a":"Yg=="},"kind":"Secret","metadata":{"creationTimestamp":"2026-01-01T00:00:00Z","name":"x","namespace":"n","uid":"u1","resourceVersion":"5","generation":2,"ownerReferences":[{"apiVersion":"v1","kind":"X","name":"n","uid":"q"}],"managedFields":[{"manager":"kubectl"}]}}"#;
+    let out = seal(&["--cert", &cert()]).stdin(json).run().ok();
+    for field in [
+        "creationTimestamp",
+        "uid",
+        "resourceVersion",
+        "generation",
+        "ownerReferences",
+        "managedFields",
+    ] {
+        assert!(!out.contains(field), "{field} in {out}");
+    }
+    assert_eq!(unseal_data(&out, &[&key()])["a"], b"b");
+}

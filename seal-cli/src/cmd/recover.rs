@@ -19,6 +19,7 @@ pub fn run(plan: &Plan, key_files: &[PathBuf]) -> Result<()> {
             .map_err(|e| anyhow!("private key {}: {e}", path.display()))?;
         keys.extend(found);
     }
+    tracing::info!(keys = keys.len(), "recovery keys loaded");
     let ring = KeyRing::new(keys);
     let bytes = input::read_source(&plan.input)?;
     let sealed = input::sealed_secret(&bytes, "input")?;

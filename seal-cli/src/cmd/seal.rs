@@ -26,7 +26,14 @@ pub fn run(plan: &Plan, cert_source: &str) -> Result<()> {
 
 pub fn load_cert(source: &str) -> Result<Certificate> {
     let pem = cert::fetch(source)?;
-    cert::parse_for_sealing(&pem, source, time::OffsetDateTime::now_utc())
+    let cert = cert::parse_for_sealing(&pem, source, time::OffsetDateTime::now_utc())?;
+    tracing::info!(
+        fingerprint = cert.public_key().fingerprint(),
+        bits = cert.public_key().bits(),
+        not_after = %cert.not_after(),
+        "sealing certificate from {source}"
+    );
+    Ok(cert)
 }
 
 /// Name and namespace forced onto every input Secret.
@@ -116,6 +123,12 @@ fn prepare(
             )
         }
     };
+    tracing::debug!(
+        name = secret.metadata.name.as_deref().unwrap_or_default(),
+        namespace = namespace.as_deref().unwrap_or_default(),
+        %scope,
+        "sealing secret"
+    );
     secret.metadata.namespace = namespace;
     Ok(secret)
 }
