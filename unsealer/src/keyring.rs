@@ -184,15 +184,19 @@ pub async fn init(api: &Api<Secret>, config: &Config, store: &KeyStore) -> Resul
 pub async fn watch(api: Api<Secret>, config: Arc<Config>, store: KeyStore) {
     let (reader, writer) = kube::runtime::reflector::store();
     let stream = kube::runtime::reflector(writer, watcher(api.clone(), watcher::Config::default().labels(KEY_LABEL_SELECTOR)))
-        .default_backoff()
-        .touched_objects();
+        .default_backoff();
     let mut changes = std::pin::pin!(stream);
     while let Some(event) = changes.next().await {
         // Rebuild on any touched key Secret, including deletions and relabels (which leave the
-        // selection and so arrive as deletions).
-        if let Err(e) = event {
-            warn!(error = %e, "key watch error");
-            continue;
+        // selection and so arrive as deletions). During a (re)list, wait for its end: the store
+        // is ready only once InitDone has gone through this very stream.
+        match event {
+            Err(e) => {
+                warn!(error = %e, "key watch error");
+                continue;
+            }
+            Ok(watcher::Event::Init | watcher::Event::InitApply(_)) => continue,
+            Ok(watcher::Event::InitDone | watcher::Event::Apply(_) | watcher::Event::Delete(_)) => {}
         }
         if reader.wait_until_ready().await.is_err() {
             return;
