@@ -7,7 +7,7 @@ use std::time::Duration;
 use k8s_openapi::api::core::v1::{ObjectReference, Secret};
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::{ObjectMeta, Time};
 use k8s_openapi::jiff::Timestamp;
-use kube::api::{Api, Patch, PatchParams, PostParams};
+use kube::api::{Api, ApiResource, DynamicObject, Patch, PatchParams, PostParams};
 use kube::core::DeserializeGuard;
 use kube::runtime::controller::Action;
 use kube::runtime::events::{Event, EventType, Recorder};
@@ -159,7 +159,9 @@ fn reference(meta: &ObjectMeta) -> ObjectReference {
 }
 
 async fn write_status(client: &Client, namespace: &str, name: &str, status: &shared::SealedSecretStatus) -> Result<(), Error> {
-    let api: Api<SealedSecret> = Api::namespaced(client.clone(), namespace);
+    // Untyped: the response of a malformed object (the case that needs a status most) does not
+    // parse as a SealedSecret.
+    let api: Api<DynamicObject> = Api::namespaced_with(client.clone(), namespace, &ApiResource::erase::<SealedSecret>(&()));
     let patch = serde_json::json!({ "status": status });
     api.patch_status(name, &PatchParams::default(), &Patch::Merge(&patch))
         .await
