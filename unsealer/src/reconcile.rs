@@ -211,6 +211,20 @@ async fn write_secret(ss: &SealedSecret, ctx: &Context) -> Result<(), Error> {
     match how {
         Write::Refuse => unreachable!("handled above"),
         Write::Apply => {
+            // Server-side apply removes only the items this manager applied before; items
+            // written by another client (our own takeover, or the reference controller before a
+            // migration) would stay. The Secret is written whole, so drop them first.
+            let stale: serde_json::Map<String, serde_json::Value> = existing
+                .iter()
+                .flat_map(|s| s.data.iter().flatten())
+                .filter(|(k, _)| !desired.data.as_ref().is_some_and(|d| d.contains_key(*k)))
+                .map(|(k, _)| (k.clone(), serde_json::Value::Null))
+                .collect();
+            if !stale.is_empty() {
+                let params = PatchParams { field_manager: Some(FIELD_MANAGER.into()), ..PatchParams::default() };
+                let patch = serde_json::json!({ "data": stale });
+                api.patch(&name, &params, &Patch::Merge(&patch)).await.map_err(Error::Apply)?;
+            }
             desired.metadata.labels.get_or_insert_default().insert(UNSEALED_LABEL.into(), UNSEALED_VALUE.into());
             desired.metadata.annotations.get_or_insert_default().insert(SOURCE_ANNOTATION.into(), source);
             let params = PatchParams::apply(FIELD_MANAGER).force();
