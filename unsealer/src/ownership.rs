@@ -1,7 +1,9 @@
 //! Whether and how the controller may write an existing Secret: pure, so it is unit-tested.
 
 use k8s_openapi::api::core::v1::Secret;
-use shared::scope::{MANAGED, PATCH};
+use shared::scope::{MANAGED, PATCH, SKIP_SET_OWNER_REFERENCES};
+
+use crate::reconcile::{UNSEALED_LABEL, UNSEALED_VALUE};
 
 /// What to do with the target Secret.
 #[derive(Debug, PartialEq, Eq)]
@@ -31,6 +33,15 @@ pub fn is_controlled_by(secret: &Secret, owner_uid: &str) -> bool {
         .any(|o| o.controller == Some(true) && o.uid == owner_uid && o.kind == "SealedSecret")
 }
 
+/// Whether the controller itself wrote this Secret whole with `skip-set-owner-references` (our
+/// label, that annotation, no controller): it has no owner to check, but it is still ours to
+/// update (the reference refuses, which turns every later reconcile into an error).
+fn written_without_owner(secret: &Secret) -> bool {
+    let labelled = secret.metadata.labels.as_ref().and_then(|l| l.get(UNSEALED_LABEL)).is_some_and(|v| v == UNSEALED_VALUE);
+    let controlled = secret.metadata.owner_references.iter().flatten().any(|o| o.controller == Some(true));
+    labelled && annotated(secret, SKIP_SET_OWNER_REFERENCES) && !controlled
+}
+
 /// Decides how to write, given the existing Secret (if any) and the SealedSecret's UID.
 pub fn decide(existing: Option<&Secret>, owner_uid: &str) -> Write {
     let Some(secret) = existing else { return Write::Apply };
@@ -38,7 +49,7 @@ pub fn decide(existing: Option<&Secret>, owner_uid: &str) -> Write {
     if annotated(secret, PATCH) {
         return Write::Merge { set_owner: managed || is_controlled_by(secret, owner_uid) };
     }
-    if is_controlled_by(secret, owner_uid) {
+    if is_controlled_by(secret, owner_uid) || written_without_owner(secret) {
         Write::Apply
     } else if managed {
         Write::TakeOver
@@ -83,6 +94,10 @@ mod tests {
         assert_eq!(decide(Some(&secret(&[(MANAGED, "true")], None)), "u"), Write::TakeOver);
         assert_eq!(decide(Some(&secret(&[(MANAGED, "yes")], None)), "u"), Write::Refuse);
         assert_eq!(decide(Some(&secret(&[(PATCH, "true")], None)), "u"), Write::Merge { set_owner: false });
+        let mut ours = secret(&[(SKIP_SET_OWNER_REFERENCES, "true")], None);
+        assert_eq!(decide(Some(&ours), "u"), Write::Refuse, "the annotation alone is not enough");
+        ours.metadata.labels = Some(BTreeMap::from([(UNSEALED_LABEL.to_owned(), UNSEALED_VALUE.to_owned())]));
+        assert_eq!(decide(Some(&ours), "u"), Write::Apply, "written by us without an owner");
         assert_eq!(
             decide(Some(&secret(&[(PATCH, "true"), (MANAGED, "true")], None)), "u"),
             Write::Merge { set_owner: true }
