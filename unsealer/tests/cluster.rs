@@ -1,0 +1,1297 @@
+//! The unsealer against a real cluster (etcd + kube-apiserver with RBAC + kube-controller-manager
+//! with the garbage collector), run as a local process with the ServiceAccount token of the
+//! shipped `manifests/rbac.yaml`.
+//!
+//! Run: `tests/cluster/with-cluster.sh cargo test -p unsealer --test cluster`.
+//! Without the cluster these tests fail with a message saying so, unless SKIP_CLUSTER_TESTS=1.
+
+mod support;
+
+use std::collections::BTreeMap;
+use std::time::Duration;
+
+use anyhow::{Context as _, Result, ensure};
+use base64::Engine as _;
+use base64::engine::general_purpose::STANDARD as B64;
+use k8s_openapi::ByteString;
+use k8s_openapi::api::core::v1::Secret;
+use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
+use kube::api::{DeleteParams, ListParams, Patch, PatchParams, PostParams};
+use shared::keys::{KeySize, generate};
+use shared::resource::SealedSecretStatus;
+use shared::scope::{MANAGED, PATCH, SKIP_SET_OWNER_REFERENCES};
+use shared::{Certificate, Scope, SealedSecret};
+use support::*;
+use tests::cluster::{self, wait_for};
+
+const NO_KEY: &str = "no key could decrypt secret";
+
+fn string_map(pairs: &[(&str, &str)]) -> BTreeMap<String, String> {
+    pairs
+        .iter()
+        .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+        .collect()
+}
+
+/// An existing Secret made by someone else (the admin), with `annotations`.
+fn plain_secret(
+    name: &str,
+    annotations: &[(&str, &str)],
+    labels: &[(&str, &str)],
+    items: &[(&str, &str)],
+) -> Secret {
+    Secret {
+        metadata: ObjectMeta {
+            name: Some(name.to_owned()),
+            annotations: Some(string_map(annotations)).filter(|a| !a.is_empty()),
+            labels: Some(string_map(labels)).filter(|l| !l.is_empty()),
+            ..ObjectMeta::default()
+        },
+        data: Some(
+            items
+                .iter()
+                .map(|(k, v)| ((*k).to_owned(), ByteString(v.as_bytes().to_vec())))
+                .collect(),
+        ),
+        ..Secret::default()
+    }
+}
+
+/// Create (data, ownerReference, label, status, event, metrics), update (new items, removed item
+/// gone, observedGeneration 2) and delete (the Secret is garbage-collected).
+#[tokio::test]
+async fn create_update_delete() -> Result<()> {
+    let Some(env) = Env::start("uns-crud").await? else {
+        return Ok(());
+    };
+    let ns = env.ns.clone();
+    let ctl = env.unsealer(&[]).await?;
+    let cert = ctl.cert().await?;
+    let (user, pass) = (env.plain("user"), env.plain("pass"));
+
+    let ss = env
+        .create(&seal_items(
+            &cert,
+            &ns,
+            "app",
+            &[("username", &user), ("password", &pass)],
+        )?)
+        .await?;
+    let secret = env.wait_secret(&ns, "app").await?;
+    assert_eq!(
+        data(&secret),
+        expected(&[("username", &user), ("password", &pass)])
+    );
+    assert_owned_by(&secret, &ss);
+    assert_eq!(
+        secret
+            .metadata
+            .labels
+            .unwrap_or_default()
+            .get(UNSEALED_LABEL)
+            .map(String::as_str),
+        Some("unsealer")
+    );
+    assert_eq!(secret.type_.as_deref(), Some("Opaque"));
+
+    let status = env.wait_synced(&ns, "app", true).await?;
+    assert_eq!(status.observed_generation, Some(1));
+    let synced = condition(&status, "Synced").unwrap();
+    assert!(
+        synced.message.as_deref().unwrap_or("").is_empty(),
+        "no message on success: {synced:?}"
+    );
+    assert!(
+        synced.last_transition_time.is_some() && synced.last_update_time.is_some(),
+        "{synced:?}"
+    );
+    assert_eq!(
+        condition(&status, "Ready").map(|c| c.status.as_str()),
+        Some("True")
+    );
+    let event = env.wait_event(&ns, "app", "Unsealed").await?;
+    assert_eq!(event.type_.as_deref(), Some("Normal"));
+    assert_eq!(
+        event.note.as_deref(),
+        Some("SealedSecret unsealed successfully")
+    );
+    let requests = ctl
+        .metric("sealed_secrets_controller_unseal_requests_total")
+        .await?;
+    assert!(
+        requests.is_some_and(|n| n >= 1.0),
+        "unseal_requests_total: {requests:?}\n{}",
+        ctl.metrics().await?
+    );
+
+    // Update: password replaced by token.
+    let token = env.plain("token");
+    let next = seal_items(&cert, &ns, "app", &[("username", &user), ("token", &token)])?;
+    env.update_spec(&ns, "app", &next.spec).await?;
+    let want = expected(&[("username", &user), ("token", &token)]);
+    let secret = env
+        .wait_secret_where(&ns, "app", "to hold the new items", |s| data(s) == want)
+        .await?;
+    assert_owned_by(&secret, &ss);
+    let status = env.wait_synced(&ns, "app", true).await?;
+    assert_eq!(status.observed_generation, Some(2));
+
+    // Delete: the garbage collector removes the Secret with its owner.
+    env.delete_sealed(&ns, "app").await?;
+    env.wait_secret_gone(&ns, "app", GC_TIMEOUT).await?;
+    env.finish().await
+}
+
+/// Strict (the default), namespace-wide moved to another name, cluster-wide moved to another
+/// namespace and name; a namespace-wide one moved to another namespace fails.
+#[tokio::test]
+async fn scopes() -> Result<()> {
+    let Some(env) = Env::start("uns-scope").await? else {
+        return Ok(());
+    };
+    let ns = env.ns.clone();
+    let other = env.namespace("uns-scope-b").await?;
+    let ctl = env
+        .unsealer(&[&format!("--additional-namespaces={other}")])
+        .await?;
+    let cert = ctl.cert().await?;
+
+    let v = env.plain("strict");
+    env.create(&seal_items(&cert, &ns, "strict", &[("v", &v)])?)
+        .await?;
+
+    let nsw = env.plain("nswide");
+    let sealed = seal(
+        &cert,
+        &secret(&ns, "orig", Scope::NamespaceWide, &[("v", &nsw)]),
+    )?;
+    env.create(&moved(&sealed, &ns, "renamed")).await?;
+    env.create(&moved(&sealed, &other, "orig")).await?;
+
+    let cw = env.plain("clusterwide");
+    let sealed = seal(
+        &cert,
+        &secret(&ns, "orig-cw", Scope::ClusterWide, &[("v", &cw)]),
+    )?;
+    env.create(&moved(&sealed, &other, "elsewhere")).await?;
+
+    let s = env.wait_secret(&ns, "strict").await?;
+    assert_eq!(data(&s), expected(&[("v", &v)]));
+    let s = env.wait_secret(&ns, "renamed").await?;
+    assert_eq!(data(&s), expected(&[("v", &nsw)]));
+    let s = env.wait_secret(&other, "elsewhere").await?;
+    assert_eq!(data(&s), expected(&[("v", &cw)]));
+    for (n, name) in [(&ns, "strict"), (&ns, "renamed"), (&other, "elsewhere")] {
+        env.wait_synced(n, name, true).await?;
+    }
+    env.assert_fails(&other, "orig", NO_KEY, "ErrUnsealFailed")
+        .await?;
+    assert!(env.secret_api(&other).get_opt("orig").await?.is_none());
+    env.finish().await
+}
+
+/// A strict SealedSecret put under another name or into another namespace does not unseal:
+/// Synced False, ErrUnsealFailed, no Secret.
+#[tokio::test]
+async fn wrong_namespace_or_name_fails() -> Result<()> {
+    let Some(env) = Env::start("uns-wrong").await? else {
+        return Ok(());
+    };
+    let ns = env.ns.clone();
+    let other = env.namespace("uns-wrong-b").await?;
+    let ctl = env
+        .unsealer(&[&format!("--additional-namespaces={other}")])
+        .await?;
+    let cert = ctl.cert().await?;
+    let v = env.plain("v");
+    let sealed = seal_items(&cert, &ns, "right", &[("v", &v)])?;
+    env.create(&moved(&sealed, &ns, "wrong-name")).await?;
+    env.create(&moved(&sealed, &other, "right")).await?;
+    for (n, name) in [(&ns, "wrong-name"), (&other, "right")] {
+        let status = env
+            .assert_fails(n, name, &format!("{NO_KEY} (v)"), "ErrUnsealFailed")
+            .await?;
+        assert_eq!(
+            condition(&status, "Synced").unwrap().reason.as_deref(),
+            Some("UnsealFailed")
+        );
+        assert!(
+            env.secret_api(n).get_opt(name).await?.is_none(),
+            "no Secret for {n}/{name}"
+        );
+    }
+    let (_, note) = env
+        .events(&ns, "wrong-name")
+        .await?
+        .into_iter()
+        .find(|(r, _)| r == "ErrUnsealFailed")
+        .unwrap();
+    assert!(note.contains(NO_KEY), "event note: {note}");
+    // The right place still works.
+    env.create(&sealed).await?;
+    assert_eq!(
+        data(&env.wait_secret(&ns, "right").await?),
+        expected(&[("v", &v)])
+    );
+    env.finish().await
+}
+
+/// A tampered ciphertext and one from a key the controller does not have both fail, naming
+/// exactly the bad items, and the whole object fails (no partial Secret).
+#[tokio::test]
+async fn tampered_and_unknown_key_fail() -> Result<()> {
+    let Some(env) = Env::start("uns-tamper").await? else {
+        return Ok(());
+    };
+    let ns = env.ns.clone();
+    let ctl = env.unsealer(&[]).await?;
+    let cert = ctl.cert().await?;
+
+    let (good, bad) = (env.plain("good"), env.plain("bad"));
+    let mut ss = seal_items(&cert, &ns, "tampered", &[("good", &good), ("bad", &bad)])?;
+    let mut bytes = B64.decode(&ss.spec.encrypted_data["bad"])?;
+    let last = bytes.len() - 20; // inside the AES-GCM payload
+    bytes[last] ^= 0x01;
+    ss.spec
+        .encrypted_data
+        .insert("bad".into(), B64.encode(&bytes));
+    env.create(&ss).await?;
+
+    let stranger = generate(
+        KeySize::Rsa2048,
+        time::OffsetDateTime::now_utc(),
+        Duration::from_secs(3600),
+        "",
+        [7; 16],
+    )?;
+    let stranger = Certificate::from_pem(stranger.cert_pem.as_bytes())?;
+    let foreign = env.plain("foreign");
+    env.create(&seal_items(
+        &stranger,
+        &ns,
+        "unknown-key",
+        &[("x", &foreign)],
+    )?)
+    .await?;
+
+    let status = env
+        .assert_fails(
+            &ns,
+            "tampered",
+            &format!("{NO_KEY} (bad)"),
+            "ErrUnsealFailed",
+        )
+        .await?;
+    let message = condition(&status, "Synced")
+        .unwrap()
+        .message
+        .clone()
+        .unwrap_or_default();
+    assert!(
+        !message.contains("good"),
+        "only the bad item is named: {message}"
+    );
+    env.assert_fails(
+        &ns,
+        "unknown-key",
+        &format!("{NO_KEY} (x)"),
+        "ErrUnsealFailed",
+    )
+    .await?;
+    for name in ["tampered", "unknown-key"] {
+        assert!(
+            env.secret_api(&ns).get_opt(name).await?.is_none(),
+            "no Secret for {name}"
+        );
+    }
+    assert!(
+        ctl.metric("sealed_secrets_controller_unseal_errors_total")
+            .await?
+            .is_some_and(|n| n >= 2.0)
+    );
+    env.finish().await
+}
+
+/// Template labels and annotations, the types kubernetes.io/tls and kubernetes.io/dockerconfigjson,
+/// and immutable (an update of an immutable Secret's data fails with ErrUpdateFailed).
+#[tokio::test]
+async fn template_metadata_type_and_immutable() -> Result<()> {
+    let Some(env) = Env::start("uns-tmpl").await? else {
+        return Ok(());
+    };
+    let ns = env.ns.clone();
+    let ctl = env.unsealer(&[]).await?;
+    let cert = ctl.cert().await?;
+
+    let v = env.plain("labelled");
+    let mut s = secret(&ns, "labelled", Scope::Strict, &[("v", &v)]);
+    s.metadata.labels = Some(string_map(&[("app", "web"), ("tier", "db")]));
+    s.metadata.annotations = Some(string_map(&[("example.com/note", "hello")]));
+    env.create(&seal(&cert, &s)?).await?;
+
+    let (crt, key) = (env.plain("tls-crt"), env.plain("tls-key"));
+    let mut s = secret(
+        &ns,
+        "tls",
+        Scope::Strict,
+        &[("tls.crt", &crt), ("tls.key", &key)],
+    );
+    s.type_ = Some("kubernetes.io/tls".into());
+    env.create(&seal(&cert, &s)?).await?;
+
+    let auth = env.plain("docker-auth");
+    let docker = serde_json::json!({"auths": {"registry.example.com": {"auth": auth}}}).to_string();
+    let mut s = secret(
+        &ns,
+        "docker",
+        Scope::Strict,
+        &[(".dockerconfigjson", &docker)],
+    );
+    s.type_ = Some("kubernetes.io/dockerconfigjson".into());
+    env.create(&seal(&cert, &s)?).await?;
+
+    let frozen = env.plain("frozen");
+    let mut s = secret(&ns, "frozen", Scope::Strict, &[("v", &frozen)]);
+    s.immutable = Some(true);
+    env.create(&seal(&cert, &s)?).await?;
+
+    let got = env.wait_secret(&ns, "labelled").await?;
+    let labels = got.metadata.labels.clone().unwrap_or_default();
+    assert_eq!(
+        labels.get("app").map(String::as_str),
+        Some("web"),
+        "{labels:?}"
+    );
+    assert_eq!(
+        labels.get("tier").map(String::as_str),
+        Some("db"),
+        "{labels:?}"
+    );
+    let annotations = got.metadata.annotations.clone().unwrap_or_default();
+    assert_eq!(
+        annotations.get("example.com/note").map(String::as_str),
+        Some("hello"),
+        "{annotations:?}"
+    );
+    assert_eq!(data(&got), expected(&[("v", &v)]));
+
+    let got = env.wait_secret(&ns, "tls").await?;
+    assert_eq!(got.type_.as_deref(), Some("kubernetes.io/tls"));
+    assert_eq!(
+        data(&got),
+        expected(&[("tls.crt", &crt), ("tls.key", &key)])
+    );
+    let got = env.wait_secret(&ns, "docker").await?;
+    assert_eq!(got.type_.as_deref(), Some("kubernetes.io/dockerconfigjson"));
+    assert_eq!(data(&got), expected(&[(".dockerconfigjson", &docker)]));
+    let got = env.wait_secret(&ns, "frozen").await?;
+    assert_eq!(got.immutable, Some(true));
+    assert_eq!(data(&got), expected(&[("v", &frozen)]));
+    for name in ["labelled", "tls", "docker", "frozen"] {
+        env.wait_synced(&ns, name, true).await?;
+    }
+
+    // New data for an immutable Secret cannot be written.
+    let thawed = env.plain("thawed");
+    let mut s = secret(&ns, "frozen", Scope::Strict, &[("v", &thawed)]);
+    s.immutable = Some(true);
+    env.update_spec(&ns, "frozen", &seal(&cert, &s)?.spec)
+        .await?;
+    env.assert_fails(&ns, "frozen", "immutable", "ErrUpdateFailed")
+        .await?;
+    let got = env.secret_api(&ns).get("frozen").await?;
+    assert_eq!(
+        data(&got),
+        expected(&[("v", &frozen)]),
+        "the immutable Secret is unchanged"
+    );
+    env.finish().await
+}
+
+/// An existing Secret that is neither owned nor annotated is left untouched: Synced False with
+/// the reference's message, ErrUpdateFailed.
+#[tokio::test]
+async fn existing_unowned_secret_is_left_untouched() -> Result<()> {
+    let Some(env) = Env::start("uns-foreign").await? else {
+        return Ok(());
+    };
+    let ns = env.ns.clone();
+    let mine = env.plain("mine");
+    let before = env
+        .secret_api(&ns)
+        .create(
+            &PostParams::default(),
+            &plain_secret(
+                "taken",
+                &[("owner", "me")],
+                &[("team", "x")],
+                &[("mine", &mine)],
+            ),
+        )
+        .await?;
+    let ctl = env.unsealer(&[]).await?;
+    let cert = ctl.cert().await?;
+    let theirs = env.plain("theirs");
+    env.create(&seal_items(&cert, &ns, "taken", &[("theirs", &theirs)])?)
+        .await?;
+
+    let status = env
+        .assert_fails(
+            &ns,
+            "taken",
+            "Resource \"taken\" already exists and is not managed by SealedSecret",
+            "ErrUpdateFailed",
+        )
+        .await?;
+    assert_eq!(
+        condition(&status, "Synced").unwrap().reason.as_deref(),
+        Some("SecretNotOwned")
+    );
+    let after = env.secret_api(&ns).get("taken").await?;
+    assert_eq!(
+        after.metadata.resource_version, before.metadata.resource_version,
+        "the Secret was not written"
+    );
+    assert_eq!(data(&after), expected(&[("mine", &mine)]));
+    assert!(after.metadata.owner_references.is_none());
+    env.finish().await
+}
+
+/// `managed: "true"` on an existing Secret: taken over (owner set, data, labels and annotations
+/// replaced); later updates replace the data whole (an item removed from the SealedSecret goes).
+#[tokio::test]
+async fn managed_secret_is_taken_over() -> Result<()> {
+    let Some(env) = Env::start("uns-managed").await? else {
+        return Ok(());
+    };
+    let ns = env.ns.clone();
+    let old = env.plain("old");
+    env.secret_api(&ns)
+        .create(
+            &PostParams::default(),
+            &plain_secret(
+                "legacy",
+                &[(MANAGED, "true"), ("x", "y")],
+                &[("old-label", "1")],
+                &[("old", &old), ("a", &old)],
+            ),
+        )
+        .await?;
+    let ctl = env.unsealer(&[]).await?;
+    let cert = ctl.cert().await?;
+    let (a, b) = (env.plain("a"), env.plain("b"));
+    let mut s = secret(&ns, "legacy", Scope::Strict, &[("a", &a), ("b", &b)]);
+    s.metadata.labels = Some(string_map(&[("new-label", "2")]));
+    let ss = env.create(&seal(&cert, &s)?).await?;
+
+    let want = expected(&[("a", &a), ("b", &b)]);
+    let got = env
+        .wait_secret_where(&ns, "legacy", "to be taken over", |s| data(s) == want)
+        .await?;
+    assert_owned_by(&got, &ss);
+    let labels = got.metadata.labels.clone().unwrap_or_default();
+    assert_eq!(
+        labels.get("new-label").map(String::as_str),
+        Some("2"),
+        "{labels:?}"
+    );
+    assert!(
+        !labels.contains_key("old-label"),
+        "labels replaced: {labels:?}"
+    );
+    let annotations = got.metadata.annotations.clone().unwrap_or_default();
+    assert!(
+        !annotations.contains_key(MANAGED) && !annotations.contains_key("x"),
+        "annotations replaced: {annotations:?}"
+    );
+    env.wait_synced(&ns, "legacy", true).await?;
+
+    // Drop item b: the taken-over Secret must follow exactly.
+    env.update_spec(
+        &ns,
+        "legacy",
+        &seal(&cert, &secret(&ns, "legacy", Scope::Strict, &[("a", &a)]))?.spec,
+    )
+    .await?;
+    let want = expected(&[("a", &a)]);
+    env.wait_secret_where(&ns, "legacy", "to hold exactly the updated items", |s| {
+        data(s) == want
+    })
+    .await?;
+    env.finish().await
+}
+
+/// A Secret already controlled by the SealedSecret but written by another client (as after a
+/// migration from the reference controller, which writes with Update) is replaced whole: an item
+/// the SealedSecret does not have does not survive.
+#[tokio::test]
+async fn secret_written_by_previous_controller_is_replaced_whole() -> Result<()> {
+    let Some(env) = Env::start("uns-migrate").await? else {
+        return Ok(());
+    };
+    let ns = env.ns.clone();
+    // A first run only to get a key; the SealedSecret is created while no controller runs.
+    let ctl = env.unsealer(&[]).await?;
+    let cert = ctl.cert().await?;
+    ctl.kill().await?;
+    let (v, stale) = (env.plain("v"), env.plain("stale"));
+    let ss = env
+        .create(&seal_items(&cert, &ns, "migrated", &[("v", &v)])?)
+        .await?;
+    let mut existing = plain_secret("migrated", &[], &[], &[("v", &v), ("stale", &stale)]);
+    existing.metadata.owner_references =
+        Some(vec![shared::unseal::owner_reference(&ss, "migrated")]);
+    env.secret_api(&ns)
+        .create(&PostParams::default(), &existing)
+        .await?;
+
+    let _ctl = env.unsealer(&[]).await?;
+    let want = expected(&[("v", &v)]);
+    env.wait_secret_where(
+        &ns,
+        "migrated",
+        "to hold exactly the SealedSecret's items",
+        |s| data(s) == want,
+    )
+    .await?;
+    env.wait_synced(&ns, "migrated", true).await?;
+    env.finish().await
+}
+
+/// `patch: "true"` on an existing Secret: the items, labels and annotations are merged in, the
+/// Secret's own items are kept, and no ownerReference is set.
+#[tokio::test]
+async fn patch_secret_is_merged() -> Result<()> {
+    let Some(env) = Env::start("uns-patch").await? else {
+        return Ok(());
+    };
+    let ns = env.ns.clone();
+    let (other, old) = (env.plain("other"), env.plain("old"));
+    env.secret_api(&ns)
+        .create(
+            &PostParams::default(),
+            &plain_secret(
+                "cfg",
+                &[(PATCH, "true")],
+                &[("team", "x")],
+                &[("other", &other), ("shared", &old)],
+            ),
+        )
+        .await?;
+    let ctl = env.unsealer(&[]).await?;
+    let cert = ctl.cert().await?;
+    let (new, added) = (env.plain("new"), env.plain("added"));
+    let mut s = secret(
+        &ns,
+        "cfg",
+        Scope::Strict,
+        &[("shared", &new), ("added", &added)],
+    );
+    s.metadata.labels = Some(string_map(&[("app", "y")]));
+    env.create(&seal(&cert, &s)?).await?;
+
+    let want = expected(&[("other", &other), ("shared", &new), ("added", &added)]);
+    let got = env
+        .wait_secret_where(&ns, "cfg", "to be merged", |s| data(s) == want)
+        .await?;
+    assert!(
+        got.metadata
+            .owner_references
+            .as_ref()
+            .is_none_or(|o| o.is_empty()),
+        "no owner: {:?}",
+        got.metadata.owner_references
+    );
+    let labels = got.metadata.labels.clone().unwrap_or_default();
+    assert_eq!(
+        labels.get("team").map(String::as_str),
+        Some("x"),
+        "{labels:?}"
+    );
+    assert_eq!(
+        labels.get("app").map(String::as_str),
+        Some("y"),
+        "{labels:?}"
+    );
+    assert_eq!(
+        got.metadata
+            .annotations
+            .unwrap_or_default()
+            .get(PATCH)
+            .map(String::as_str),
+        Some("true")
+    );
+    env.wait_synced(&ns, "cfg", true).await?;
+    env.finish().await
+}
+
+/// `skip-set-owner-references` in the template: no ownerReference, the Secret outlives its
+/// SealedSecret, and the controller can still update the Secret it wrote.
+#[tokio::test]
+async fn skip_set_owner_references() -> Result<()> {
+    let Some(env) = Env::start("uns-skip").await? else {
+        return Ok(());
+    };
+    let ns = env.ns.clone();
+    let ctl = env.unsealer(&[]).await?;
+    let cert = ctl.cert().await?;
+    let v = env.plain("v");
+    let mut s = secret(&ns, "orphan", Scope::Strict, &[("v", &v)]);
+    s.metadata.annotations = Some(string_map(&[(SKIP_SET_OWNER_REFERENCES, "true")]));
+    env.create(&seal(&cert, &s)?).await?;
+    let got = env.wait_secret(&ns, "orphan").await?;
+    assert!(
+        got.metadata
+            .owner_references
+            .as_ref()
+            .is_none_or(|o| o.is_empty()),
+        "{:?}",
+        got.metadata.owner_references
+    );
+    assert_eq!(data(&got), expected(&[("v", &v)]));
+    env.wait_synced(&ns, "orphan", true).await?;
+
+    let w = env.plain("w");
+    let mut s = secret(&ns, "orphan", Scope::Strict, &[("w", &w)]);
+    s.metadata.annotations = Some(string_map(&[(SKIP_SET_OWNER_REFERENCES, "true")]));
+    env.update_spec(&ns, "orphan", &seal(&cert, &s)?.spec)
+        .await?;
+    let status = env.wait_synced(&ns, "orphan", true).await;
+    let (_, now) = env.status(&ns, "orphan").await?;
+    status.with_context(|| {
+        format!("updating a Secret written with skip-set-owner-references; status {now:?}")
+    })?;
+    let want = expected(&[("w", &w)]);
+    env.wait_secret_where(&ns, "orphan", "to be updated", |s| data(s) == want)
+        .await?;
+
+    env.delete_sealed(&ns, "orphan").await?;
+    wait_for("the SealedSecret to be gone", TIMEOUT, || async {
+        Ok(env
+            .sealed_api(&ns)
+            .get_opt("orphan")
+            .await?
+            .is_none()
+            .then_some(()))
+    })
+    .await?;
+    tokio::time::sleep(Duration::from_secs(3)).await;
+    assert!(
+        env.secret_api(&ns).get_opt("orphan").await?.is_some(),
+        "the Secret outlives its SealedSecret"
+    );
+    env.finish().await
+}
+
+/// A Secret the controller wrote and someone deleted is recreated.
+#[tokio::test]
+async fn deleted_secret_is_recreated() -> Result<()> {
+    let Some(env) = Env::start("uns-recreate").await? else {
+        return Ok(());
+    };
+    let ns = env.ns.clone();
+    let ctl = env.unsealer(&[]).await?;
+    let cert = ctl.cert().await?;
+    let v = env.plain("v");
+    let ss = env
+        .create(&seal_items(&cert, &ns, "again", &[("v", &v)])?)
+        .await?;
+    let first = env.wait_secret(&ns, "again").await?;
+    env.secret_api(&ns)
+        .delete("again", &DeleteParams::default())
+        .await?;
+    let old_uid = first.metadata.uid.clone();
+    let second = env
+        .wait_secret_where(&ns, "again", "to be recreated", |s| {
+            s.metadata.uid != old_uid
+        })
+        .await?;
+    assert_eq!(data(&second), expected(&[("v", &v)]));
+    assert_owned_by(&second, &ss);
+    env.finish().await
+}
+
+/// A key Secret added by hand (the reference vector key) is picked up live: a SealedSecret
+/// sealed with it that was failing starts to unseal, without a restart.
+#[tokio::test]
+async fn key_added_by_hand_is_used_without_restart() -> Result<()> {
+    let Some(env) = Env::start("uns-addkey").await? else {
+        return Ok(());
+    };
+    let ns = env.ns.clone();
+    let ctl = env.unsealer(&[]).await?;
+    let own_cert = ctl.cert_pem().await?;
+    let vector = Certificate::from_pem(VECTOR_CERT.as_bytes())?;
+    let v = env.plain("v");
+    env.create(&seal_items(&vector, &ns, "later", &[("v", &v)])?)
+        .await?;
+    env.assert_fails(&ns, "later", NO_KEY, "ErrUnsealFailed")
+        .await?;
+
+    env.install_vector_key("sealed-secrets-key-byhand").await?;
+    let got = env.wait_secret(&ns, "later").await?;
+    assert_eq!(data(&got), expected(&[("v", &v)]));
+    env.wait_synced(&ns, "later", true).await?;
+    // The controller's own key is newer (NotBefore), so it still seals.
+    assert_eq!(ctl.cert_pem().await?, own_cert);
+    env.finish().await
+}
+
+/// `--key-renew-period 10s`: a new key appears, /v1/cert.pem changes, and SealedSecrets sealed
+/// with the old key keep unsealing (existing and new ones).
+#[tokio::test]
+async fn key_renewal_keeps_old_keys() -> Result<()> {
+    let Some(env) = Env::start("uns-renew").await? else {
+        return Ok(());
+    };
+    let ns = env.ns.clone();
+    let ctl = env.unsealer(&["--key-renew-period=10s"]).await?;
+    let first_pem = ctl.cert_pem().await?;
+    let first = Certificate::from_pem(first_pem.as_bytes())?;
+    let (a, b, c) = (env.plain("a"), env.plain("b"), env.plain("c"));
+    env.create(&seal_items(&first, &ns, "before", &[("v", &a)])?)
+        .await?;
+    env.wait_synced(&ns, "before", true).await?;
+
+    let second_pem = wait_for(
+        "/v1/cert.pem to change after renewal",
+        Duration::from_secs(40),
+        || async {
+            let pem = ctl.cert_pem().await?;
+            Ok((pem != first_pem).then_some(pem))
+        },
+    )
+    .await?;
+    let second = Certificate::from_pem(second_pem.as_bytes())?;
+    env.create(&seal_items(&second, &ns, "after", &[("v", &b)])?)
+        .await?;
+    env.create(&seal_items(
+        &first,
+        &ns,
+        "old-key-new-object",
+        &[("v", &c)],
+    )?)
+    .await?;
+    for (name, v) in [("after", &b), ("old-key-new-object", &c), ("before", &a)] {
+        let got = env.wait_secret(&ns, name).await?;
+        assert_eq!(data(&got), expected(&[("v", v)]), "{name}");
+        env.wait_synced(&ns, name, true).await?;
+    }
+    let keys = env.key_secrets().await?;
+    assert!(
+        keys.len() >= 2,
+        "renewal added a key Secret: {}",
+        keys.len()
+    );
+    env.finish().await
+}
+
+/// A key relabelled `compromised` is retired live: no longer served, no longer used to unseal
+/// new objects; the remaining key takes over.
+#[tokio::test]
+async fn compromised_key_is_retired() -> Result<()> {
+    let Some(env) = Env::start("uns-compromised").await? else {
+        return Ok(());
+    };
+    let ns = env.ns.clone();
+    let ctl = env.unsealer(&[]).await?;
+    let own_pem = ctl.cert_pem().await?;
+    let own = Certificate::from_pem(own_pem.as_bytes())?;
+    env.install_vector_key("sealed-secrets-key-kept").await?;
+    wait_for("both keys loaded", TIMEOUT, || async {
+        Ok(ctl
+            .metric("sealed_secrets_controller_keys")
+            .await?
+            .filter(|n| *n == 2.0))
+    })
+    .await?;
+
+    let own_key = env
+        .key_secrets()
+        .await?
+        .into_iter()
+        .find(|s| s.metadata.name.as_deref() != Some("sealed-secrets-key-kept"))
+        .context("the controller's own key Secret")?;
+    let patch = serde_json::json!({"metadata": {"labels": {KEY_LABEL: "compromised"}}});
+    env.secret_api(&ns)
+        .patch(
+            own_key.metadata.name.as_deref().unwrap(),
+            &PatchParams::default(),
+            &Patch::Merge(&patch),
+        )
+        .await?;
+
+    let vector_pem = VECTOR_CERT.to_owned();
+    wait_for(
+        "/v1/cert.pem to stop serving the compromised key",
+        TIMEOUT,
+        || async {
+            let pem = ctl.cert_pem().await?;
+            Ok((pem.trim() == vector_pem.trim()).then_some(()))
+        },
+    )
+    .await?;
+    let (x, y) = (env.plain("x"), env.plain("y"));
+    env.create(&seal_items(&own, &ns, "with-compromised", &[("v", &x)])?)
+        .await?;
+    let vector = Certificate::from_pem(VECTOR_CERT.as_bytes())?;
+    env.create(&seal_items(&vector, &ns, "with-kept", &[("v", &y)])?)
+        .await?;
+    env.assert_fails(&ns, "with-compromised", NO_KEY, "ErrUnsealFailed")
+        .await?;
+    assert_eq!(
+        data(&env.wait_secret(&ns, "with-kept").await?),
+        expected(&[("v", &y)])
+    );
+    assert!(
+        env.secret_api(&ns)
+            .get_opt("with-compromised")
+            .await?
+            .is_none()
+    );
+    env.finish().await
+}
+
+/// SIGKILL shortly after start, while many SealedSecrets wait: after a restart every one ends
+/// Synced with exactly its data and owner, and nothing else was written (no extra key either).
+#[tokio::test]
+async fn sigkill_mid_run_loses_nothing() -> Result<()> {
+    const N: usize = 40;
+    let Some(env) = Env::start("uns-sigkill").await? else {
+        return Ok(());
+    };
+    let ns = env.ns.clone();
+    let ctl = env.unsealer(&[]).await?;
+    let cert = ctl.cert().await?;
+    ctl.kill().await?;
+
+    let mut want = BTreeMap::new();
+    let mut objects = Vec::new();
+    for i in 0..N {
+        let name = format!("many-{i}");
+        let (a, b) = (env.plain("a"), env.plain("b"));
+        objects.push(seal_items(&cert, &ns, &name, &[("a", &a), ("b", &b)])?);
+        want.insert(name, expected(&[("a", &a), ("b", &b)]));
+    }
+    let created = futures::future::try_join_all(objects.iter().map(|ss| env.create(ss))).await?;
+
+    let ctl = env.unsealer(&[]).await?;
+    let secrets = env.secret_api(&ns);
+    wait_for("the first Secret", TIMEOUT, || async {
+        let n = secrets
+            .list(&ListParams::default().labels(UNSEALED_LABEL))
+            .await?
+            .items
+            .len();
+        Ok((n > 0).then_some(()))
+    })
+    .await?;
+    ctl.kill().await?;
+    let at_kill = env.unsealed_secrets(&ns).await?.len();
+    eprintln!("SIGKILL with {at_kill}/{N} Secrets written");
+
+    let _ctl = env.unsealer(&[]).await?;
+    for ss in &created {
+        let name = ss.metadata.name.clone().unwrap();
+        let got = env.wait_secret(&ns, &name).await?;
+        assert_eq!(data(&got), want[&name], "{name}");
+        assert_owned_by(&got, ss);
+        env.wait_synced(&ns, &name, true).await?;
+    }
+    assert_eq!(
+        env.unsealed_secrets(&ns).await?.len(),
+        N,
+        "no other Secret was written"
+    );
+    assert_eq!(env.key_secrets().await?.len(), 1, "restarts reuse the key");
+    env.finish().await
+}
+
+/// Malformed objects beside good ones: an item that is a number and an item that is not base64
+/// each get Synced False with a message naming the item; the good ones unseal; fixing a
+/// malformed one makes it unseal.
+#[tokio::test]
+async fn malformed_objects_beside_good_ones() -> Result<()> {
+    let Some(env) = Env::start("uns-malformed").await? else {
+        return Ok(());
+    };
+    let ns = env.ns.clone();
+    let ctl = env.unsealer(&[]).await?;
+    let cert = ctl.cert().await?;
+
+    let g1 = env.plain("good1");
+    env.create(&seal_items(&cert, &ns, "good-before", &[("v", &g1)])?)
+        .await?;
+    let ok_item = seal_items(&cert, &ns, "number", &[("fine", &env.plain("fine"))])?
+        .spec
+        .encrypted_data["fine"]
+        .clone();
+    env.create_json(
+        &ns,
+        serde_json::json!({
+            "apiVersion": "bitnami.com/v1alpha1", "kind": "SealedSecret",
+            "metadata": {"name": "number", "namespace": ns},
+            "spec": {"encryptedData": {"fine": ok_item, "count": 42}}
+        }),
+    )
+    .await?;
+    let ok_item = seal_items(&cert, &ns, "not-base64", &[("fine", &env.plain("fine"))])?
+        .spec
+        .encrypted_data["fine"]
+        .clone();
+    env.create_json(
+        &ns,
+        serde_json::json!({
+            "apiVersion": "bitnami.com/v1alpha1", "kind": "SealedSecret",
+            "metadata": {"name": "not-base64", "namespace": ns},
+            "spec": {"encryptedData": {"fine": ok_item, "broken": "%%% not base64 %%%"}}
+        }),
+    )
+    .await?;
+    let g2 = env.plain("good2");
+    env.create(&seal_items(&cert, &ns, "good-after", &[("v", &g2)])?)
+        .await?;
+
+    let status = env
+        .assert_fails(&ns, "number", "count", "ErrUnsealFailed")
+        .await?;
+    let message = condition(&status, "Synced")
+        .unwrap()
+        .message
+        .clone()
+        .unwrap_or_default();
+    assert!(
+        message.contains("spec.encryptedData.count") && message.contains("number"),
+        "clear message: {message}"
+    );
+    let status = env
+        .assert_fails(&ns, "not-base64", "(broken)", "ErrUnsealFailed")
+        .await?;
+    let message = condition(&status, "Synced")
+        .unwrap()
+        .message
+        .clone()
+        .unwrap_or_default();
+    assert!(message.contains("base64"), "clear message: {message}");
+    assert!(
+        !message.contains("fine"),
+        "only the broken item is named: {message}"
+    );
+    for (name, v) in [("good-before", &g1), ("good-after", &g2)] {
+        assert_eq!(
+            data(&env.wait_secret(&ns, name).await?),
+            expected(&[("v", v)])
+        );
+        env.wait_synced(&ns, name, true).await?;
+    }
+    for name in ["number", "not-base64"] {
+        assert!(
+            env.secret_api(&ns).get_opt(name).await?.is_none(),
+            "no Secret for {name}"
+        );
+    }
+
+    // Fixing the malformed object makes it unseal.
+    let fixed = env.plain("fixed");
+    let spec = seal_items(&cert, &ns, "number", &[("count", &fixed)])?.spec;
+    let patch = serde_json::json!({"spec": {"encryptedData": {"fine": null, "count": spec.encrypted_data["count"]}}});
+    env.dynamic_api(&ns)
+        .patch("number", &PatchParams::default(), &Patch::Merge(&patch))
+        .await?;
+    assert_eq!(
+        data(&env.wait_secret(&ns, "number").await?),
+        expected(&[("count", &fixed)])
+    );
+    let status = env.wait_synced(&ns, "number", true).await?;
+    assert_eq!(status.observed_generation, Some(2));
+    env.finish().await
+}
+
+/// What Argo CD's built-in health check for bitnami.com/SealedSecret reads: a `Synced`
+/// condition False means Degraded with its message.
+fn argo_health(status: Option<&SealedSecretStatus>) -> (&'static str, String) {
+    for c in status.map(|s| s.conditions.as_slice()).unwrap_or_default() {
+        if c.type_ == "Synced" && c.status == "False" {
+            return ("Degraded", c.message.clone().unwrap_or_default());
+        }
+    }
+    ("Healthy", String::new())
+}
+
+/// Flux's kstatus for a custom resource: observedGeneration must match, then the Ready condition.
+fn kstatus(generation: Option<i64>, status: Option<&SealedSecretStatus>) -> &'static str {
+    let Some(status) = status else {
+        return "InProgress";
+    };
+    if status.observed_generation != generation {
+        return "InProgress";
+    }
+    match condition(status, "Ready").map(|c| c.status.as_str()) {
+        Some("True") => "Current",
+        Some("False") => "Failed",
+        _ => "InProgress",
+    }
+}
+
+/// The status Argo CD (Synced True/False + message) and Flux kstatus (Ready, observedGeneration
+/// == generation) need, for success, failure and a fix.
+#[tokio::test]
+async fn status_for_argo_cd_and_flux() -> Result<()> {
+    let Some(env) = Env::start("uns-status").await? else {
+        return Ok(());
+    };
+    let ns = env.ns.clone();
+    let ctl = env.unsealer(&[]).await?;
+    let cert = ctl.cert().await?;
+    let wrong = seal_items(&cert, &ns, "someone-else", &[("v", &env.plain("v"))])?;
+    env.create(&seal_items(&cert, &ns, "good", &[("v", &env.plain("v"))])?)
+        .await?;
+    env.create(&moved(&wrong, &ns, "bad")).await?;
+
+    env.wait_synced(&ns, "good", true).await?;
+    let (generation, status) = env.status(&ns, "good").await?;
+    assert_eq!(argo_health(status.as_ref()).0, "Healthy");
+    assert_eq!(
+        kstatus(generation, status.as_ref()),
+        "Current",
+        "{status:?}"
+    );
+    let status = status.unwrap();
+    assert_eq!(
+        status.conditions[0].type_, "Synced",
+        "printer columns read conditions[0]"
+    );
+
+    env.wait_synced(&ns, "bad", false).await?;
+    let (generation, status) = env.status(&ns, "bad").await?;
+    let (health, message) = argo_health(status.as_ref());
+    assert_eq!(health, "Degraded");
+    assert!(message.contains(NO_KEY), "{message}");
+    assert_eq!(kstatus(generation, status.as_ref()), "Failed", "{status:?}");
+    let ready = condition(status.as_ref().unwrap(), "Ready")
+        .unwrap()
+        .clone();
+    assert!(
+        ready.message.as_deref().unwrap_or("").contains(NO_KEY),
+        "Ready carries the message: {ready:?}"
+    );
+    let failed_at = condition(status.as_ref().unwrap(), "Synced")
+        .unwrap()
+        .last_transition_time
+        .clone();
+
+    // Fix it: a new generation, Synced flips to True with the message cleared. (Times have
+    // one-second resolution: let one pass so the transition is visible.)
+    tokio::time::sleep(Duration::from_millis(1100)).await;
+    let fixed = seal_items(&cert, &ns, "bad", &[("v", &env.plain("v"))])?;
+    env.update_spec(&ns, "bad", &fixed.spec).await?;
+    let status = env.wait_synced(&ns, "bad", true).await?;
+    let (generation, status2) = env.status(&ns, "bad").await?;
+    assert_eq!(generation, Some(2));
+    assert_eq!(status.observed_generation, Some(2));
+    assert_eq!(kstatus(generation, status2.as_ref()), "Current");
+    assert_eq!(argo_health(Some(&status)).0, "Healthy");
+    let synced = condition(&status, "Synced").unwrap();
+    assert!(
+        synced.message.as_deref().unwrap_or("").is_empty(),
+        "message cleared: {synced:?}"
+    );
+    assert_ne!(
+        synced.last_transition_time, failed_at,
+        "lastTransitionTime moves on a flip"
+    );
+    env.finish().await
+}
+
+/// Success and every failure path with all log levels at debug: no plaintext, nor its base64,
+/// appears in the controller's log.
+#[tokio::test]
+async fn no_secret_values_in_logs() -> Result<()> {
+    let Some(env) = Env::start("uns-leak").await? else {
+        return Ok(());
+    };
+    let ns = env.ns.clone();
+    let ctl = env
+        .unsealer(&["--log-level=debug", "--log-format=text"])
+        .await?;
+    let cert = ctl.cert().await?;
+
+    env.create(&seal_items(
+        &cert,
+        &ns,
+        "ok",
+        &[("password", &env.plain("password"))],
+    )?)
+    .await?;
+    let mut tampered = seal_items(
+        &cert,
+        &ns,
+        "tampered",
+        &[("password", &env.plain("password"))],
+    )?;
+    let mut bytes = B64.decode(&tampered.spec.encrypted_data["password"])?;
+    let n = bytes.len() - 1;
+    bytes[n] ^= 0xff;
+    tampered
+        .spec
+        .encrypted_data
+        .insert("password".into(), B64.encode(&bytes));
+    env.create(&tampered).await?;
+    env.secret_api(&ns)
+        .create(
+            &PostParams::default(),
+            &plain_secret("foreign", &[], &[], &[("x", &env.plain("x"))]),
+        )
+        .await?;
+    env.create(&seal_items(
+        &cert,
+        &ns,
+        "foreign",
+        &[("password", &env.plain("password"))],
+    )?)
+    .await?;
+    // The API server rejects this Secret (not JSON): its error must not echo the value either.
+    let mut s = secret(
+        &ns,
+        "bad-docker",
+        Scope::Strict,
+        &[(".dockerconfigjson", &env.plain("not-json"))],
+    );
+    s.type_ = Some("kubernetes.io/dockerconfigjson".into());
+    env.create(&seal(&cert, &s)?).await?;
+
+    env.wait_synced(&ns, "ok", true).await?;
+    env.wait_synced(&ns, "tampered", false).await?;
+    env.wait_synced(&ns, "foreign", false).await?;
+    env.wait_synced(&ns, "bad-docker", false).await?;
+    let log = ctl.log();
+    ensure!(log.contains("DEBUG"), "debug logging is on");
+    env.finish().await
+}
+
+/// The reference vectors (sealed by the reference's code) unseal once their key Secret is
+/// installed in the key namespace: default/db-creds (strict) and team-a/api (namespace-wide).
+#[tokio::test]
+async fn reference_vectors_unseal() -> Result<()> {
+    let Some(env) = Env::start("uns-vectors").await? else {
+        return Ok(());
+    };
+    env.ensure_namespace("team-a").await?;
+    env.install_vector_key("sealed-secrets-key-vectors").await?;
+    let ctl = env
+        .unsealer(&["--additional-namespaces=default,team-a", "--key-size=4096"])
+        .await?;
+    assert_eq!(
+        ctl.cert_pem().await?.trim(),
+        VECTOR_CERT.trim(),
+        "the installed key is used, none generated"
+    );
+    assert_eq!(env.key_secrets().await?.len(), 1);
+
+    let expected_json: serde_json::Value = serde_json::from_str(VECTOR_EXPECTED)?;
+    for (file, yaml) in [
+        ("sealedsecret-strict-default-db-creds", VECTOR_STRICT),
+        ("sealedsecret-nswide-team-a-api", VECTOR_NSWIDE),
+    ] {
+        let ss: SealedSecret = serde_saphyr::from_str(yaml.trim_start_matches("---\n"))
+            .with_context(|| format!("parsing {file}"))?;
+        let exp = &expected_json[file];
+        let (ns, name) = (
+            exp["namespace"].as_str().unwrap(),
+            exp["name"].as_str().unwrap(),
+        );
+        let mut want = BTreeMap::new();
+        for (k, v) in exp["unsealed_data_b64"].as_object().unwrap() {
+            let bytes = B64.decode(v.as_str().unwrap())?;
+            if let Ok(text) = std::str::from_utf8(&bytes) {
+                env.remember(text);
+            }
+            want.insert(k.clone(), bytes);
+        }
+        let _ = env
+            .sealed_api(ns)
+            .delete(name, &DeleteParams::default())
+            .await;
+        env.wait_secret_gone(ns, name, GC_TIMEOUT).await?;
+        let created = env.create(&ss).await?;
+        let got = env.wait_secret(ns, name).await?;
+        let got_data: BTreeMap<String, Vec<u8>> = got
+            .data
+            .clone()
+            .unwrap_or_default()
+            .into_iter()
+            .map(|(k, v)| (k, v.0))
+            .collect();
+        assert_eq!(got_data, want, "{file}");
+        assert_owned_by(&got, &created);
+        let template_labels = ss
+            .spec
+            .template
+            .as_ref()
+            .and_then(|t| t.metadata.labels.clone())
+            .unwrap_or_default();
+        let labels = got.metadata.labels.clone().unwrap_or_default();
+        for (k, v) in &template_labels {
+            assert_eq!(labels.get(k), Some(v), "{file}: template label {k}");
+        }
+        env.wait_synced(ns, name, true).await?;
+        env.delete_sealed(ns, name).await?;
+    }
+    env.finish().await
+}
+
+/// The reference's kubeseal, sealing with our /v1/cert.pem (a 4096-bit key, the default size),
+/// produces SealedSecrets our controller unseals (strict and cluster-wide).
+#[tokio::test]
+async fn kubeseal_interop() -> Result<()> {
+    let Some(env) = Env::start("uns-kubeseal").await? else {
+        return Ok(());
+    };
+    let ns = env.ns.clone();
+    let ctl = env.unsealer(&["--key-size=4096"]).await?;
+    assert_eq!(ctl.cert().await?.public_key().bits(), 4096);
+    let kubeseal = cluster::find_binary("kubeseal")?;
+    let cert_url = ctl.url("/v1/cert.pem");
+
+    for (name, scope) in [("ks-strict", "strict"), ("ks-cluster", "cluster-wide")] {
+        let (pw, note) = (env.plain("pw"), env.plain("note"));
+        let input = serde_json::json!({
+            "apiVersion": "v1", "kind": "Secret",
+            "metadata": {"name": name, "namespace": ns, "labels": {"app": "interop"}},
+            "type": "Opaque",
+            "stringData": {"password": pw},
+            "data": {"note": B64.encode(note.as_bytes())}
+        });
+        let path = env.cluster.dir.join(cluster::unique_name("kubeseal-input"));
+        std::fs::write(&path, input.to_string())?;
+        let out = tokio::process::Command::new(&kubeseal)
+            .args(["--cert", &cert_url, "--format", "json", "--scope", scope])
+            .stdin(std::fs::File::open(&path)?)
+            .output()
+            .await?;
+        let _ = std::fs::remove_file(&path);
+        ensure!(
+            out.status.success(),
+            "kubeseal failed: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let ss: SealedSecret = serde_json::from_slice(&out.stdout).context("kubeseal output")?;
+        env.create(&ss).await?;
+        let got = env.wait_secret(&ns, name).await?;
+        assert_eq!(
+            data(&got),
+            expected(&[("password", &pw), ("note", &note)]),
+            "{name}"
+        );
+        assert_eq!(
+            got.metadata
+                .labels
+                .unwrap_or_default()
+                .get("app")
+                .map(String::as_str),
+            Some("interop")
+        );
+        env.wait_synced(&ns, name, true).await?;
+    }
+    env.finish().await
+}
