@@ -8,7 +8,11 @@ use clap::{ArgAction, Parser, Subcommand, ValueEnum};
 use time::OffsetDateTime;
 
 #[derive(Debug, Parser)]
-#[command(name = "unsealer", version, about = "Unseals SealedSecrets into Secrets; a drop-in for the Bitnami controller")]
+#[command(
+    name = "unsealer",
+    version,
+    about = "Unseals SealedSecrets into Secrets; a drop-in for the Bitnami controller"
+)]
 pub struct Config {
     #[command(subcommand)]
     pub command: Option<Command>,
@@ -38,7 +42,12 @@ pub struct Config {
     pub key_cutoff_time: Option<OffsetDateTime>,
 
     /// How the newest (sealing) key is chosen.
-    #[arg(long, env = "SEALED_SECRETS_KEY_ORDER_PRIORITY", value_enum, default_value = "CertNotBefore")]
+    #[arg(
+        long,
+        env = "SEALED_SECRETS_KEY_ORDER_PRIORITY",
+        value_enum,
+        default_value = "CertNotBefore"
+    )]
     pub key_order_priority: KeyOrder,
 
     /// Accept the deprecated v1 `spec.data` format.
@@ -50,7 +59,11 @@ pub struct Config {
     pub all_namespaces: bool,
 
     /// Comma-separated namespaces to watch besides the controller's own (narrows the watch).
-    #[arg(long, env = "SEALED_SECRETS_ADDITIONAL_NAMESPACES", value_delimiter = ',')]
+    #[arg(
+        long,
+        env = "SEALED_SECRETS_ADDITIONAL_NAMESPACES",
+        value_delimiter = ','
+    )]
     pub additional_namespaces: Vec<String>,
 
     /// Write `.status` on SealedSecrets.
@@ -74,7 +87,12 @@ pub struct Config {
     pub listen_metrics_addr: SocketAddr,
 
     /// Log format.
-    #[arg(long, env = "SEALED_SECRETS_LOG_FORMAT", value_enum, default_value = "text")]
+    #[arg(
+        long,
+        env = "SEALED_SECRETS_LOG_FORMAT",
+        value_enum,
+        default_value = "text"
+    )]
     pub log_format: LogFormat,
 
     /// Log level (trace, debug, info, warn, error); RUST_LOG overrides it.
@@ -119,19 +137,34 @@ pub fn parse_duration(s: &str) -> Result<Duration, String> {
 }
 
 fn parse_cutoff(s: &str) -> Result<OffsetDateTime, String> {
-    OffsetDateTime::parse(s, &time::format_description::well_known::Rfc2822)
-        .map_err(|e| format!("invalid RFC1123Z time {s:?} (like \"Mon, 02 Jan 2006 15:04:05 -0700\"): {e}"))
+    OffsetDateTime::parse(s, &time::format_description::well_known::Rfc2822).map_err(|e| {
+        format!("invalid RFC1123Z time {s:?} (like \"Mon, 02 Jan 2006 15:04:05 -0700\"): {e}")
+    })
 }
 
 fn parse_key_prefix(s: &str) -> Result<String, String> {
-    let ok = !s.is_empty() && s.len() <= 245 && s.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-');
-    if ok { Ok(s.to_owned()) } else { Err(format!("invalid key prefix {s:?}: use [a-z0-9-], at most 245 characters")) }
+    let ok = !s.is_empty()
+        && s.len() <= 245
+        && s.bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-');
+    if ok {
+        Ok(s.to_owned())
+    } else {
+        Err(format!(
+            "invalid key prefix {s:?}: use [a-z0-9-], at most 245 characters"
+        ))
+    }
 }
 
 /// `:8080` (Go's any-address form) or `host:port`.
 fn parse_addr(s: &str) -> Result<SocketAddr, String> {
-    let full = if s.starts_with(':') { format!("0.0.0.0{s}") } else { s.to_owned() };
-    full.parse().map_err(|e| format!("invalid address {s:?}: {e}"))
+    let full = if s.starts_with(':') {
+        format!("0.0.0.0{s}")
+    } else {
+        s.to_owned()
+    };
+    full.parse()
+        .map_err(|e| format!("invalid address {s:?}: {e}"))
 }
 
 #[cfg(test)]
@@ -140,7 +173,10 @@ mod tests {
 
     #[test]
     fn go_style_values_parse() {
-        assert_eq!(parse_duration("720h").unwrap(), Duration::from_secs(720 * 3600));
+        assert_eq!(
+            parse_duration("720h").unwrap(),
+            Duration::from_secs(720 * 3600)
+        );
         assert_eq!(parse_duration("1h30m").unwrap(), Duration::from_secs(5400));
         assert_eq!(parse_duration("0").unwrap(), Duration::ZERO);
         assert!(parse_duration("soon").is_err());
@@ -152,11 +188,24 @@ mod tests {
 
     #[test]
     fn bool_flags_take_go_syntax() {
-        let c = Config::try_parse_from(["unsealer", "--all-namespaces=false", "--update-status", "false"]).unwrap();
+        let c = Config::try_parse_from([
+            "unsealer",
+            "--all-namespaces=false",
+            "--update-status",
+            "false",
+        ])
+        .unwrap();
         assert!(!c.all_namespaces);
         assert!(!c.update_status);
         assert!(c.accept_deprecated_v1_data);
-        let c = Config::try_parse_from(["unsealer", "--additional-namespaces", "a,b", "--rotate-period", "0"]).unwrap();
+        let c = Config::try_parse_from([
+            "unsealer",
+            "--additional-namespaces",
+            "a,b",
+            "--rotate-period",
+            "0",
+        ])
+        .unwrap();
         assert_eq!(c.additional_namespaces, ["a", "b"]);
         assert_eq!(c.key_renew_period, Duration::ZERO);
     }

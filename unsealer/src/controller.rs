@@ -22,7 +22,9 @@ pub enum Scope {
 
 /// Deleted Secrets that the controller wrote, as triggers for their SealedSecret. Only
 /// deletions are kept: our own writes must not wake the reconciler again.
-fn deleted_secrets(api: Api<Secret>) -> impl Stream<Item = Result<Secret, watcher::Error>> + Send + 'static {
+fn deleted_secrets(
+    api: Api<Secret>,
+) -> impl Stream<Item = Result<Secret, watcher::Error>> + Send + 'static {
     let selector = format!("{UNSEALED_LABEL}={UNSEALED_VALUE}");
     watcher::watcher(api, watcher::Config::default().labels(&selector))
         .default_backoff()
@@ -41,7 +43,12 @@ fn owner_of(secret: Secret) -> Option<ObjectRef<Guarded>> {
     Some(ObjectRef::new(&name).within(&namespace))
 }
 
-async fn run_one(ss_api: Api<Guarded>, secret_api: Api<Secret>, ctx: Arc<Context>, shutdown: impl std::future::Future<Output = ()> + Send + Sync + 'static) {
+async fn run_one(
+    ss_api: Api<Guarded>,
+    secret_api: Api<Secret>,
+    ctx: Arc<Context>,
+    shutdown: impl std::future::Future<Output = ()> + Send + Sync + 'static,
+) {
     let (reader, writer) = reflector::store();
     // Spec changes only (the generation predicate): status and metadata edits, including our
     // own status writes, do not trigger work, as in the reference.
@@ -68,13 +75,22 @@ async fn run_one(ss_api: Api<Guarded>, secret_api: Api<Secret>, ctx: Arc<Context
 }
 
 /// Runs until `shutdown` resolves.
-pub async fn run(ctx: Arc<Context>, scope: Scope, shutdown: impl std::future::Future<Output = ()> + Clone + Send + Sync + 'static) {
+pub async fn run(
+    ctx: Arc<Context>,
+    scope: Scope,
+    shutdown: impl std::future::Future<Output = ()> + Clone + Send + Sync + 'static,
+) {
     let client = ctx.client.clone();
     match scope {
         Scope::All => run_one(Api::all(client.clone()), Api::all(client), ctx, shutdown).await,
         Scope::Namespaces(namespaces) => {
             let runs = namespaces.into_iter().map(|ns| {
-                run_one(Api::namespaced(client.clone(), &ns), Api::namespaced(client.clone(), &ns), ctx.clone(), shutdown.clone())
+                run_one(
+                    Api::namespaced(client.clone(), &ns),
+                    Api::namespaced(client.clone(), &ns),
+                    ctx.clone(),
+                    shutdown.clone(),
+                )
             });
             futures::future::join_all(runs).await;
         }

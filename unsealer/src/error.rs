@@ -9,7 +9,9 @@ pub enum Error {
     Unseal(#[from] shared::unseal::UnsealError),
     #[error("Resource \"{0}\" already exists and is not managed by SealedSecret")]
     ForeignSecret(String),
-    #[error("the target Secret {0:?} is immutable and its data differs: delete it and the controller will recreate it")]
+    #[error(
+        "the target Secret {0:?} is immutable and its data differs: delete it and the controller will recreate it"
+    )]
     Immutable(String),
     #[error("writing Secret: {0}")]
     Apply(#[source] kube::Error),

@@ -20,17 +20,34 @@ async fn healthz() -> impl IntoResponse {
 
 async fn cert(State(keys): State<KeyStore>) -> impl IntoResponse {
     match keys.get().newest_cert_pem.clone() {
-        Some(pem) => (StatusCode::OK, [(header::CONTENT_TYPE, "application/x-pem-file")], pem),
-        None => (StatusCode::INTERNAL_SERVER_ERROR, [(header::CONTENT_TYPE, "text/plain")], "cannot get certificate\n".to_owned()),
+        Some(pem) => (
+            StatusCode::OK,
+            [(header::CONTENT_TYPE, "application/x-pem-file")],
+            pem,
+        ),
+        None => (
+            StatusCode::INTERNAL_SERVER_ERROR,
+            [(header::CONTENT_TYPE, "text/plain")],
+            "cannot get certificate\n".to_owned(),
+        ),
     }
 }
 
 async fn metrics(State(metrics): State<Arc<Metrics>>) -> impl IntoResponse {
-    ([(header::CONTENT_TYPE, "application/openmetrics-text; version=1.0.0; charset=utf-8")], metrics.encode())
+    (
+        [(
+            header::CONTENT_TYPE,
+            "application/openmetrics-text; version=1.0.0; charset=utf-8",
+        )],
+        metrics.encode(),
+    )
 }
 
 /// Binds both listeners first, so a taken port fails start-up instead of a background task.
-pub async fn bind(api_addr: SocketAddr, metrics_addr: SocketAddr) -> std::io::Result<(tokio::net::TcpListener, tokio::net::TcpListener)> {
+pub async fn bind(
+    api_addr: SocketAddr,
+    metrics_addr: SocketAddr,
+) -> std::io::Result<(tokio::net::TcpListener, tokio::net::TcpListener)> {
     let api = tokio::net::TcpListener::bind(api_addr).await?;
     let metrics = tokio::net::TcpListener::bind(metrics_addr).await?;
     info!(api = %api.local_addr()?, metrics = %metrics.local_addr()?, "listening");
@@ -48,7 +65,9 @@ pub async fn serve(
         .route("/healthz", get(healthz))
         .route("/v1/cert.pem", get(cert))
         .with_state(keys);
-    let metrics_router = Router::new().route("/metrics", get(metrics)).with_state(metrics_state);
+    let metrics_router = Router::new()
+        .route("/metrics", get(metrics))
+        .with_state(metrics_state);
     let a = axum::serve(api, api_router).with_graceful_shutdown(shutdown.clone());
     let m = axum::serve(metrics_listener, metrics_router).with_graceful_shutdown(shutdown);
     tokio::try_join!(async { a.await }, async { m.await })?;

@@ -49,12 +49,22 @@ pub struct KeyStore {
 
 impl KeyStore {
     pub fn new() -> KeyStore {
-        let empty = Keys { ring: KeyRing::default(), newest_cert_pem: None, newest_at: None };
-        KeyStore { current: Arc::new(RwLock::new(Arc::new(empty))), version: watch::channel(0).0 }
+        let empty = Keys {
+            ring: KeyRing::default(),
+            newest_cert_pem: None,
+            newest_at: None,
+        };
+        KeyStore {
+            current: Arc::new(RwLock::new(Arc::new(empty))),
+            version: watch::channel(0).0,
+        }
     }
 
     pub fn get(&self) -> Arc<Keys> {
-        self.current.read().expect("key store lock is never poisoned: writers do not panic").clone()
+        self.current
+            .read()
+            .expect("key store lock is never poisoned: writers do not panic")
+            .clone()
     }
 
     /// A receiver that sees a new version after each swap.
@@ -63,7 +73,10 @@ impl KeyStore {
     }
 
     fn set(&self, keys: Keys) {
-        *self.current.write().expect("key store lock is never poisoned: writers do not panic") = Arc::new(keys);
+        *self
+            .current
+            .write()
+            .expect("key store lock is never poisoned: writers do not panic") = Arc::new(keys);
         self.version.send_modify(|v| *v += 1);
     }
 }
@@ -78,10 +91,12 @@ fn build(secrets: &[Secret], order: KeyOrder) -> Keys {
             None
         }
     }).collect();
-    loaded.sort_by_key(|l| std::cmp::Reverse(match order {
-        KeyOrder::CertNotBefore => (l.not_before, l.created),
-        KeyOrder::SecretCreationTimestamp => (l.created, l.not_before),
-    }));
+    loaded.sort_by_key(|l| {
+        std::cmp::Reverse(match order {
+            KeyOrder::CertNotBefore => (l.not_before, l.created),
+            KeyOrder::SecretCreationTimestamp => (l.created, l.not_before),
+        })
+    });
     // The same key stored twice (a restore beside the original) is kept once.
     let mut seen = std::collections::HashSet::new();
     loaded.retain(|l| seen.insert(l.key.fingerprint().to_owned()));
@@ -90,7 +105,11 @@ fn build(secrets: &[Secret], order: KeyOrder) -> Keys {
         KeyOrder::CertNotBefore => l.not_before,
         KeyOrder::SecretCreationTimestamp => l.created,
     });
-    Keys { ring: KeyRing::new(loaded.into_iter().map(|l| l.key).collect()), newest_cert_pem, newest_at }
+    Keys {
+        ring: KeyRing::new(loaded.into_iter().map(|l| l.key).collect()),
+        newest_cert_pem,
+        newest_at,
+    }
 }
 
 fn load(secret: &Secret) -> Result<Loaded, String> {
@@ -106,41 +125,65 @@ fn load(secret: &Secret) -> Result<Loaded, String> {
         .unwrap_or(OffsetDateTime::UNIX_EPOCH);
     let cert_bytes = data.get("tls.crt").map(|c| c.0.clone()).unwrap_or_default();
     let (cert_pem, not_before) = match Certificate::from_pem(&cert_bytes) {
-        Ok(cert) if cert.public_key().fingerprint() == key.fingerprint() => {
-            (String::from_utf8_lossy(&cert_bytes).into_owned(), cert.not_before())
-        }
+        Ok(cert) if cert.public_key().fingerprint() == key.fingerprint() => (
+            String::from_utf8_lossy(&cert_bytes).into_owned(),
+            cert.not_before(),
+        ),
         Ok(_) => return Err("tls.crt does not match tls.key".into()),
         Err(e) => return Err(format!("tls.crt: {e}")),
     };
-    Ok(Loaded { key, cert_pem, not_before, created })
+    Ok(Loaded {
+        key,
+        cert_pem,
+        not_before,
+        created,
+    })
 }
 
 /// Makes a key the reference's way and stores it as a `kubernetes.io/tls` Secret with
 /// `generateName`, the active label and a PKCS#1 `tls.key`.
 pub async fn generate_and_store(api: &Api<Secret>, config: &Config) -> Result<String, Error> {
-    let size = KeySize::from_bits(config.key_size).ok_or_else(|| Error::Config(format!("unsupported --key-size {}", config.key_size)))?;
+    let size = KeySize::from_bits(config.key_size)
+        .ok_or_else(|| Error::Config(format!("unsupported --key-size {}", config.key_size)))?;
     let ttl = config.key_ttl;
     let cn = config.my_cn.clone();
     let serial: [u8; 16] = rand::random();
-    let generated = tokio::task::spawn_blocking(move || generate(size, OffsetDateTime::now_utc(), ttl, &cn, serial))
-        .await
-        .map_err(|e| Error::Config(format!("key generation task: {e}")))?
+    let generated = tokio::task::spawn_blocking(move || {
+        generate(size, OffsetDateTime::now_utc(), ttl, &cn, serial)
+    })
+    .await
+    .map_err(|e| Error::Config(format!("key generation task: {e}")))?
+    .map_err(|e| Error::Config(e.to_string()))?;
+    let key_pem = generated
+        .key
+        .to_pkcs1_pem()
         .map_err(|e| Error::Config(e.to_string()))?;
-    let key_pem = generated.key.to_pkcs1_pem().map_err(|e| Error::Config(e.to_string()))?;
     let secret = Secret {
         metadata: ObjectMeta {
             generate_name: Some(config.key_prefix.clone()),
-            labels: Some(BTreeMap::from([(KEY_LABEL.to_owned(), "active".to_owned())])),
+            labels: Some(BTreeMap::from([(
+                KEY_LABEL.to_owned(),
+                "active".to_owned(),
+            )])),
             ..ObjectMeta::default()
         },
         type_: Some("kubernetes.io/tls".to_owned()),
         data: Some(BTreeMap::from([
-            ("tls.crt".to_owned(), ByteString(generated.cert_pem.clone().into_bytes())),
-            ("tls.key".to_owned(), ByteString(key_pem.as_bytes().to_vec())),
+            (
+                "tls.crt".to_owned(),
+                ByteString(generated.cert_pem.clone().into_bytes()),
+            ),
+            (
+                "tls.key".to_owned(),
+                ByteString(key_pem.as_bytes().to_vec()),
+            ),
         ])),
         ..Secret::default()
     };
-    let created = api.create(&PostParams::default(), &secret).await.map_err(Error::Keys)?;
+    let created = api
+        .create(&PostParams::default(), &secret)
+        .await
+        .map_err(Error::Keys)?;
     let name = created.metadata.name.unwrap_or_default();
     info!(secret = %name, fingerprint = generated.key.fingerprint(), "new sealing key");
     // The reference logs the certificate on creation; it is public.
@@ -156,7 +199,9 @@ async fn list_keys(api: &Api<Secret>, prefix: &str) -> Result<Vec<Secret>, Error
         .items;
     // The pre-0.9 key Secret carries no label but is named exactly after the prefix.
     if let Some(legacy) = api.get_opt(prefix).await.map_err(Error::Keys)?
-        && !secrets.iter().any(|s| s.metadata.name.as_deref() == Some(prefix))
+        && !secrets
+            .iter()
+            .any(|s| s.metadata.name.as_deref() == Some(prefix))
     {
         secrets.push(legacy);
     }
@@ -165,14 +210,20 @@ async fn list_keys(api: &Api<Secret>, prefix: &str) -> Result<Vec<Secret>, Error
 
 /// Loads the keys, generating the first one (or one newer than the cutoff) when needed.
 pub async fn init(api: &Api<Secret>, config: &Config, store: &KeyStore) -> Result<(), Error> {
-    let mut keys = build(&list_keys(api, &config.key_prefix).await?, config.key_order_priority);
+    let mut keys = build(
+        &list_keys(api, &config.key_prefix).await?,
+        config.key_order_priority,
+    );
     let stale = match (config.key_cutoff_time, keys.newest_at) {
         (Some(cutoff), Some(newest)) => newest < cutoff,
         _ => false,
     };
     if keys.ring.is_empty() || stale {
         generate_and_store(api, config).await?;
-        keys = build(&list_keys(api, &config.key_prefix).await?, config.key_order_priority);
+        keys = build(
+            &list_keys(api, &config.key_prefix).await?,
+            config.key_order_priority,
+        );
     }
     info!(keys = keys.ring.len(), newest = ?keys.ring.keys().first().map(|k| k.fingerprint()), "sealing keys loaded");
     store.set(keys);
@@ -183,8 +234,14 @@ pub async fn init(api: &Api<Secret>, config: &Config, store: &KeyStore) -> Resul
 /// change) and swaps the ring on every change. Runs until the stream ends.
 pub async fn watch(api: Api<Secret>, config: Arc<Config>, store: KeyStore) {
     let (reader, writer) = kube::runtime::reflector::store();
-    let stream = kube::runtime::reflector(writer, watcher(api.clone(), watcher::Config::default().labels(KEY_LABEL_SELECTOR)))
-        .default_backoff();
+    let stream = kube::runtime::reflector(
+        writer,
+        watcher(
+            api.clone(),
+            watcher::Config::default().labels(KEY_LABEL_SELECTOR),
+        ),
+    )
+    .default_backoff();
     let mut changes = std::pin::pin!(stream);
     while let Some(event) = changes.next().await {
         // Rebuild on any touched key Secret, including deletions and relabels (which leave the
@@ -196,20 +253,27 @@ pub async fn watch(api: Api<Secret>, config: Arc<Config>, store: KeyStore) {
                 continue;
             }
             Ok(watcher::Event::Init | watcher::Event::InitApply(_)) => continue,
-            Ok(watcher::Event::InitDone | watcher::Event::Apply(_) | watcher::Event::Delete(_)) => {}
+            Ok(watcher::Event::InitDone | watcher::Event::Apply(_) | watcher::Event::Delete(_)) => {
+            }
         }
         if reader.wait_until_ready().await.is_err() {
             return;
         }
         let mut secrets: Vec<Secret> = reader.state().iter().map(|s| (**s).clone()).collect();
         if let Ok(Some(legacy)) = api.get_opt(&config.key_prefix).await
-            && !secrets.iter().any(|s| s.metadata.name == legacy.metadata.name)
+            && !secrets
+                .iter()
+                .any(|s| s.metadata.name == legacy.metadata.name)
         {
             secrets.push(legacy);
         }
         let keys = build(&secrets, config.key_order_priority);
         let current = store.get();
-        let same = keys.ring.keys().iter().map(|k| k.fingerprint()).eq(current.ring.keys().iter().map(|k| k.fingerprint()));
+        let same = keys.ring.keys().iter().map(|k| k.fingerprint()).eq(current
+            .ring
+            .keys()
+            .iter()
+            .map(|k| k.fingerprint()));
         if !same {
             info!(keys = keys.ring.len(), "sealing keys changed");
             store.set(keys);
@@ -225,9 +289,14 @@ pub async fn renew(api: Api<Secret>, config: Arc<Config>, store: KeyStore) {
         return;
     }
     loop {
-        let newest = store.get().newest_at.unwrap_or_else(OffsetDateTime::now_utc);
+        let newest = store
+            .get()
+            .newest_at
+            .unwrap_or_else(OffsetDateTime::now_utc);
         let due = newest + period;
-        let wait = (due - OffsetDateTime::now_utc()).try_into().unwrap_or(Duration::ZERO);
+        let wait = (due - OffsetDateTime::now_utc())
+            .try_into()
+            .unwrap_or(Duration::ZERO);
         info!(next_key_in = %humantime::format_duration(Duration::from_secs(wait.as_secs())), "key renewal scheduled");
         let mut versions = store.subscribe();
         tokio::select! {

@@ -41,7 +41,10 @@ fn main() -> ExitCode {
         };
     }
     init_logging(&config);
-    let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
         Ok(rt) => rt,
         Err(e) => {
             eprintln!("error: starting the runtime: {e}");
@@ -66,7 +69,12 @@ fn crd_yaml() -> anyhow::Result<String> {
 fn init_logging(config: &Config) {
     let filter = tracing_subscriber::EnvFilter::try_from_default_env()
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(&config.log_level));
-    let builder = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr);
+    // Colour only on a terminal: log files and `kubectl logs` get plain text.
+    let ansi = std::io::IsTerminal::is_terminal(&std::io::stderr());
+    let builder = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .with_ansi(ansi);
     match config.log_format {
         LogFormat::Json => builder.json().init(),
         LogFormat::Text => builder.init(),
@@ -93,10 +101,13 @@ fn own_namespace(config: &Config) -> String {
 async fn client(config: &Config) -> anyhow::Result<Client> {
     let kube_config = match &config.kubeconfig {
         Some(path) => {
-            let kubeconfig = kube::config::Kubeconfig::read_from(path).with_context(|| format!("reading {}", path.display()))?;
+            let kubeconfig = kube::config::Kubeconfig::read_from(path)
+                .with_context(|| format!("reading {}", path.display()))?;
             kube::Config::from_custom_kubeconfig(kubeconfig, &Default::default()).await?
         }
-        None => kube::Config::infer().await.context("no in-cluster configuration and no kubeconfig")?,
+        None => kube::Config::infer()
+            .await
+            .context("no in-cluster configuration and no kubeconfig")?,
     };
     Ok(Client::try_from(kube_config)?)
 }
@@ -125,29 +136,46 @@ async fn run(config: Config) -> anyhow::Result<()> {
     info!(version = env!("CARGO_PKG_VERSION"), "starting unsealer");
     let namespace = own_namespace(&config);
     let client = client(&config).await?;
-    let (api_listener, metrics_listener) = http::bind(config.listen_addr, config.listen_metrics_addr)
-        .await
-        .context("binding the HTTP listeners")?;
+    let (api_listener, metrics_listener) =
+        http::bind(config.listen_addr, config.listen_metrics_addr)
+            .await
+            .context("binding the HTTP listeners")?;
 
     let keys = keyring::KeyStore::new();
     let key_api: Api<Secret> = Api::namespaced(client.clone(), &namespace);
-    keyring::init(&key_api, &config, &keys).await.context("loading the sealing keys")?;
+    keyring::init(&key_api, &config, &keys)
+        .await
+        .context("loading the sealing keys")?;
     let metrics = Arc::new(metrics::Metrics::new());
     metrics.keys.set(keys.get().ring.len() as i64);
 
     let shutdown = futures::FutureExt::shared(Box::pin(shutdown_signal()));
-    let recorder = Recorder::new(client.clone(), Reporter { controller: "sealed-secrets".into(), instance: None });
+    let recorder = Recorder::new(
+        client.clone(),
+        Reporter {
+            controller: "sealed-secrets".into(),
+            instance: None,
+        },
+    );
     let ctx = Arc::new(reconcile::Context::new(
         client.clone(),
         keys.clone(),
         metrics.clone(),
         recorder,
         config.update_status,
-        UnsealOptions { accept_v1_data: config.accept_deprecated_v1_data },
+        UnsealOptions {
+            accept_v1_data: config.accept_deprecated_v1_data,
+        },
     ));
     let scope = if !config.additional_namespaces.is_empty() {
         let mut namespaces = vec![namespace.clone()];
-        namespaces.extend(config.additional_namespaces.iter().filter(|n| !n.is_empty() && **n != namespace).cloned());
+        namespaces.extend(
+            config
+                .additional_namespaces
+                .iter()
+                .filter(|n| !n.is_empty() && **n != namespace)
+                .cloned(),
+        );
         controller::Scope::Namespaces(namespaces)
     } else if config.all_namespaces {
         controller::Scope::All

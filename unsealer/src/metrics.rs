@@ -32,23 +32,44 @@ impl Metrics {
         let unseal_errors = Family::<ErrorLabels, Counter>::default();
         let keys = Gauge::default();
         let build = Family::<BuildLabels, Gauge>::default();
-        build.get_or_create(&BuildLabels { revision: env!("CARGO_PKG_VERSION").to_owned() }).set(1);
-        registry.register("unseal_requests", "Number of SealedSecret unseal attempts", unseal_requests.clone());
-        registry.register("unseal_errors", "Number of failed unseals, by reason", unseal_errors.clone());
+        build
+            .get_or_create(&BuildLabels {
+                revision: env!("CARGO_PKG_VERSION").to_owned(),
+            })
+            .set(1);
+        registry.register(
+            "unseal_requests",
+            "Number of SealedSecret unseal attempts",
+            unseal_requests.clone(),
+        );
+        registry.register(
+            "unseal_errors",
+            "Number of failed unseals, by reason",
+            unseal_errors.clone(),
+        );
         registry.register("keys", "Number of active sealing keys", keys.clone());
         registry.register("build_info", "Build information", build);
-        Metrics { registry, unseal_requests, unseal_errors, keys }
+        Metrics {
+            registry,
+            unseal_requests,
+            unseal_errors,
+            keys,
+        }
     }
 
     pub fn error(&self, reason: &str, namespace: &str) {
         self.unseal_errors
-            .get_or_create(&ErrorLabels { reason: reason.to_owned(), namespace: namespace.to_owned() })
+            .get_or_create(&ErrorLabels {
+                reason: reason.to_owned(),
+                namespace: namespace.to_owned(),
+            })
             .inc();
     }
 
     pub fn encode(&self) -> String {
         let mut out = String::new();
-        prometheus_client::encoding::text::encode(&mut out, &self.registry).expect("writing to a String cannot fail");
+        prometheus_client::encoding::text::encode(&mut out, &self.registry)
+            .expect("writing to a String cannot fail");
         out
     }
 }

@@ -52,7 +52,14 @@ pub struct Context {
 }
 
 impl Context {
-    pub fn new(client: Client, keys: KeyStore, metrics: Arc<Metrics>, recorder: Recorder, update_status: bool, unseal_options: UnsealOptions) -> Context {
+    pub fn new(
+        client: Client,
+        keys: KeyStore,
+        metrics: Arc<Metrics>,
+        recorder: Recorder,
+        update_status: bool,
+        unseal_options: UnsealOptions,
+    ) -> Context {
         let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
         Context {
             client,
@@ -73,26 +80,50 @@ impl Context {
 }
 
 fn key_of(meta: &ObjectMeta) -> (String, String) {
-    (meta.namespace.clone().unwrap_or_default(), meta.name.clone().unwrap_or_default())
+    (
+        meta.namespace.clone().unwrap_or_default(),
+        meta.name.clone().unwrap_or_default(),
+    )
 }
 
 pub async fn reconcile(obj: Arc<Guarded>, ctx: Arc<Context>) -> Result<Action, Error> {
     ctx.metrics.unseal_requests.inc();
     let (meta, current_status, result) = match &obj.0 {
-        Ok(ss) => (&ss.metadata, ss.status.as_ref(), write_secret(ss, &ctx).await),
-        Err(invalid) => (&invalid.metadata, None, Err(Error::Invalid(invalid.error.clone()))),
+        Ok(ss) => (
+            &ss.metadata,
+            ss.status.as_ref(),
+            write_secret(ss, &ctx).await,
+        ),
+        Err(invalid) => (
+            &invalid.metadata,
+            None,
+            Err(Error::Invalid(invalid.error.clone())),
+        ),
     };
     let (namespace, name) = key_of(meta);
     let outcome = match &result {
-        Ok(()) => Outcome { ok: true, reason: "Unsealed", message: String::new() },
-        Err(e) => Outcome { ok: false, reason: e.condition_reason(), message: e.to_string() },
+        Ok(()) => Outcome {
+            ok: true,
+            reason: "Unsealed",
+            message: String::new(),
+        },
+        Err(e) => Outcome {
+            ok: false,
+            reason: e.condition_reason(),
+            message: e.to_string(),
+        },
     };
     if let Err(e) = &result {
         ctx.metrics.error(e.metric_reason(), &namespace);
         warn!(%namespace, %name, reason = e.event_reason(), error = %e, "reconcile failed");
     }
 
-    let changed = status::next(current_status, meta.generation, &outcome, &Time(Timestamp::now()));
+    let changed = status::next(
+        current_status,
+        meta.generation,
+        &outcome,
+        &Time(Timestamp::now()),
+    );
     if let Some(new_status) = changed {
         if ctx.update_status {
             write_status(&ctx.client, &namespace, &name, &new_status).await?;
@@ -158,10 +189,19 @@ fn reference(meta: &ObjectMeta) -> ObjectReference {
     }
 }
 
-async fn write_status(client: &Client, namespace: &str, name: &str, status: &shared::SealedSecretStatus) -> Result<(), Error> {
+async fn write_status(
+    client: &Client,
+    namespace: &str,
+    name: &str,
+    status: &shared::SealedSecretStatus,
+) -> Result<(), Error> {
     // Untyped: the response of a malformed object (the case that needs a status most) does not
     // parse as a SealedSecret.
-    let api: Api<DynamicObject> = Api::namespaced_with(client.clone(), namespace, &ApiResource::erase::<SealedSecret>(&()));
+    let api: Api<DynamicObject> = Api::namespaced_with(
+        client.clone(),
+        namespace,
+        &ApiResource::erase::<SealedSecret>(&()),
+    );
     let patch = serde_json::json!({ "status": status });
     api.patch_status(name, &PatchParams::default(), &Patch::Merge(&patch))
         .await
@@ -196,7 +236,11 @@ async fn write_secret(ss: &SealedSecret, ctx: &Context) -> Result<(), Error> {
         let keys = ctx.keys.get();
         let ss = ss.clone();
         let options = ctx.unseal_options;
-        let _slot = ctx.unseal_slots.acquire().await.expect("the semaphore is never closed");
+        let _slot = ctx
+            .unseal_slots
+            .acquire()
+            .await
+            .expect("the semaphore is never closed");
         tokio::task::spawn_blocking(move || unseal(&ss, &keys.ring, options))
             .await
             .map_err(|e| Error::Config(format!("unseal task failed: {e}")))??
@@ -205,7 +249,11 @@ async fn write_secret(ss: &SealedSecret, ctx: &Context) -> Result<(), Error> {
     if let Some(current) = &existing
         && current.immutable == Some(true)
     {
-        return if current.data == desired.data { Ok(()) } else { Err(Error::Immutable(name)) };
+        return if current.data == desired.data {
+            Ok(())
+        } else {
+            Err(Error::Immutable(name))
+        };
     }
 
     match how {
@@ -221,14 +269,29 @@ async fn write_secret(ss: &SealedSecret, ctx: &Context) -> Result<(), Error> {
                 .map(|(k, _)| (k.clone(), serde_json::Value::Null))
                 .collect();
             if !stale.is_empty() {
-                let params = PatchParams { field_manager: Some(FIELD_MANAGER.into()), ..PatchParams::default() };
+                let params = PatchParams {
+                    field_manager: Some(FIELD_MANAGER.into()),
+                    ..PatchParams::default()
+                };
                 let patch = serde_json::json!({ "data": stale });
-                api.patch(&name, &params, &Patch::Merge(&patch)).await.map_err(Error::Apply)?;
+                api.patch(&name, &params, &Patch::Merge(&patch))
+                    .await
+                    .map_err(Error::Apply)?;
             }
-            desired.metadata.labels.get_or_insert_default().insert(UNSEALED_LABEL.into(), UNSEALED_VALUE.into());
-            desired.metadata.annotations.get_or_insert_default().insert(SOURCE_ANNOTATION.into(), source);
+            desired
+                .metadata
+                .labels
+                .get_or_insert_default()
+                .insert(UNSEALED_LABEL.into(), UNSEALED_VALUE.into());
+            desired
+                .metadata
+                .annotations
+                .get_or_insert_default()
+                .insert(SOURCE_ANNOTATION.into(), source);
             let params = PatchParams::apply(FIELD_MANAGER).force();
-            api.patch(&name, &params, &Patch::Apply(&desired)).await.map_err(Error::Apply)?;
+            api.patch(&name, &params, &Patch::Apply(&desired))
+                .await
+                .map_err(Error::Apply)?;
         }
         Write::TakeOver => {
             let mut secret = existing.expect("takeover implies an existing Secret");
@@ -241,8 +304,13 @@ async fn write_secret(ss: &SealedSecret, ctx: &Context) -> Result<(), Error> {
             secret.string_data = None;
             secret.type_ = desired.type_.take().or(secret.type_);
             secret.immutable = desired.immutable;
-            let params = PostParams { field_manager: Some(FIELD_MANAGER.into()), ..PostParams::default() };
-            api.replace(&name, &params, &secret).await.map_err(Error::Apply)?;
+            let params = PostParams {
+                field_manager: Some(FIELD_MANAGER.into()),
+                ..PostParams::default()
+            };
+            api.replace(&name, &params, &secret)
+                .await
+                .map_err(Error::Apply)?;
         }
         Write::Merge { set_owner } => {
             let merge = Secret {
@@ -251,14 +319,20 @@ async fn write_secret(ss: &SealedSecret, ctx: &Context) -> Result<(), Error> {
                     namespace: Some(namespace.clone()),
                     labels: desired.metadata.labels.take(),
                     annotations: desired.metadata.annotations.take(),
-                    owner_references: if set_owner { desired.metadata.owner_references.take() } else { None },
+                    owner_references: if set_owner {
+                        desired.metadata.owner_references.take()
+                    } else {
+                        None
+                    },
                     ..ObjectMeta::default()
                 },
                 data: desired.data.take().or_else(|| Some(BTreeMap::new())),
                 ..Secret::default()
             };
             let params = PatchParams::apply(FIELD_MANAGER).force();
-            api.patch(&name, &params, &Patch::Apply(&merge)).await.map_err(Error::Apply)?;
+            api.patch(&name, &params, &Patch::Apply(&merge))
+                .await
+                .map_err(Error::Apply)?;
         }
     }
     Ok(())

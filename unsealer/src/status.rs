@@ -11,7 +11,12 @@ pub struct Outcome<'a> {
     pub message: String,
 }
 
-fn condition(type_: &str, outcome: &Outcome<'_>, previous: Option<&SealedSecretCondition>, now: &Time) -> SealedSecretCondition {
+fn condition(
+    type_: &str,
+    outcome: &Outcome<'_>,
+    previous: Option<&SealedSecretCondition>,
+    now: &Time,
+) -> SealedSecretCondition {
     let status = if outcome.ok { "True" } else { "False" };
     let transition = match previous {
         Some(p) if p.status == status => p.last_transition_time.clone(),
@@ -24,28 +29,43 @@ fn condition(type_: &str, outcome: &Outcome<'_>, previous: Option<&SealedSecretC
         last_transition_time: transition,
         reason: Some(outcome.reason.to_owned()),
         // The reference leaves the message empty on success; tools show it as-is.
-        message: if outcome.ok { None } else { Some(outcome.message.clone()) },
+        message: if outcome.ok {
+            None
+        } else {
+            Some(outcome.message.clone())
+        },
     }
 }
 
 /// The new status, or `None` if the current one already says the same (so a reconcile that
 /// changes nothing writes nothing, and status writes cannot feed a loop).
-pub fn next(current: Option<&SealedSecretStatus>, generation: Option<i64>, outcome: &Outcome<'_>, now: &Time) -> Option<SealedSecretStatus> {
+pub fn next(
+    current: Option<&SealedSecretStatus>,
+    generation: Option<i64>,
+    outcome: &Outcome<'_>,
+    now: &Time,
+) -> Option<SealedSecretStatus> {
     let find = |t: &str| current.and_then(|s| s.conditions.iter().find(|c| c.type_ == t));
     let synced = condition("Synced", outcome, find("Synced"), now);
     let ready = condition("Ready", outcome, find("Ready"), now);
     let same = |new: &SealedSecretCondition, old: Option<&SealedSecretCondition>| {
-        old.is_some_and(|o| o.status == new.status && o.message == new.message && o.reason == new.reason)
+        old.is_some_and(|o| {
+            o.status == new.status && o.message == new.message && o.reason == new.reason
+        })
     };
     let unchanged = current.is_some_and(|c| c.observed_generation == generation)
         && same(&synced, find("Synced"))
         && same(&ready, find("Ready"))
-        && current.is_some_and(|c| c.conditions.first().map(|c| c.type_.as_str()) == Some("Synced"));
+        && current
+            .is_some_and(|c| c.conditions.first().map(|c| c.type_.as_str()) == Some("Synced"));
     if unchanged {
         return None;
     }
     // Synced first: the CRD's printer columns read conditions[0].
-    Some(SealedSecretStatus { observed_generation: generation, conditions: vec![synced, ready] })
+    Some(SealedSecretStatus {
+        observed_generation: generation,
+        conditions: vec![synced, ready],
+    })
 }
 
 #[cfg(test)]
@@ -58,11 +78,19 @@ mod tests {
     }
 
     fn ok() -> Outcome<'static> {
-        Outcome { ok: true, reason: "Unsealed", message: String::new() }
+        Outcome {
+            ok: true,
+            reason: "Unsealed",
+            message: String::new(),
+        }
     }
 
     fn failed(message: &str) -> Outcome<'static> {
-        Outcome { ok: false, reason: "UnsealFailed", message: message.to_owned() }
+        Outcome {
+            ok: false,
+            reason: "UnsealFailed",
+            message: message.to_owned(),
+        }
     }
 
     #[test]
@@ -81,7 +109,13 @@ mod tests {
 
     #[test]
     fn failure_then_success_clears_the_error() {
-        let bad = next(None, Some(1), &failed("no key could decrypt secret (a)"), &at(10)).unwrap();
+        let bad = next(
+            None,
+            Some(1),
+            &failed("no key could decrypt secret (a)"),
+            &at(10),
+        )
+        .unwrap();
         assert_eq!(bad.conditions[0].status, "False");
         // A different error message with the same status is still written (the reference drops it).
         let worse = next(Some(&bad), Some(1), &failed("other"), &at(15)).unwrap();
