@@ -5,6 +5,7 @@ use std::sync::Arc;
 
 use futures::{Stream, StreamExt as _, TryStreamExt as _};
 use k8s_openapi::api::core::v1::Secret;
+use kube::Resource as _;
 use kube::api::Api;
 use kube::runtime::controller::Controller;
 use kube::runtime::reflector::ObjectRef;
@@ -54,6 +55,8 @@ async fn run_one(
     // own status writes, do not trigger work, as in the reference.
     let sealed = watcher::watcher(ss_api, watcher::Config::default())
         .default_backoff()
+        // managedFields are most of a cached object's size and never read here.
+        .modify(|obj: &mut Guarded| obj.meta_mut().managed_fields = None)
         .reflect(writer)
         .applied_objects()
         .predicate_filter(predicates::generation, Default::default());
