@@ -1295,3 +1295,113 @@ async fn kubeseal_interop() -> Result<()> {
     }
     env.finish().await
 }
+
+/// `spec.template.data` is rendered with the decrypted items (Go templates + sprig), and a
+/// template the renderer refuses is a clear failure that names the template key.
+#[tokio::test]
+async fn template_data_is_rendered() -> Result<()> {
+    let Some(env) = Env::start("uns-tpl").await? else {
+        return Ok(());
+    };
+    let ns = env.ns.clone();
+    let ctl = env.unsealer(&[]).await?;
+    let cert = ctl.cert().await?;
+    let user = env.plain("user");
+    let pass = env.plain("pass");
+    let mut ss = seal_items(&cert, &ns, "rendered", &[("user", &user), ("pass", &pass)])?;
+    ss.spec.template.get_or_insert_default().data = Some(string_map(&[
+        (
+            "url",
+            "postgres://{{ .user }}:{{ index . \"pass\" | urlquery }}@db",
+        ),
+        ("json", "{{ toJson .user }}"),
+        ("upper", "{{ .user | upper | printf \"%s!\" }}"),
+    ]));
+    // urlquery is a Go builtin the renderer does not take: a clear failure first.
+    env.create(&ss).await?;
+    let status = env.wait_synced(&ns, "rendered", false).await?;
+    let message = condition(&status, "Synced")
+        .and_then(|c| c.message.clone())
+        .unwrap_or_default();
+    ensure!(message.contains("spec.template.data.url"), "{message}");
+    ensure!(
+        !message.contains(&pass) && !message.contains(&user),
+        "{message}"
+    );
+    ensure!(env.secret_api(&ns).get_opt("rendered").await?.is_none());
+
+    let fixed = string_map(&[
+        ("url", "postgres://{{ .user }}:{{ index . \"pass\" }}@db"),
+        ("json", "{{ toJson .user }}"),
+        ("upper", "{{ .user | upper | printf \"%s!\" }}"),
+    ]);
+    ss.spec.template.get_or_insert_default().data = Some(fixed);
+    env.update_spec(&ns, "rendered", &ss.spec).await?;
+    let got = env.wait_secret(&ns, "rendered").await?;
+    let d = data(&got);
+    assert_eq!(d["url"], format!("postgres://{user}:{pass}@db"));
+    assert_eq!(d["json"], format!("\"{user}\""));
+    assert_eq!(d["upper"], format!("{}!", user.to_uppercase()));
+    assert_eq!(d["user"], user);
+    env.remember(&user.to_uppercase());
+    env.wait_synced(&ns, "rendered", true).await?;
+    env.finish().await
+}
+
+/// `--key-cutoff-time` later than the newest key's NotBefore makes a new key at start, which
+/// then seals; the old key still unseals.
+#[tokio::test]
+async fn key_cutoff_time_forces_a_new_key() -> Result<()> {
+    let Some(env) = Env::start("uns-cutoff").await? else {
+        return Ok(());
+    };
+    let ns = env.ns.clone();
+    env.install_vector_key("sealed-secrets-keyvector").await?;
+    let vector = Certificate::from_pem(VECTOR_CERT.as_bytes())?;
+    // Without a cutoff the vector key is the newest and seals.
+    let first = env.unsealer(&[]).await?;
+    ensure!(first.cert().await?.public_key().fingerprint() == vector.public_key().fingerprint());
+    first.kill().await?;
+    ensure!(
+        env.key_secrets().await?.len() == 1,
+        "no key generated without a cutoff"
+    );
+
+    let cutoff = "Wed, 01 Jan 2031 00:00:00 +0000";
+    let second = env
+        .unsealer(&[&format!("--key-cutoff-time={cutoff}")])
+        .await?;
+    let new_cert = second.cert().await?;
+    ensure!(new_cert.public_key().fingerprint() != vector.public_key().fingerprint());
+    ensure!(
+        env.key_secrets().await?.len() == 2,
+        "one key generated for the cutoff"
+    );
+    let v = env.plain("v");
+    env.create(&seal_items(&vector, &ns, "old-key", &[("v", &v)])?)
+        .await?;
+    let got = env.wait_secret(&ns, "old-key").await?;
+    assert_eq!(data(&got), expected(&[("v", &v)]));
+    env.finish().await
+}
+
+/// `--update-status=false`: Secrets are still written, status is left alone.
+#[tokio::test]
+async fn update_status_false_writes_no_status() -> Result<()> {
+    let Some(env) = Env::start("uns-nostatus").await? else {
+        return Ok(());
+    };
+    let ns = env.ns.clone();
+    let ctl = env.unsealer(&["--update-status=false"]).await?;
+    let cert = ctl.cert().await?;
+    let v = env.plain("v");
+    env.create(&seal_items(&cert, &ns, "quiet", &[("v", &v)])?)
+        .await?;
+    let got = env.wait_secret(&ns, "quiet").await?;
+    assert_eq!(data(&got), expected(&[("v", &v)]));
+    // Give a status write time to happen if it were going to.
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    let ss = env.sealed_api(&ns).get("quiet").await?;
+    ensure!(ss.status.is_none(), "status written: {:?}", ss.status);
+    env.finish().await
+}
