@@ -20,6 +20,7 @@ use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 use anyhow::{Context, Result, anyhow, bail};
 use k8s_openapi::api::authentication::v1::TokenRequest;
 use k8s_openapi::api::core::v1::{Namespace, ServiceAccount};
+use k8s_openapi::apiextensions_apiserver::pkg::apis::apiextensions::v1::CustomResourceDefinition;
 use kube::api::{DeleteParams, PostParams};
 use kube::config::{KubeConfigOptions, Kubeconfig};
 use kube::{Api, Client, Config};
@@ -397,4 +398,24 @@ pub async fn http_get(url: &str) -> Result<Vec<u8>> {
         bail!("GET {url}: {}", String::from_utf8_lossy(&out.stderr).trim());
     }
     Ok(out.stdout)
+}
+
+/// Waits until the CustomResourceDefinition `name` is Established (its API is served).
+pub async fn wait_crd_established(client: &Client, name: &str, timeout: Duration) -> Result<()> {
+    let api: Api<CustomResourceDefinition> = Api::all(client.clone());
+    wait_for(
+        &format!("the CRD {name} to be Established"),
+        timeout,
+        || async {
+            let crd = api.get(name).await?;
+            let established = crd
+                .status
+                .and_then(|s| s.conditions)
+                .unwrap_or_default()
+                .iter()
+                .any(|c| c.type_ == "Established" && c.status == "True");
+            Ok(established.then_some(()))
+        },
+    )
+    .await
 }

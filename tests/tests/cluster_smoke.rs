@@ -51,17 +51,7 @@ async fn crd_and_custom_object() -> Result<()> {
         Err(e) if is_api_status(&e, 409) => {}
         Err(e) => return Err(e).context("creating the Widget CRD"),
     }
-    wait_for("the Widget CRD to be Established", TIMEOUT, || async {
-        let crd = crds.get("widgets.smoke.sealed-secrets.test").await?;
-        let established = crd
-            .status
-            .and_then(|s| s.conditions)
-            .unwrap_or_default()
-            .iter()
-            .any(|c| c.type_ == "Established" && c.status == "True");
-        Ok(established.then_some(()))
-    })
-    .await?;
+    cluster::wait_crd_established(&client, "widgets.smoke.sealed-secrets.test", TIMEOUT).await?;
 
     let ar = ApiResource::from_gvk_with_plural(
         &GroupVersionKind::gvk("smoke.sealed-secrets.test", "v1", "Widget"),

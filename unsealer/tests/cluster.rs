@@ -13,7 +13,6 @@ use std::time::Duration;
 use anyhow::{Context as _, Result, ensure};
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD as B64;
-use k8s_openapi::ByteString;
 use k8s_openapi::api::core::v1::Secret;
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
 use kube::api::{DeleteParams, ListParams, Patch, PatchParams, PostParams};
@@ -47,12 +46,7 @@ fn plain_secret(
             labels: Some(string_map(labels)).filter(|l| !l.is_empty()),
             ..ObjectMeta::default()
         },
-        data: Some(
-            items
-                .iter()
-                .map(|(k, v)| ((*k).to_owned(), ByteString(v.as_bytes().to_vec())))
-                .collect(),
-        ),
+        data: Some(byte_items(items)),
         ..Secret::default()
     }
 }

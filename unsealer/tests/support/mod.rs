@@ -629,14 +629,17 @@ pub fn secret(ns: &str, name: &str, scope: Scope, items: &[(&str, &str)]) -> Sec
             annotations: Some(annotations).filter(|a| !a.is_empty()),
             ..ObjectMeta::default()
         },
-        data: Some(
-            items
-                .iter()
-                .map(|(k, v)| ((*k).to_owned(), ByteString(v.as_bytes().to_vec())))
-                .collect(),
-        ),
+        data: Some(byte_items(items)),
         ..Secret::default()
     }
+}
+
+/// String items as Secret data.
+pub fn byte_items(items: &[(&str, &str)]) -> BTreeMap<String, ByteString> {
+    items
+        .iter()
+        .map(|(k, v)| ((*k).to_owned(), ByteString(v.as_bytes().to_vec())))
+        .collect()
 }
 
 /// Seals `secret` for `cert` the way kubeseal does.
@@ -723,21 +726,7 @@ async fn ensure_crd(admin: &Client) -> Result<()> {
         }
     })
     .await?;
-    wait_for(
-        "the SealedSecret CRD to be Established",
-        Duration::from_secs(60),
-        || async {
-            let crd = api.get(&name).await?;
-            let established = crd
-                .status
-                .and_then(|s| s.conditions)
-                .unwrap_or_default()
-                .iter()
-                .any(|c| c.type_ == "Established" && c.status == "True");
-            Ok(established.then_some(()))
-        },
-    )
-    .await
+    cluster::wait_crd_established(admin, &name, Duration::from_secs(60)).await
 }
 
 /// Applies manifests/rbac.yaml with `kube-system` replaced by `ns` and the cluster-scoped names
