@@ -1,9 +1,11 @@
 //! The hybrid scheme of one value: RSA-OAEP (SHA-256, MGF1-SHA-256, scope label) around a fresh
 //! AES-256-GCM key, zero nonce, no associated data, as the reference does.
 //!
-//! Sealing uses the `rsa` crate so the caller's RNG draws both the session key and the OAEP seed
-//! (that is what reproduces the reference's deterministic vector); unsealing uses aws-lc-rs, which
-//! is constant-time and several times faster on the private-key operation.
+//! Sealing wraps the session key with aws-lc-rs, which draws the OAEP seed from its own RNG and is
+//! about 3.6x faster than the `rsa` crate here; [`encrypt_with_seed_from`] uses the `rsa` crate
+//! instead so the caller's RNG draws the seed too, which is what reproduces the reference's
+//! deterministic vector byte for byte. Unsealing uses aws-lc-rs, which is constant-time and
+//! several times faster on the private-key operation.
 
 use aes_gcm::aead::{Aead as _, KeyInit as _};
 use aes_gcm::{Aes256Gcm, Nonce};
@@ -35,25 +37,64 @@ pub enum DecryptError {
     TooShort,
 }
 
-/// Seals one plaintext for `public_key` and `label`, returning raw bytes (not base64).
+/// Seals one plaintext for `public_key` and `label`, returning raw bytes (not base64). The
+/// session key comes from `rng`; the OAEP seed from aws-lc-rs's own RNG.
 pub fn encrypt<R: CryptoRng + ?Sized>(
     rng: &mut R,
     public_key: &PublicKey,
     plaintext: &[u8],
     label: &Label,
 ) -> Result<Vec<u8>, EncryptError> {
-    let mut session_key = Zeroizing::new([0u8; SESSION_KEY_LEN]);
-    rng.fill_bytes(session_key.as_mut());
+    let session_key = session_key(rng);
+    let aws = public_key.aws();
+    let mut wrapped = vec![0u8; aws.ciphertext_size()];
+    let n = aws
+        .encrypt(
+            &aws_lc_rs::rsa::OAEP_SHA256_MGF1SHA256,
+            session_key.as_ref(),
+            &mut wrapped,
+            Some(label.as_bytes()),
+        )
+        .map_err(|_| EncryptError::Rsa)?
+        .len();
+    wrapped.truncate(n);
+    finish(&session_key, &wrapped, plaintext)
+}
+
+/// Like [`encrypt`], but `rng` also draws the OAEP seed (through the `rsa` crate), so a fixed
+/// stream gives a fixed ciphertext: session key first, then seed, as the reference reads them.
+pub fn encrypt_with_seed_from<R: CryptoRng + ?Sized>(
+    rng: &mut R,
+    public_key: &PublicKey,
+    plaintext: &[u8],
+    label: &Label,
+) -> Result<Vec<u8>, EncryptError> {
+    let session_key = session_key(rng);
     let padding = rsa::Oaep::<sha2::Sha256>::new_with_label(label.as_bytes());
     let wrapped = public_key
         .rsa()
         .encrypt(rng, padding, session_key.as_ref())
         .map_err(|_| EncryptError::Rsa)?;
-    let cipher = Aes256Gcm::new_from_slice(session_key.as_ref()).map_err(|_| EncryptError::Aes)?;
+    finish(&session_key, &wrapped, plaintext)
+}
+
+fn session_key<R: CryptoRng + ?Sized>(rng: &mut R) -> Zeroizing<[u8; SESSION_KEY_LEN]> {
+    let mut key = Zeroizing::new([0u8; SESSION_KEY_LEN]);
+    rng.fill_bytes(key.as_mut());
+    key
+}
+
+/// AES-256-GCM with the zero nonce (each session key seals once), then the wire layout.
+fn finish(
+    session_key: &[u8; SESSION_KEY_LEN],
+    wrapped: &[u8],
+    plaintext: &[u8],
+) -> Result<Vec<u8>, EncryptError> {
+    let cipher = Aes256Gcm::new_from_slice(session_key).map_err(|_| EncryptError::Aes)?;
     let sealed = cipher
         .encrypt(&Nonce::default(), plaintext)
         .map_err(|_| EncryptError::Aes)?;
-    Ok(wire::join(&wrapped, &sealed))
+    Ok(wire::join(wrapped, &sealed))
 }
 
 /// Opens one sealed value with one key; `None` on any failure.

@@ -3,10 +3,13 @@
 
 use std::collections::BTreeMap;
 use std::fmt;
+use std::sync::Arc;
 use std::time::Duration;
 
 use aws_lc_rs::encoding::AsDer as _;
-use aws_lc_rs::rsa::{OaepPrivateDecryptingKey, PrivateDecryptingKey};
+use aws_lc_rs::rsa::{
+    OaepPrivateDecryptingKey, OaepPublicEncryptingKey, PrivateDecryptingKey, PublicEncryptingKey,
+};
 use base64::Engine as _;
 use base64::engine::general_purpose::{STANDARD, STANDARD_NO_PAD};
 use rsa::pkcs8::der::{Decode as _, Encode as _};
@@ -42,21 +45,34 @@ pub enum KeyError {
     Generate(String),
 }
 
-/// An RSA public key that seals values.
+/// An RSA public key that seals values: the same key for aws-lc-rs (fast sealing) and for the
+/// `rsa` crate (sealing with a caller-drawn OAEP seed, and the fingerprint).
 #[derive(Clone)]
 pub struct PublicKey {
     rsa: rsa::PublicKey,
+    aws: Arc<OaepPublicEncryptingKey>,
 }
 
 impl PublicKey {
     /// From a DER SubjectPublicKeyInfo.
     pub fn from_spki_der(der: &[u8]) -> Result<PublicKey, KeyError> {
         let rsa = rsa::PublicKey::from_public_key_der(der).map_err(|_| KeyError::PublicKey)?;
-        Ok(PublicKey { rsa })
+        let aws = PublicEncryptingKey::from_der(der)
+            .ok()
+            .and_then(|k| OaepPublicEncryptingKey::new(k).ok())
+            .ok_or(KeyError::PublicKey)?;
+        Ok(PublicKey {
+            rsa,
+            aws: Arc::new(aws),
+        })
     }
 
     pub(crate) fn rsa(&self) -> &rsa::PublicKey {
         &self.rsa
+    }
+
+    pub(crate) fn aws(&self) -> &OaepPublicEncryptingKey {
+        &self.aws
     }
 
     /// Modulus size in bits.
