@@ -272,7 +272,9 @@ fn raw_benches(c: &mut Criterion) {
                 .len()
         });
     });
-    // One whole item: RSA-OAEP around a fresh AES-256-GCM key, as shared::crypto does it.
+    // One whole item: RSA-OAEP around a fresh AES-256-GCM key, as shared::crypto does it
+    // (`encrypt`: aws-lc-rs draws the OAEP seed; `encrypt_with_seed_from`: the rsa crate, with
+    // the caller's RNG, as the deterministic vector needs).
     let ring_1 = KeyRing::new(vec![vector_key()]);
     let item = crypto::encrypt(
         &mut rng,
@@ -284,6 +286,17 @@ fn raw_benches(c: &mut Criterion) {
     group.bench_function("item_encrypt_shared_crypto", |b| {
         b.iter(|| {
             crypto::encrypt(
+                &mut rng,
+                CERT.public_key(),
+                black_box(b"s3cr3t-password-1234567890"),
+                &label,
+            )
+            .unwrap()
+        });
+    });
+    group.bench_function("item_encrypt_with_seed_from_shared_crypto", |b| {
+        b.iter(|| {
+            crypto::encrypt_with_seed_from(
                 &mut rng,
                 CERT.public_key(),
                 black_box(b"s3cr3t-password-1234567890"),
