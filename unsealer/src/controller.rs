@@ -7,13 +7,17 @@ use futures::{Stream, StreamExt as _, TryStreamExt as _};
 use k8s_openapi::api::core::v1::Secret;
 use kube::Resource as _;
 use kube::api::Api;
-use kube::runtime::controller::Controller;
+use kube::runtime::controller::{Config, Controller};
 use kube::runtime::reflector::ObjectRef;
 use kube::runtime::watcher::{self, Event};
 use kube::runtime::{WatchStreamExt as _, predicates, reflector};
 use tracing::{debug, warn};
 
 use crate::reconcile::{Context, Guarded, UNSEALED_LABEL, UNSEALED_VALUE, error_policy, reconcile};
+
+/// Reconciles in flight at once. Unbounded, a start with thousands of objects keeps thousands of
+/// requests and responses alive at once; the RSA work is bounded to the cores anyway.
+const CONCURRENCY: u16 = 32;
 
 /// Where to watch: every namespace, or a list of them.
 pub enum Scope {
@@ -65,6 +69,7 @@ async fn run_one(
         Some(((), versions))
     });
     Controller::for_stream(sealed, reader)
+        .with_config(Config::default().concurrency(CONCURRENCY))
         .watches_stream(deleted_secrets(secret_api), owner_of)
         .reconcile_all_on(keys_changed)
         .graceful_shutdown_on(shutdown)
