@@ -1,7 +1,6 @@
 //! Public and private sealing keys: certificate and PEM parsing, key backups, fingerprints,
 //! generation the way the reference controller does it, and the key ring used to unseal.
 
-use std::collections::BTreeMap;
 use std::fmt;
 use std::sync::Arc;
 use std::time::Duration;
@@ -495,15 +494,6 @@ impl KeyRing {
 
     pub fn len(&self) -> usize {
         self.keys.len()
-    }
-
-    /// Fingerprints, in order (safe to log).
-    pub fn fingerprints(&self) -> BTreeMap<usize, &str> {
-        self.keys
-            .iter()
-            .enumerate()
-            .map(|(i, k)| (i, k.fingerprint()))
-            .collect()
     }
 }
 

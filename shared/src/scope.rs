@@ -4,8 +4,6 @@ use std::collections::BTreeMap;
 use std::fmt;
 use std::str::FromStr;
 
-/// Prefix of every annotation the reference defines.
-pub const ANNOTATION_PREFIX: &str = "sealedsecrets.bitnami.com/";
 /// `"true"` on a SealedSecret: sealed for any namespace and name.
 pub const CLUSTER_WIDE: &str = "sealedsecrets.bitnami.com/cluster-wide";
 /// `"true"` on a SealedSecret: sealed for any name within its namespace.

@@ -21,13 +21,15 @@ pub enum Error {
     Keys(#[source] kube::Error),
     #[error("{0}")]
     Config(String),
+    #[error("unseal task failed: {0}")]
+    UnsealTask(String),
 }
 
 impl Error {
     /// Short reason for metric labels (the reference's names).
     pub fn metric_reason(&self) -> &'static str {
         match self {
-            Error::Invalid(_) | Error::Unseal(_) => "unseal",
+            Error::Invalid(_) | Error::Unseal(_) | Error::UnsealTask(_) => "unseal",
             Error::ForeignSecret(_) => "unmanaged",
             Error::Immutable(_) | Error::Apply(_) => "update",
             Error::Status(_) => "status",
@@ -38,7 +40,7 @@ impl Error {
     /// Event reason, as the reference emits.
     pub fn event_reason(&self) -> &'static str {
         match self {
-            Error::Invalid(_) | Error::Unseal(_) => "ErrUnsealFailed",
+            Error::Invalid(_) | Error::Unseal(_) | Error::UnsealTask(_) => "ErrUnsealFailed",
             _ => "ErrUpdateFailed",
         }
     }

@@ -243,7 +243,7 @@ async fn write_secret(ss: &SealedSecret, ctx: &Context) -> Result<(), Error> {
             .expect("the semaphore is never closed");
         tokio::task::spawn_blocking(move || unseal(&ss, &keys.ring, options))
             .await
-            .map_err(|e| Error::Config(format!("unseal task failed: {e}")))??
+            .map_err(|e| Error::UnsealTask(e.to_string()))??
     };
 
     if let Some(current) = &existing

@@ -68,7 +68,6 @@ pub fn seal_all(
     for secret in secrets {
         prepared.push(prepare(plan, secret, overrides, &context_namespace)?);
     }
-    super::os_rng()?;
     // Sealing is all RSA work, independent per Secret: spread long inputs over the cores, in
     // order-keeping chunks. Each thread draws from the OS source itself.
     let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
