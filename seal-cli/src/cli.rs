@@ -17,7 +17,14 @@ use clap::{ArgAction, Parser};
 /// (fetching the certificate from the controller, --validate, --re-encrypt) need a cluster
 /// and are not supported yet by this version; they fail with an error saying so.
 #[derive(Debug, Parser)]
-#[command(name = "seal", disable_version_flag = true, max_term_width = 100)]
+// `args_override_self`: a repeated flag takes its last value, as pflag does
+// (`--kubeconfig a --kubeconfig b` reads b); list flags still collect every value.
+#[command(
+    name = "seal",
+    disable_version_flag = true,
+    max_term_width = 100,
+    args_override_self = true
+)]
 pub struct Cli {
     /// Certificate / public key file or URL (file://, http://, https://) to seal with.
     /// Required by this version: fetching it from the cluster is not supported yet.
@@ -219,6 +226,25 @@ pub struct ClusterFlags {
     pub password: Option<String>,
 }
 
+/// A clap parse error as one line, without the `error: ` prefix: clap's message, then any
+/// `tip:` it gives, joined by `; `. The usage block and the "For more information, try
+/// '--help'" line are dropped: every error of the CLI is one line.
+pub fn usage_error_line(e: &clap::Error) -> String {
+    // `Display` renders without colours.
+    let text = e.to_string();
+    let mut parts = Vec::new();
+    for line in text.lines().map(str::trim) {
+        if line.starts_with("Usage:") {
+            break;
+        }
+        if line.is_empty() || line.starts_with("For more information") {
+            continue;
+        }
+        parts.push(line.strip_prefix("error: ").unwrap_or(line));
+    }
+    parts.join("; ")
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -253,6 +279,40 @@ mod tests {
         ])
         .unwrap();
         assert_eq!(cli.recovery_private_key, ["a.pem", "b.pem", "c.yaml"]);
+    }
+
+    #[test]
+    fn a_repeated_flag_takes_the_last_value() {
+        let cli = Cli::try_parse_from([
+            "seal",
+            "--kubeconfig",
+            "a",
+            "--kubeconfig",
+            "b",
+            "--raw",
+            "--raw=false",
+        ])
+        .unwrap();
+        assert_eq!(cli.cluster.kubeconfig.as_deref(), Some("b"));
+        assert!(!cli.raw);
+    }
+
+    #[test]
+    fn usage_errors_are_one_line() {
+        let line = |args: &[&str]| {
+            let mut argv = vec!["seal"];
+            argv.extend_from_slice(args);
+            usage_error_line(&Cli::try_parse_from(argv).unwrap_err())
+        };
+        assert_eq!(line(&["--bogus"]), "unexpected argument '--bogus' found");
+        assert_eq!(
+            line(&["--cer", "c.pem"]),
+            "unexpected argument '--cer' found; tip: a similar argument exists: '--cert'"
+        );
+        assert_eq!(
+            line(&["--cert"]),
+            "a value is required for '--cert <FILE|URL>' but none was supplied"
+        );
     }
 
     #[test]

@@ -22,19 +22,34 @@ use crate::cli::Cli;
 use crate::plan::Plan;
 
 fn main() -> ExitCode {
-    let cli = Cli::parse();
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(e) if !e.use_stderr() => {
+            // `--help`: clap prints it to stdout and exits 0, as it always has.
+            e.exit()
+        }
+        Err(e) => {
+            print_error(&cli::usage_error_line(&e));
+            // clap's usage-error code (2), which `Cli::parse` has always exited with.
+            return ExitCode::from(u8::try_from(e.exit_code()).unwrap_or(2));
+        }
+    };
     init_logging(cli.verbosity);
     match run(cli) {
         Ok(()) => ExitCode::SUCCESS,
         // The reader went away (`seal ... | head`): nothing is wrong with the run.
         Err(e) if is_broken_pipe(&e) => ExitCode::SUCCESS,
         Err(e) => {
-            let message = format!("{e:#}");
-            let line = message.lines().map(str::trim).collect::<Vec<_>>().join(" ");
-            let _ = writeln!(io::stderr(), "error: {line}");
+            print_error(&format!("{e:#}"));
             ExitCode::FAILURE
         }
     }
+}
+
+/// Every error the CLI reports goes through here: one `error: ...` line on stderr.
+fn print_error(message: &str) {
+    let line = message.lines().map(str::trim).collect::<Vec<_>>().join(" ");
+    let _ = writeln!(io::stderr(), "error: {line}");
 }
 
 fn run(cli: Cli) -> Result<()> {
