@@ -12,6 +12,7 @@ pub mod resource;
 pub mod scope;
 pub mod seal;
 pub mod template;
+pub mod text;
 pub mod unseal;
 pub mod wire;
 

@@ -51,7 +51,11 @@
 //! - `printf` flags other than `-`, precisions, `*` widths, argument indexes, `%p` of the map.
 //! - Wrong argument counts or types, and calls Go would fail (`substr` out of range, `repeat`
 //!   with a negative count, `len` of a number, ...).
-//! - Values larger than [`MAX_RENDERED_LEN`] (a Kubernetes Secret holds at most 1 MiB).
+//! - Values larger than [`MAX_RENDERED_LEN`] (a Kubernetes Secret holds at most 1 MiB), calls
+//!   whose arguments add up to more than that, and objects whose templates together build more
+//!   than [`MAX_BUILT_PER_OBJECT`] bytes or take more than [`MAX_STEPS_PER_OBJECT`] steps
+//!   ([`Budget`]). Go would render some of these (`trunc 3 (repeat 9999999 "x")`); they are
+//!   refused so that one object cannot take the controller's memory or time.
 //!
 //! Error messages name the offending construct, function or field and its byte offset in
 //! the template; they never contain an item value.
@@ -62,8 +66,14 @@ use std::ops::Range;
 
 use sha2::{Digest as _, Sha256};
 
-/// Largest value, final or intermediate, that rendering builds (16 MiB).
-pub const MAX_RENDERED_LEN: usize = 16 << 20;
+/// Largest value, final or intermediate, that rendering builds: a Secret holds at most 1 MiB
+/// in all, so a larger value could never be written.
+pub const MAX_RENDERED_LEN: usize = 1 << 20;
+/// Bytes that the templates of one object may build in all, every intermediate value counted:
+/// what bounds the memory and time one hostile SealedSecret can cost.
+pub const MAX_BUILT_PER_OBJECT: usize = 16 << 20;
+/// Evaluation steps (commands and function calls) that the templates of one object may take.
+pub const MAX_STEPS_PER_OBJECT: u64 = 100_000;
 /// Deepest nesting of parenthesised pipelines accepted.
 pub const MAX_NESTING: usize = 64;
 
@@ -126,6 +136,50 @@ pub enum TemplateError {
     /// Parentheses nested deeper than [`MAX_NESTING`].
     #[error("parentheses nested deeper than {limit} at offset {offset}")]
     TooDeep { limit: usize, offset: usize },
+    /// The object's templates together would build more than [`MAX_BUILT_PER_OBJECT`] bytes.
+    #[error("the templates of this object would build more than {limit} bytes")]
+    TooMuchOutput { limit: usize },
+    /// The object's templates together would take more than [`MAX_STEPS_PER_OBJECT`] steps.
+    #[error("the templates of this object would take more than {limit} evaluation steps")]
+    TooManySteps { limit: u64 },
+}
+
+/// What the templates of one object may still spend. One budget is shared by every
+/// `spec.template.data` value of an object, so many small values cannot add up to a large cost.
+#[derive(Clone, Copy, Debug)]
+pub struct Budget {
+    bytes_left: usize,
+    steps_left: u64,
+}
+
+impl Budget {
+    /// The budget of one object: [`MAX_BUILT_PER_OBJECT`] bytes, [`MAX_STEPS_PER_OBJECT`] steps.
+    pub fn per_object() -> Budget {
+        Budget {
+            bytes_left: MAX_BUILT_PER_OBJECT,
+            steps_left: MAX_STEPS_PER_OBJECT,
+        }
+    }
+
+    fn spend_bytes(&mut self, n: usize) -> Result<(), TemplateError> {
+        self.bytes_left = self
+            .bytes_left
+            .checked_sub(n)
+            .ok_or(TemplateError::TooMuchOutput {
+                limit: MAX_BUILT_PER_OBJECT,
+            })?;
+        Ok(())
+    }
+
+    fn spend_step(&mut self) -> Result<(), TemplateError> {
+        self.steps_left = self
+            .steps_left
+            .checked_sub(1)
+            .ok_or(TemplateError::TooManySteps {
+                limit: MAX_STEPS_PER_OBJECT,
+            })?;
+        Ok(())
+    }
 }
 
 fn syntax(offset: usize, reason: impl Into<String>) -> TemplateError {
@@ -155,26 +209,47 @@ fn too_large() -> TemplateError {
     }
 }
 
-/// Renders one `spec.template.data` value. `data` is the decrypted items (key -> bytes),
-/// which the template sees as its dot.
+/// Renders one `spec.template.data` value on its own budget. `data` is the decrypted items
+/// (key -> bytes), which the template sees as its dot.
 pub fn render(template: &str, data: &BTreeMap<String, Vec<u8>>) -> Result<Vec<u8>, TemplateError> {
+    render_within(template, data, &mut Budget::per_object())
+}
+
+/// Renders one value, spending from the object's `budget`.
+pub fn render_within(
+    template: &str,
+    data: &BTreeMap<String, Vec<u8>>,
+    budget: &mut Budget,
+) -> Result<Vec<u8>, TemplateError> {
     let items = parse(template)?;
-    let exec = Exec { data };
+    let exec = Exec {
+        data,
+        data_len: data.iter().map(|(k, v)| k.len() + v.len() + 2).sum(),
+        budget: std::cell::Cell::new(*budget),
+    };
     let src = template.as_bytes();
     let mut out = Vec::new();
-    for item in &items {
-        match item {
-            Item::Text(range) => out.extend_from_slice(src.get(range.clone()).unwrap_or_default()),
-            Item::Action(pipe) => match exec.pipeline(pipe)? {
-                Value::Nil => out.extend_from_slice(b"<no value>"),
-                value => fmt_value(&value, &mut out),
-            },
+    let result = (|| {
+        for item in &items {
+            let before = out.len();
+            match item {
+                Item::Text(range) => {
+                    out.extend_from_slice(src.get(range.clone()).unwrap_or_default())
+                }
+                Item::Action(pipe) => match exec.pipeline(pipe)? {
+                    Value::Nil => out.extend_from_slice(b"<no value>"),
+                    value => fmt_value(&value, &mut out),
+                },
+            }
+            if out.len() > MAX_RENDERED_LEN {
+                return Err(too_large());
+            }
+            exec.spend_bytes(out.len() - before)?;
         }
-        if out.len() > MAX_RENDERED_LEN {
-            return Err(too_large());
-        }
-    }
-    Ok(out)
+        Ok(())
+    })();
+    *budget = exec.budget.get();
+    result.map(|()| out)
 }
 
 // ---------------------------------------------------------------------------------------
@@ -998,9 +1073,35 @@ fn lookup(name: &str, offset: usize) -> Result<&'static Func, TemplateError> {
 
 struct Exec<'a> {
     data: &'a Data,
+    /// What printing the dot costs, for the size check before a call.
+    data_len: usize,
+    budget: std::cell::Cell<Budget>,
 }
 
 impl<'a> Exec<'a> {
+    fn spend_bytes(&self, n: usize) -> Result<(), TemplateError> {
+        let mut budget = self.budget.get();
+        let spent = budget.spend_bytes(n);
+        self.budget.set(budget);
+        spent
+    }
+
+    fn spend_step(&self) -> Result<(), TemplateError> {
+        let mut budget = self.budget.get();
+        let spent = budget.spend_step();
+        self.budget.set(budget);
+        spent
+    }
+
+    /// An upper bound of the bytes a value prints as.
+    fn printed_len(&self, value: &Value<'_>) -> usize {
+        match value {
+            Value::Str(s) => s.len(),
+            Value::Map(_) => self.data_len + 5,
+            _ => 20,
+        }
+    }
+
     fn pipeline(&self, pipe: &Pipeline) -> Result<Value<'a>, TemplateError> {
         let mut value = None;
         for cmd in &pipe.cmds {
@@ -1010,6 +1111,7 @@ impl<'a> Exec<'a> {
     }
 
     fn command(&self, cmd: &Command, fin: Option<Value<'a>>) -> Result<Value<'a>, TemplateError> {
+        self.spend_step()?;
         let Some(first) = cmd.args.first() else {
             return Err(exec_error(0, "empty command"));
         };
@@ -1098,7 +1200,10 @@ impl<'a> Exec<'a> {
             NodeKind::Nil => Value::Nil,
             NodeKind::Bool(b) => Value::Bool(*b),
             NodeKind::Int(i) => Value::Int(*i),
-            NodeKind::Str(s) => owned(s.clone()),
+            NodeKind::Str(s) => {
+                self.spend_bytes(s.len())?;
+                owned(s.clone())
+            }
             NodeKind::Field(names) => self.fields(Value::Map(self.data), names, false, node.pos)?,
             NodeKind::Root(names) => self.fields(Value::Map(self.data), names, false, node.pos)?,
             NodeKind::Func(f) => self.call(f, &[], None, node.pos)?,
@@ -1167,7 +1272,19 @@ impl<'a> Exec<'a> {
         if let Some(value) = fin {
             argv.push(check_type(value, param(num_in - 1), f.name, pos)?);
         }
-        (f.imp)(argv).map_err(|e| e.at(f.name, pos))
+        self.spend_step()?;
+        // Every function's output is a bounded multiple of its input (or checked by the
+        // function itself, as `repeat` is): refusing oversized input here bounds each call.
+        // The dot itself may be passed once (`index . "key"`) whatever its size.
+        let input: usize = argv.iter().map(|v| self.printed_len(v)).sum();
+        if input > MAX_RENDERED_LEN + self.data_len {
+            return Err(too_large());
+        }
+        let value = (f.imp)(argv).map_err(|e| e.at(f.name, pos))?;
+        if let Value::Str(Cow::Owned(s)) = &value {
+            self.spend_bytes(s.len())?;
+        }
+        Ok(value)
     }
 }
 
@@ -1798,6 +1915,8 @@ fn sprintf(format: &[u8], args: &[Value<'_>], out: &mut Vec<u8>) -> Result<(), F
     let mut i = 0;
     let mut arg_num = 0;
     while i < end {
+        // Widths can make each verb large: stop as soon as the value is too large.
+        check_len(out.len() as u128)?;
         let start = i;
         while i < end && format[i] != b'%' {
             i += 1;
@@ -3243,7 +3362,11 @@ b" }}"#,
             err(r#"{{ repeat 9223372036854775807 "ab" }}"#),
             TemplateError::TooLarge { .. }
         ));
-        assert_eq!(ok(r#"{{ repeat 2000000 "abcdefgh" | trunc 3 }}"#), b"abc");
+        assert_eq!(ok(r#"{{ repeat 100000 "abcdefgh" | trunc 3 }}"#), b"abc");
+        assert!(matches!(
+            err(r#"{{ repeat 200000 "abcdefgh" | trunc 3 }}"#),
+            TemplateError::TooLarge { .. }
+        ));
         assert_eq!(ok(r#"{{ repeat 9223372036854775807 "" }}"#), b"");
         let big = data_of(&[("v", &vec![b'a'; 3 << 20])]);
         let many = "{{ .v }}".repeat(6);
@@ -3251,6 +3374,57 @@ b" }}"#,
             render(&many, &big),
             Err(TemplateError::TooLarge { .. })
         ));
+    }
+
+    /// Finding: a ~1 KB object with a few dozen `repeat 16000000` values took 869 MiB. One
+    /// budget per object bounds the sum, and each call's input is bounded too.
+    #[test]
+    fn one_budget_bounds_all_values_of_an_object() {
+        let data = data();
+        let mut budget = Budget::per_object();
+        let value = r#"{{ repeat 1000000 "x" }}"#;
+        let mut rendered = 0;
+        let failure = loop {
+            match render_within(value, &data, &mut budget) {
+                Ok(out) => rendered += out.len(),
+                Err(e) => break e,
+            }
+            assert!(rendered <= MAX_BUILT_PER_OBJECT, "budget not enforced");
+        };
+        assert!(
+            matches!(failure, TemplateError::TooMuchOutput { .. }),
+            "{failure}"
+        );
+        // Intermediates count: each value builds 1 MB twice (repeat, then the output).
+        assert!(rendered >= MAX_BUILT_PER_OBJECT / 3, "{rendered}");
+        // A fresh budget renders again.
+        assert!(render(value, &data).is_ok());
+
+        let steps = "{{ len . }}".repeat(MAX_STEPS_PER_OBJECT as usize / 2 + 1);
+        assert!(matches!(
+            render(&steps, &data),
+            Err(TemplateError::TooManySteps { .. })
+        ));
+        // printf widths and many arguments cannot amplify past the value cap.
+        let wide = format!(
+            "{{{{ printf \"{}\"{} }}}}",
+            "%999999d".repeat(50),
+            " 1".repeat(50)
+        );
+        assert!(matches!(err(&wide), TemplateError::TooLarge { .. }));
+        let big = data_of(&[("v", &vec![b'a'; 600_000])]);
+        assert!(matches!(
+            render("{{ print .v .v .v }}", &big),
+            Err(TemplateError::TooLarge { .. })
+        ));
+        assert!(matches!(
+            render("{{ print . . . }}", &big),
+            Err(TemplateError::TooLarge { .. })
+        ));
+        assert_eq!(
+            render(r#"{{ index . "v" | len }}"#, &big).unwrap(),
+            b"600000"
+        );
     }
 
     #[test]

@@ -13,6 +13,7 @@ use crate::keys::KeyRing;
 use crate::resource::SealedSecret;
 use crate::scope::{SKIP_SET_OWNER_REFERENCES, Scope};
 use crate::template::{self, TemplateError};
+use crate::text;
 use crate::wire;
 
 /// How the deprecated v1 `spec.data` blob is treated.
@@ -29,6 +30,19 @@ impl Default for UnsealOptions {
         }
     }
 }
+
+/// Most items one SealedSecret may have (`encryptedData` and `template.data` together). A
+/// Secret holds at most 1 MiB, and each sealed item is at least 700 bytes, so no real object
+/// comes near; the cap bounds the RSA work one object can ask for.
+pub const MAX_ITEMS: usize = 1000;
+/// Longest Secret key Kubernetes accepts.
+pub const MAX_KEY_LEN: usize = 253;
+/// Most bytes of data a Secret may hold (Kubernetes' `MaxSecretSize`, values only).
+pub const MAX_SECRET_DATA: usize = 1 << 20;
+/// Item names a message shows before it says how many more there are.
+const NAMES_SHOWN: usize = 5;
+/// Bytes of one name a message shows.
+const NAME_SHOWN: usize = 64;
 
 /// Why a SealedSecret did not unseal. Decryption failures stay vague on purpose; per-item
 /// failures name the items, and identical messages are merged as the reference does.
@@ -49,6 +63,17 @@ pub enum UnsealError {
         key: String,
         source: TemplateErrorText,
     },
+    #[error("{field} has {count} items; at most {MAX_ITEMS} are accepted")]
+    TooManyItems { field: &'static str, count: usize },
+    /// `key` is already escaped and cut for display.
+    #[error("{field} key {key:?} is not a valid Secret key: {reason}")]
+    InvalidKey {
+        field: &'static str,
+        key: String,
+        reason: &'static str,
+    },
+    #[error("the Secret would hold {size} bytes of data; a Secret holds at most {MAX_SECRET_DATA}")]
+    TooLarge { size: usize },
 }
 
 /// Per-item errors, grouped by message: `no key could decrypt secret (a, b)`.
@@ -62,15 +87,78 @@ impl ItemErrors {
 }
 
 impl fmt::Display for ItemErrors {
+    /// Bounded whatever the number of items: the first few names of each message and a count.
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         for (i, (message, keys)) in self.0.iter().enumerate() {
             if i > 0 {
                 f.write_str("; ")?;
             }
-            write!(f, "{message} ({})", keys.join(", "))?;
+            let names = text::list(keys.iter().map(String::as_str), NAMES_SHOWN, NAME_SHOWN);
+            write!(f, "{message} ({names})")?;
         }
         Ok(())
     }
+}
+
+/// Kubernetes' rule for Secret keys (`IsConfigMapKey`): why `key` is not one, if it is not.
+pub fn secret_key_problem(key: &str) -> Option<&'static str> {
+    if key.is_empty() {
+        Some("it is empty")
+    } else if key.len() > MAX_KEY_LEN {
+        Some("it is longer than 253 characters")
+    } else if key == "." || key == ".." {
+        Some("it may not be '.' or '..'")
+    } else if !key
+        .bytes()
+        .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.'))
+    {
+        Some("it may contain only letters, digits, '-', '_' and '.'")
+    } else {
+        None
+    }
+}
+
+fn check_keys<'a>(
+    field: &'static str,
+    keys: impl ExactSizeIterator<Item = &'a String>,
+) -> Result<(), UnsealError> {
+    if keys.len() > MAX_ITEMS {
+        return Err(UnsealError::TooManyItems {
+            field,
+            count: keys.len(),
+        });
+    }
+    for key in keys {
+        if let Some(reason) = secret_key_problem(key) {
+            return Err(UnsealError::InvalidKey {
+                field,
+                key: text::name(key, NAME_SHOWN),
+                reason,
+            });
+        }
+    }
+    Ok(())
+}
+
+/// Checks that cost no RSA work: the object's name, its item count and item names. Run before
+/// any decryption, so a hostile object is refused for the price of a scan.
+pub fn precheck(sealed: &SealedSecret) -> Result<(), UnsealError> {
+    if sealed.metadata.name.as_deref().is_none_or(str::is_empty) {
+        return Err(UnsealError::MissingName);
+    }
+    check_keys("spec.encryptedData", sealed.spec.encrypted_data.keys())?;
+    let template_data = sealed.spec.template.as_ref().and_then(|t| t.data.as_ref());
+    if let Some(data) = template_data {
+        check_keys("spec.template.data", data.keys())?;
+        let total = sealed.spec.encrypted_data.len() + data.len();
+        if total > MAX_ITEMS {
+            return Err(UnsealError::TooManyItems {
+                field: "spec.encryptedData and spec.template.data",
+                count: total,
+            });
+        }
+    }
+    Ok(())
 }
 
 /// A template error as text, so the error stays comparable and cloneable.
@@ -132,18 +220,25 @@ pub fn scope_of(sealed: &SealedSecret) -> Scope {
 /// Decrypts every `encryptedData` item without rendering any template: what `/v1/verify` and
 /// `/v1/rotate` may do without becoming a decryption oracle.
 pub fn decrypt_items(sealed: &SealedSecret, ring: &KeyRing) -> Result<Plaintext, UnsealError> {
-    let name = sealed
-        .metadata
-        .name
-        .as_deref()
-        .filter(|n| !n.is_empty())
-        .ok_or(UnsealError::MissingName)?;
+    decrypt_items_with(sealed, ring, &mut || {})
+}
+
+/// [`decrypt_items`], calling `between_items` before each item: the caller's chance to let
+/// other work go first, so one object with many items does not hold a core for long.
+pub fn decrypt_items_with(
+    sealed: &SealedSecret,
+    ring: &KeyRing,
+    between_items: &mut dyn FnMut(),
+) -> Result<Plaintext, UnsealError> {
+    precheck(sealed)?;
+    let name = sealed.metadata.name.as_deref().unwrap_or_default();
     let namespace = sealed.metadata.namespace.as_deref().unwrap_or_default();
     let label = scope_of(sealed).label(namespace, name);
     let mut out = Plaintext::default();
     let mut errors = ItemErrors::default();
     let mut hint = None;
     for (key, value) in &sealed.spec.encrypted_data {
+        between_items();
         let bytes = match wire::decode(value) {
             Ok(b) => b,
             Err(e) => {
@@ -173,12 +268,19 @@ pub fn unseal(
     ring: &KeyRing,
     options: UnsealOptions,
 ) -> Result<Secret, UnsealError> {
-    let name = sealed
-        .metadata
-        .name
-        .clone()
-        .filter(|n| !n.is_empty())
-        .ok_or(UnsealError::MissingName)?;
+    unseal_with(sealed, ring, options, &mut || {})
+}
+
+/// [`unseal`], calling `between_items` before each RSA-costing item (see
+/// [`decrypt_items_with`]).
+pub fn unseal_with(
+    sealed: &SealedSecret,
+    ring: &KeyRing,
+    options: UnsealOptions,
+    between_items: &mut dyn FnMut(),
+) -> Result<Secret, UnsealError> {
+    precheck(sealed)?;
+    let name = sealed.metadata.name.clone().unwrap_or_default();
     let template = sealed.spec.template.clone().unwrap_or_default();
     let mut metadata = template.metadata;
 
@@ -193,7 +295,7 @@ pub fn unseal(
             let v1 = unseal_v1(sealed, &name, ring, &blob.0)?;
             (Plaintext::default(), Some(v1))
         }
-        _ => (decrypt_items(sealed, ring)?, None),
+        _ => (decrypt_items_with(sealed, ring, between_items)?, None),
     };
 
     let mut secret_type = template.type_;
@@ -211,15 +313,23 @@ pub fn unseal(
             .collect();
     }
 
+    // One budget for all values: many small templates cannot add up to a large cost.
+    let mut budget = template::Budget::per_object();
     let mut rendered = BTreeMap::new();
     for (key, tpl) in template.data.iter().flatten() {
-        let value = template::render(tpl, items.items()).map_err(|e| UnsealError::Template {
-            key: key.clone(),
-            source: e.into(),
+        let value = template::render_within(tpl, items.items(), &mut budget).map_err(|e| {
+            UnsealError::Template {
+                key: key.clone(),
+                source: e.into(),
+            }
         })?;
         rendered.insert(key.clone(), value);
     }
     items.0.extend(rendered);
+    let size = items.0.values().map(Vec::len).sum();
+    if size > MAX_SECRET_DATA {
+        return Err(UnsealError::TooLarge { size });
+    }
 
     metadata.name = Some(name.clone());
     metadata.namespace = sealed.metadata.namespace.clone();

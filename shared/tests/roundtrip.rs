@@ -88,7 +88,7 @@ proptest! {
 
     #[test]
     fn seal_then_unseal_gives_the_data_back(
-        data in prop::collection::btree_map("[a-zA-Z0-9._-]{1,20}", prop::collection::vec(any::<u8>(), 0..300), 0..5),
+        data in prop::collection::btree_map("[a-zA-Z0-9_-][a-zA-Z0-9._-]{0,19}", prop::collection::vec(any::<u8>(), 0..300), 0..5),
         scope in scopes(),
     ) {
         let ss = sealed("team", "app", scope, &data);
@@ -256,4 +256,120 @@ fn template_metadata_type_and_immutable_carry_over() {
     assert_eq!(out.type_.as_deref(), Some("kubernetes.io/basic-auth"));
     assert_eq!(out.immutable, Some(true));
     assert_eq!(out.metadata.labels.unwrap()["app"], "x");
+}
+
+/// Hardening: item names must be valid Secret keys, and there is a cap on items; both are
+/// checked before any RSA work, and messages stay bounded whatever the input.
+#[test]
+fn invalid_item_names_and_too_many_items_are_refused_before_decrypting() {
+    use shared::unseal::{MAX_ITEMS, precheck};
+    let good = sealed("team", "app", Scope::Strict, &one_item());
+    let value = good.spec.encrypted_data.values().next().unwrap().clone();
+    for (key, reason) in [
+        ("a/b", "may contain only"),
+        ("", "empty"),
+        (".", "may not be"),
+        ("a\nFORGED-LOG-LINE", "may contain only"),
+        (&*"k".repeat(254), "longer than 253"),
+        (&*"k".repeat(600_000), "longer than 253"),
+    ] {
+        let mut ss = good.clone();
+        ss.spec.encrypted_data.insert(key.to_owned(), value.clone());
+        let err = unseal(&ss, ring(), UnsealOptions::default()).unwrap_err();
+        assert_eq!(precheck(&ss).unwrap_err(), err);
+        let text = err.to_string();
+        assert!(text.contains(reason), "{text}");
+        assert!(text.contains("spec.encryptedData"), "{text}");
+        assert!(text.len() < 300, "{} bytes", text.len());
+        assert!(!text.contains('\n'), "{text}");
+    }
+    let k254 = "k".repeat(253);
+    let mut ss = good.clone();
+    ss.spec.encrypted_data.insert(k254, value.clone());
+    assert!(unseal(&ss, ring(), UnsealOptions::default()).is_ok());
+
+    let mut template = good.clone();
+    template.spec.template = Some(shared::SecretTemplateSpec {
+        data: Some(BTreeMap::from([("bad key".to_owned(), "x".to_owned())])),
+        ..Default::default()
+    });
+    let text = unseal(&template, ring(), UnsealOptions::default())
+        .unwrap_err()
+        .to_string();
+    assert!(text.contains("spec.template.data key"), "{text}");
+
+    let mut many = good.clone();
+    for i in 0..MAX_ITEMS + 800 {
+        many.spec
+            .encrypted_data
+            .insert(format!("item{i}"), "AAAA".into());
+    }
+    let err = precheck(&many).unwrap_err();
+    assert!(matches!(err, UnsealError::TooManyItems { count, .. } if count == MAX_ITEMS + 801));
+}
+
+/// Hardening: 20,000 failing items made a 160 KB condition message. Now the first few names
+/// and a count.
+#[test]
+fn item_errors_are_bounded() {
+    let mut ss = sealed("team", "app", Scope::Strict, &one_item());
+    for i in 0..900 {
+        ss.spec
+            .encrypted_data
+            .insert(format!("garbage-{i:04}"), "not base64!".into());
+    }
+    let text = unseal(&ss, ring(), UnsealOptions::default())
+        .unwrap_err()
+        .to_string();
+    assert!(
+        text.starts_with("invalid base64 (garbage-0000, garbage-0001"),
+        "{text}"
+    );
+    assert!(text.ends_with(" and 895 more)"), "{text}");
+    assert!(text.len() < 200, "{text}");
+}
+
+/// Hardening: one budget for all template values of an object (a few dozen values of 1 MB
+/// each used to be rendered, and of 16 MB each took 869 MiB), and a 1 MiB cap on the data.
+#[test]
+fn templates_share_one_budget_and_the_secret_is_capped() {
+    let good = sealed("team", "app", Scope::Strict, &one_item());
+    let with = |values: Vec<(String, String)>| {
+        let mut ss = good.clone();
+        ss.spec.template = Some(shared::SecretTemplateSpec {
+            data: Some(values.into_iter().collect()),
+            ..Default::default()
+        });
+        unseal(&ss, ring(), UnsealOptions::default())
+    };
+    let huge = (0..40)
+        .map(|i| (format!("v{i}"), r#"{{ repeat 16000000 "x" }}"#.to_owned()))
+        .collect();
+    let text = with(huge).unwrap_err().to_string();
+    assert!(text.contains("would exceed 1048576 bytes"), "{text}");
+    let sneaky = (0..40)
+        .map(|i| {
+            (
+                format!("v{i}"),
+                r#"{{ repeat 1000000 "x" | trunc 1 }}"#.to_owned(),
+            )
+        })
+        .collect();
+    let text = with(sneaky).unwrap_err().to_string();
+    assert!(
+        text.contains("would build more than 16777216 bytes"),
+        "{text}"
+    );
+    let big = (0..3)
+        .map(|i| (format!("v{i}"), r#"{{ repeat 500000 "x" }}"#.to_owned()))
+        .collect();
+    let text = with(big).unwrap_err().to_string();
+    assert!(
+        text.contains("would hold 1500007 bytes of data; a Secret holds at most 1048576"),
+        "{text}"
+    );
+    let fits = (0..2)
+        .map(|i| (format!("v{i}"), r#"{{ repeat 500000 "x" }}"#.to_owned()))
+        .collect();
+    assert!(with(fits).is_ok());
 }
