@@ -42,6 +42,13 @@ pub enum SealError {
     DockerConfigJson { name: String },
     #[error("secret {name:?}: data is {size} bytes, over the {MAX_SECRET_SIZE}-byte Secret limit")]
     TooLarge { name: String, size: usize },
+    /// `key` is escaped and cut for display.
+    #[error("secret {name:?}: item {key:?} is not a valid Secret key: {reason}")]
+    InvalidKey {
+        name: String,
+        key: String,
+        reason: &'static str,
+    },
     #[error("secret {name:?}: item {key:?}: {source}")]
     Encrypt {
         name: String,
@@ -59,6 +66,16 @@ pub fn validate(secret: &Secret, allow_empty_data: bool) -> Result<(), SealError
     let items = merged_items(secret);
     if items.is_empty() && !allow_empty_data {
         return Err(SealError::EmptyData { name });
+    }
+    // What the controller would refuse is refused before anything is sealed.
+    for key in items.keys() {
+        if let Some(reason) = crate::unseal::secret_key_problem(key) {
+            return Err(SealError::InvalidKey {
+                name,
+                key: crate::text::name(key, 64),
+                reason,
+            });
+        }
     }
     let size: usize = items.iter().map(|(k, v)| k.len() + v.len()).sum();
     if size > MAX_SECRET_SIZE {
