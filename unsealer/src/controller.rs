@@ -1,19 +1,34 @@
 //! Wires the watches to the reconciler: SealedSecrets (spec changes only), deletions of the
 //! Secrets the controller wrote, and key changes, which retry every object.
+//!
+//! The watches survive API server restarts, expired resource versions (410 Gone) and stalls:
+//! - each retries on its own short, capped backoff ([`WatchBackoff`]) and its errors stop there,
+//!   so the controller's own trigger backoff (30 s at most, shared by every trigger) never
+//!   engages;
+//! - objects of a (re)list reach the reconciler only once the store holds them
+//!   ([`after_store_update`]): kube-runtime 5.0 passes them on before the store is swapped, and
+//!   the reconciler then drops them as "not found in local store", for good;
+//! - a re-list of the written Secrets reports what exists, not what vanished in the gap, so the
+//!   deletions are worked out by comparing it with what was known ([`deleted_secrets`]).
 
+use std::collections::HashSet;
 use std::sync::Arc;
+use std::time::{Duration, Instant};
 
-use futures::{Stream, StreamExt as _, TryStreamExt as _};
+use futures::{Stream, StreamExt as _};
 use k8s_openapi::api::core::v1::Secret;
-use kube::Resource as _;
 use kube::api::Api;
+use kube::core::PartialObjectMeta;
 use kube::runtime::controller::{Config, Controller};
-use kube::runtime::reflector::ObjectRef;
+use kube::runtime::reflector::{ObjectRef, Store};
+use kube::runtime::utils::Backoff;
 use kube::runtime::watcher::{self, Event};
 use kube::runtime::{WatchStreamExt as _, predicates, reflector};
 use tracing::{debug, warn};
 
-use crate::reconcile::{Context, Guarded, UNSEALED_LABEL, UNSEALED_VALUE, error_policy, reconcile};
+use crate::guard::Guarded;
+use crate::reconcile::{Context, UNSEALED_LABEL, UNSEALED_VALUE, error_policy, reconcile};
+use crate::throttle::Throttle;
 
 /// Reconciles in flight at once. Unbounded, a start with thousands of objects keeps thousands of
 /// requests and responses alive at once; the RSA work is bounded to the cores anyway.
@@ -25,44 +40,199 @@ pub enum Scope {
     Namespaces(Vec<String>),
 }
 
-/// Deleted Secrets that the controller wrote, as triggers for their SealedSecret. Only
-/// deletions are kept: our own writes must not wake the reconciler again.
-fn deleted_secrets(
-    api: Api<Secret>,
-) -> impl Stream<Item = Result<Secret, watcher::Error>> + Send + 'static {
-    let selector = format!("{UNSEALED_LABEL}={UNSEALED_VALUE}");
-    watcher::watcher(api, watcher::Config::default().labels(&selector))
-        .default_backoff()
-        .try_filter_map(|event| async move {
-            Ok(match event {
-                Event::Delete(secret) => Some(secret),
-                _ => None,
-            })
+/// Retry delays of a failing watch: 250 ms doubling to 4 s, with jitter, reset by any event.
+/// Short, so that a watch is back within seconds of the API server, however long it was away.
+pub struct WatchBackoff {
+    next: Duration,
+}
+
+impl WatchBackoff {
+    const FIRST: Duration = Duration::from_millis(250);
+    const MAX: Duration = Duration::from_secs(4);
+
+    pub fn new() -> WatchBackoff {
+        WatchBackoff { next: Self::FIRST }
+    }
+}
+
+impl Iterator for WatchBackoff {
+    type Item = Duration;
+
+    fn next(&mut self) -> Option<Duration> {
+        let delay = self.next;
+        self.next = (self.next * 2).min(Self::MAX);
+        // Up to a quarter less, so that many watches do not retry in lockstep.
+        let jitter = delay.mul_f64(rand::random::<f64>() * 0.25);
+        Some(delay - jitter)
+    }
+}
+
+impl Backoff for WatchBackoff {
+    fn reset(&mut self) {
+        self.next = Self::FIRST;
+    }
+}
+
+/// Drops a watch's errors after logging them at a bounded rate: one line per watch per
+/// backoff step at first, and at most one per [`WATCH_LOG_INTERVAL`] while it keeps failing.
+pub fn logged<T>(
+    what: &'static str,
+    events: impl Stream<Item = Result<T, watcher::Error>> + Send + 'static,
+) -> impl Stream<Item = T> + Send + 'static
+where
+    T: Send + 'static,
+{
+    let throttle = Arc::new(Throttle::new(WATCH_LOG_INTERVAL));
+    events
+        .backoff(WatchBackoff::new())
+        .filter_map(move |event| {
+            let throttle = throttle.clone();
+            async move {
+                match event {
+                    Ok(event) => {
+                        throttle.reset();
+                        Some(event)
+                    }
+                    Err(e) => {
+                        if let Some(held_back) = throttle.admit(Instant::now()) {
+                            let error = shared::text::escape(&e.to_string());
+                            warn!(watch = what, %error, held_back, "watch failed; retrying");
+                        }
+                        None
+                    }
+                }
+            }
         })
 }
 
-fn owner_of(secret: Secret) -> Option<ObjectRef<Guarded>> {
-    let name = secret.metadata.name?;
-    let namespace = secret.metadata.namespace?;
-    debug!(%namespace, %name, "managed Secret deleted; recreating");
-    Some(ObjectRef::new(&name).within(&namespace))
+/// How often a watch that keeps failing is logged.
+const WATCH_LOG_INTERVAL: Duration = Duration::from_secs(30);
+
+/// The objects to reconcile from a reflected watch: applied objects at once, and the objects
+/// of a (re)list only after its end, when the store has been swapped and holds them.
+fn after_store_update(
+    events: impl Stream<Item = Event<Guarded>> + Send + 'static,
+    reader: Store<Guarded>,
+) -> impl Stream<Item = Guarded> + Send + 'static {
+    let mut listed: Vec<ObjectRef<Guarded>> = Vec::new();
+    events
+        .map(move |event| -> Box<dyn Iterator<Item = Guarded> + Send> {
+            match event {
+                Event::Apply(obj) => Box::new(std::iter::once(obj)),
+                Event::Delete(_) => Box::new(std::iter::empty()),
+                Event::Init => {
+                    listed.clear();
+                    Box::new(std::iter::empty())
+                }
+                Event::InitApply(obj) => {
+                    listed.push(ObjectRef::from_obj(&obj));
+                    Box::new(std::iter::empty())
+                }
+                Event::InitDone => {
+                    let reader = reader.clone();
+                    Box::new(
+                        std::mem::take(&mut listed)
+                            .into_iter()
+                            .filter_map(move |r| reader.get(&r).map(|o| (*o).clone())),
+                    )
+                }
+            }
+        })
+        .flat_map(futures::stream::iter)
+}
+
+/// What the deleted-Secret watch knows: the Secrets the controller wrote, and the ones seen so
+/// far by a (re)list in progress.
+#[derive(Default)]
+pub struct Written {
+    known: HashSet<(String, String)>,
+    relisting: HashSet<(String, String)>,
+}
+
+impl Written {
+    /// The Secrets that an event says are gone: a deletion, or, at the end of a re-list, every
+    /// Secret known before that the re-list did not report. Pure, so it is unit-tested.
+    pub fn gone(&mut self, event: Event<(String, String)>) -> Vec<(String, String)> {
+        match event {
+            Event::Apply(key) => {
+                self.known.insert(key);
+                Vec::new()
+            }
+            Event::Delete(key) => {
+                self.known.remove(&key);
+                vec![key]
+            }
+            Event::Init => {
+                self.relisting.clear();
+                Vec::new()
+            }
+            Event::InitApply(key) => {
+                self.relisting.insert(key);
+                Vec::new()
+            }
+            Event::InitDone => {
+                let now = std::mem::take(&mut self.relisting);
+                let gone = self.known.difference(&now).cloned().collect();
+                self.known = now;
+                gone
+            }
+        }
+    }
+}
+
+/// Deleted Secrets that the controller wrote, as triggers for their SealedSecret (same name
+/// and namespace). Only deletions count: our own writes must not wake the reconciler again.
+/// Metadata only: the data of those Secrets is never needed here.
+fn deleted_secrets(
+    api: Api<PartialObjectMeta<Secret>>,
+) -> impl Stream<Item = ObjectRef<Guarded>> + Send + 'static {
+    let selector = format!("{UNSEALED_LABEL}={UNSEALED_VALUE}");
+    let events = watcher::watcher(api, watcher::Config::default().labels(&selector));
+    let mut written = Written::default();
+    logged("written Secrets", events)
+        .map(move |event| {
+            let key = |m: &PartialObjectMeta<Secret>| {
+                (
+                    m.metadata.namespace.clone().unwrap_or_default(),
+                    m.metadata.name.clone().unwrap_or_default(),
+                )
+            };
+            let event = match event {
+                Event::Apply(m) => Event::Apply(key(&m)),
+                Event::Delete(m) => Event::Delete(key(&m)),
+                Event::Init => Event::Init,
+                Event::InitApply(m) => Event::InitApply(key(&m)),
+                Event::InitDone => Event::InitDone,
+            };
+            futures::stream::iter(written.gone(event))
+        })
+        .flatten()
+        .map(|(namespace, name)| {
+            debug!(%namespace, %name, "written Secret deleted; recreating");
+            ObjectRef::new(&name).within(&namespace)
+        })
 }
 
 async fn run_one(
     ss_api: Api<Guarded>,
-    secret_api: Api<Secret>,
+    secret_api: Api<PartialObjectMeta<Secret>>,
     ctx: Arc<Context>,
     shutdown: impl std::future::Future<Output = ()> + Send + Sync + 'static,
 ) {
     let (reader, writer) = reflector::store();
+    let reflected = logged(
+        "SealedSecrets",
+        watcher::watcher(ss_api, watcher::Config::default())
+            // managedFields are most of a cached object's size and never read here.
+            .modify(|obj: &mut Guarded| {
+                kube::Resource::meta_mut(obj).managed_fields = None;
+            })
+            .reflect(writer),
+    );
     // Spec changes only (the generation predicate): status and metadata edits, including our
     // own status writes, do not trigger work, as in the reference.
-    let sealed = watcher::watcher(ss_api, watcher::Config::default())
-        .default_backoff()
-        // managedFields are most of a cached object's size and never read here.
-        .modify(|obj: &mut Guarded| obj.meta_mut().managed_fields = None)
-        .reflect(writer)
-        .applied_objects()
+    let sealed = after_store_update(reflected, reader.clone())
+        .map(Ok)
         .predicate_filter(predicates::generation, Default::default());
     let keys_changed = futures::stream::unfold(ctx.keys.subscribe(), |mut versions| async move {
         versions.changed().await.ok()?;
@@ -70,7 +240,8 @@ async fn run_one(
     });
     Controller::for_stream(sealed, reader)
         .with_config(Config::default().concurrency(CONCURRENCY))
-        .watches_stream(deleted_secrets(secret_api), owner_of)
+        .trigger_backoff(WatchBackoff::new())
+        .reconcile_on(deleted_secrets(secret_api))
         .reconcile_all_on(keys_changed)
         .graceful_shutdown_on(shutdown)
         .run(reconcile, error_policy, ctx)
@@ -104,4 +275,48 @@ pub async fn run(
         }
     }
     warn!("controller stopped");
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn k(name: &str) -> (String, String) {
+        ("ns".into(), name.into())
+    }
+
+    #[test]
+    fn a_relist_reports_what_vanished_in_the_gap() {
+        let mut w = Written::default();
+        assert!(w.gone(Event::Init).is_empty());
+        for n in ["a", "b", "c"] {
+            assert!(w.gone(Event::InitApply(k(n))).is_empty());
+        }
+        assert!(w.gone(Event::InitDone).is_empty());
+        assert!(w.gone(Event::Apply(k("d"))).is_empty());
+        assert_eq!(w.gone(Event::Delete(k("a"))), vec![k("a")]);
+        // The API server was away; b and d were deleted meanwhile, e created.
+        w.gone(Event::Init);
+        w.gone(Event::InitApply(k("c")));
+        w.gone(Event::InitApply(k("e")));
+        let mut gone = w.gone(Event::InitDone);
+        gone.sort();
+        assert_eq!(gone, vec![k("b"), k("d")]);
+        // Nothing is reported twice.
+        w.gone(Event::Init);
+        w.gone(Event::InitApply(k("c")));
+        w.gone(Event::InitApply(k("e")));
+        assert!(w.gone(Event::InitDone).is_empty());
+    }
+
+    #[test]
+    fn watch_backoff_is_short_and_resets() {
+        let mut b = WatchBackoff::new();
+        let delays: Vec<Duration> = (0..10).map(|_| b.next().unwrap()).collect();
+        assert!(delays[0] <= Duration::from_millis(250));
+        assert!(delays.iter().all(|d| *d <= WatchBackoff::MAX));
+        assert!(delays[9] >= WatchBackoff::MAX * 3 / 4);
+        b.reset();
+        assert!(b.next().unwrap() <= Duration::from_millis(250));
+    }
 }

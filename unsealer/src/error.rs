@@ -1,6 +1,7 @@
 //! What can fail in the controller, with the reason used for events, conditions and metrics.
 
-/// A reconcile or start-up failure. Messages never carry secret values.
+/// A reconcile or start-up failure. Messages never carry secret values, and each says its
+/// cause once: API errors show the API server's message, not kube's debug output.
 #[derive(Debug, thiserror::Error)]
 pub enum Error {
     #[error("invalid SealedSecret: {0}")]
@@ -13,16 +14,39 @@ pub enum Error {
         "the target Secret {0:?} is immutable and its data differs: delete it and the controller will recreate it"
     )]
     Immutable(String),
-    #[error("writing Secret: {0}")]
-    Apply(#[source] kube::Error),
-    #[error("writing status: {0}")]
-    Status(#[source] kube::Error),
-    #[error("key Secrets: {0}")]
-    Keys(#[source] kube::Error),
+    #[error("reading Secret: {}", api_text(.0))]
+    ReadSecret(kube::Error),
+    #[error("writing Secret: {}", api_text(.0))]
+    Apply(kube::Error),
+    #[error("writing status: {}", api_text(.0))]
+    Status(kube::Error),
+    #[error("key Secrets: {}", api_text(.0))]
+    Keys(kube::Error),
     #[error("{0}")]
     Config(String),
     #[error("unseal task failed: {0}")]
     UnsealTask(String),
+}
+
+/// The API server's own message for an API error; kube's text for anything else. Escaped,
+/// since it can quote object fields.
+pub fn api_text(e: &kube::Error) -> String {
+    match e {
+        kube::Error::Api(status) if !status.message.is_empty() => {
+            shared::text::escape(&status.message)
+        }
+        other => shared::text::escape(&other.to_string()),
+    }
+}
+
+/// Whether an API error is the API server refusing the request as such (bad input, not found,
+/// forbidden), which sending it again cannot cure, rather than a conflict, a server error or
+/// no answer at all.
+fn refused(e: &kube::Error) -> bool {
+    match e {
+        kube::Error::Api(status) => matches!(status.code, 400 | 403 | 404 | 422),
+        _ => false,
+    }
 }
 
 impl Error {
@@ -31,7 +55,7 @@ impl Error {
         match self {
             Error::Invalid(_) | Error::Unseal(_) | Error::UnsealTask(_) => "unseal",
             Error::ForeignSecret(_) => "unmanaged",
-            Error::Immutable(_) | Error::Apply(_) => "update",
+            Error::Immutable(_) | Error::Apply(_) | Error::ReadSecret(_) => "update",
             Error::Status(_) => "status",
             Error::Keys(_) | Error::Config(_) => "fetch",
         }
@@ -56,9 +80,27 @@ impl Error {
         }
     }
 
-    /// Failures that only a change of the object (or of the keys) can cure: not retried on a
-    /// timer, so a bad object costs nothing while it stays bad.
+    /// Failures that only a change of the object (or of the keys, which retries every object)
+    /// can cure: not retried on a timer, so a bad object costs nothing while it stays bad.
     pub fn is_permanent(&self) -> bool {
-        matches!(self, Error::Invalid(_) | Error::Immutable(_))
+        match self {
+            Error::Invalid(_)
+            | Error::Unseal(_)
+            | Error::Immutable(_)
+            | Error::ForeignSecret(_) => true,
+            Error::Apply(e) => refused(e),
+            _ => false,
+        }
+    }
+
+    /// Whether the API server could not be reached or answered with a server error: what an
+    /// outage looks like, logged at a bounded rate rather than once per object.
+    pub fn is_unavailable(&self) -> bool {
+        match self {
+            Error::ReadSecret(e) | Error::Apply(e) | Error::Status(e) | Error::Keys(e) => {
+                !matches!(e, kube::Error::Api(s) if s.code < 500)
+            }
+            _ => false,
+        }
     }
 }

@@ -10,7 +10,7 @@ use k8s_openapi::ByteString;
 use k8s_openapi::api::core::v1::Secret;
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
 use kube::api::{Api, PostParams};
-use kube::runtime::{WatchStreamExt as _, watcher};
+use kube::runtime::watcher;
 use shared::keys::{Certificate, KeyRing, KeySize, PrivateKey, generate};
 use time::OffsetDateTime;
 use tokio::sync::watch;
@@ -240,21 +240,16 @@ pub async fn watch(api: Api<Secret>, config: Arc<Config>, store: KeyStore) {
             api.clone(),
             watcher::Config::default().labels(KEY_LABEL_SELECTOR),
         ),
-    )
-    .default_backoff();
-    let mut changes = std::pin::pin!(stream);
+    );
+    // Errors are retried on the controller's short backoff and logged at a bounded rate.
+    let mut changes = std::pin::pin!(crate::controller::logged("key Secrets", stream));
     while let Some(event) = changes.next().await {
         // Rebuild on any touched key Secret, including deletions and relabels (which leave the
         // selection and so arrive as deletions). During a (re)list, wait for its end: the store
         // is ready only once InitDone has gone through this very stream.
         match event {
-            Err(e) => {
-                warn!(error = %e, "key watch error");
-                continue;
-            }
-            Ok(watcher::Event::Init | watcher::Event::InitApply(_)) => continue,
-            Ok(watcher::Event::InitDone | watcher::Event::Apply(_) | watcher::Event::Delete(_)) => {
-            }
+            watcher::Event::Init | watcher::Event::InitApply(_) => continue,
+            watcher::Event::InitDone | watcher::Event::Apply(_) | watcher::Event::Delete(_) => {}
         }
         if reader.wait_until_ready().await.is_err() {
             return;

@@ -4,12 +4,14 @@
 mod config;
 mod controller;
 mod error;
+mod guard;
 mod http;
 mod keyring;
 mod metrics;
 mod ownership;
 mod reconcile;
 mod status;
+mod throttle;
 
 use std::process::ExitCode;
 use std::sync::Arc;
@@ -76,9 +78,26 @@ fn init_logging(config: &Config) {
         .with_writer(std::io::stderr)
         .with_ansi(ansi);
     match config.log_format {
+        // JSON strings escape control characters by construction.
         LogFormat::Json => builder.json().init(),
-        LogFormat::Text => builder.init(),
+        // Text lines: every field value escaped, so an item name with a newline cannot forge a
+        // log line.
+        LogFormat::Text => builder.fmt_fields(escaped_fields()).init(),
     }
+}
+
+/// `key=value` fields (the message bare), each value escaped by [`shared::text::escape`].
+fn escaped_fields() -> impl for<'w> tracing_subscriber::fmt::FormatFields<'w> + 'static {
+    use tracing_subscriber::field::MakeExt as _;
+    tracing_subscriber::fmt::format::debug_fn(|w, field, value| {
+        let text = shared::text::escape(&format!("{value:?}"));
+        if field.name() == "message" {
+            w.write_str(&text)
+        } else {
+            write!(w, "{field}={text}")
+        }
+    })
+    .delimited(" ")
 }
 
 /// The controller's own namespace: flag, POD_NAMESPACE, the service account's, then kube-system.

@@ -8,20 +8,21 @@ use k8s_openapi::api::core::v1::{ObjectReference, Secret};
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::{ObjectMeta, Time};
 use k8s_openapi::jiff::Timestamp;
 use kube::api::{Api, ApiResource, DynamicObject, Patch, PatchParams, PostParams};
-use kube::core::DeserializeGuard;
 use kube::runtime::controller::Action;
 use kube::runtime::events::{Event, EventType, Recorder};
 use kube::{Client, Resource as _};
 use shared::SealedSecret;
-use shared::unseal::{UnsealOptions, unseal};
+use shared::unseal::{UnsealOptions, unseal_with};
 use tokio::sync::Semaphore;
 use tracing::{debug, info, warn};
 
 use crate::error::Error;
+use crate::guard::Guarded;
 use crate::keyring::KeyStore;
 use crate::metrics::Metrics;
 use crate::ownership::{Write, decide};
 use crate::status::{self, Outcome};
+use crate::throttle::Throttle;
 
 /// The one field manager for every write.
 pub const FIELD_MANAGER: &str = "sealed-secrets-unsealer";
@@ -37,7 +38,17 @@ pub const SOURCE_ANNOTATION: &str = "sealedsecrets.bitnami.com/unsealed-from";
 /// How often a synced object is looked at again, as a safety net for missed deletions.
 const RESYNC: Duration = Duration::from_secs(3600);
 
-pub type Guarded = DeserializeGuard<SealedSecret>;
+/// Longest condition message and event note: the first few items and a count, never the
+/// 160 KB a list of 20,000 failing items would make (events.k8s.io refuses notes over 1 KB).
+pub const MAX_MESSAGE_LEN: usize = 400;
+
+/// Retry delay cap while the API server cannot be reached: it may be back any second.
+const UNAVAILABLE_RETRY_MAX: Duration = Duration::from_secs(5);
+/// Retry delay cap for other failures that may heal (conflicts, server errors).
+const RETRY_MAX: Duration = Duration::from_secs(300);
+
+/// One log line per this interval for reconciles failing because the API server is away.
+const UNAVAILABLE_LOG_INTERVAL: Duration = Duration::from_secs(30);
 
 pub struct Context {
     pub client: Client,
@@ -46,9 +57,11 @@ pub struct Context {
     pub recorder: Recorder,
     pub update_status: bool,
     pub unseal_options: UnsealOptions,
-    /// Bounds RSA work to the cores; the blocking pool itself is much larger.
-    pub unseal_slots: Semaphore,
+    /// Bounds RSA work to the cores; the blocking pool itself is much larger. Fair (FIFO), and
+    /// given back between items, so an object with many items cannot hold a core for long.
+    pub unseal_slots: Arc<Semaphore>,
     failures: Mutex<HashMap<(String, String), u32>>,
+    unavailable_log: Throttle,
 }
 
 impl Context {
@@ -68,8 +81,9 @@ impl Context {
             recorder,
             update_status,
             unseal_options,
-            unseal_slots: Semaphore::new(cores),
+            unseal_slots: Arc::new(Semaphore::new(cores)),
             failures: Mutex::new(HashMap::new()),
+            unavailable_log: Throttle::new(UNAVAILABLE_LOG_INTERVAL),
         }
     }
 
@@ -86,19 +100,18 @@ fn key_of(meta: &ObjectMeta) -> (String, String) {
     )
 }
 
+/// What a failure says on the status and in the event: escaped and bounded.
+pub fn message(e: &Error) -> String {
+    shared::text::truncate(&shared::text::escape(&e.to_string()), MAX_MESSAGE_LEN)
+}
+
 pub async fn reconcile(obj: Arc<Guarded>, ctx: Arc<Context>) -> Result<Action, Error> {
     ctx.metrics.unseal_requests.inc();
-    let (meta, current_status, result) = match &obj.0 {
-        Ok(ss) => (
-            &ss.metadata,
-            ss.status.as_ref(),
-            write_secret(ss, &ctx).await,
-        ),
-        Err(invalid) => (
-            &invalid.metadata,
-            None,
-            Err(Error::Invalid(invalid.error.clone())),
-        ),
+    let meta = obj.meta_ref();
+    let current_status = obj.status();
+    let result = match &obj.0 {
+        Ok(ss) => write_secret(ss, &ctx).await,
+        Err(invalid) => Err(Error::Invalid(invalid.error.clone())),
     };
     let (namespace, name) = key_of(meta);
     let outcome = match &result {
@@ -110,12 +123,17 @@ pub async fn reconcile(obj: Arc<Guarded>, ctx: Arc<Context>) -> Result<Action, E
         Err(e) => Outcome {
             ok: false,
             reason: e.condition_reason(),
-            message: e.to_string(),
+            message: message(e),
         },
     };
     if let Err(e) = &result {
         ctx.metrics.error(e.metric_reason(), &namespace);
-        warn!(%namespace, %name, reason = e.event_reason(), error = %e, "reconcile failed");
+        if !e.is_unavailable() {
+            ctx.unavailable_log.reset();
+            warn!(%namespace, %name, reason = e.event_reason(), error = %outcome.message, "reconcile failed");
+        } else if let Some(held_back) = ctx.unavailable_log.admit(std::time::Instant::now()) {
+            warn!(%namespace, %name, error = %outcome.message, held_back, "reconcile failed: API server unavailable");
+        }
     }
 
     let changed = status::next(
@@ -126,6 +144,7 @@ pub async fn reconcile(obj: Arc<Guarded>, ctx: Arc<Context>) -> Result<Action, E
     );
     if let Some(new_status) = changed {
         if ctx.update_status {
+            // Unwritten, the status is tried again (with the event) on the next attempt.
             write_status(&ctx.client, &namespace, &name, &new_status).await?;
         }
         // One event per change of state, not one per resync.
@@ -140,7 +159,7 @@ pub async fn reconcile(obj: Arc<Guarded>, ctx: Arc<Context>) -> Result<Action, E
             Err(e) => Event {
                 type_: EventType::Warning,
                 reason: e.event_reason().into(),
-                note: Some(e.to_string()),
+                note: Some(outcome.message.clone()),
                 action: "Unseal".into(),
                 secondary: None,
             },
@@ -163,17 +182,19 @@ pub async fn reconcile(obj: Arc<Guarded>, ctx: Arc<Context>) -> Result<Action, E
     }
 }
 
-/// Capped exponential backoff per object: 2s, 4s, ... 5 min.
-pub fn error_policy(obj: Arc<Guarded>, _err: &Error, ctx: Arc<Context>) -> Action {
-    let key = match &obj.0 {
-        Ok(ss) => key_of(&ss.metadata),
-        Err(invalid) => key_of(&invalid.metadata),
-    };
+/// Capped exponential backoff per object: 2 s, 4 s, ... 5 min; at most 5 s while the API
+/// server is unavailable, so everything converges within seconds of its return.
+pub fn error_policy(obj: Arc<Guarded>, err: &Error, ctx: Arc<Context>) -> Action {
+    let key = key_of(obj.meta_ref());
     let mut failures = ctx.failures();
     let n = failures.entry(key).or_insert(0);
     *n = n.saturating_add(1);
-    let delay = Duration::from_secs(2u64.saturating_pow((*n).min(9))).min(Duration::from_secs(300));
-    Action::requeue(delay)
+    let cap = if err.is_unavailable() {
+        UNAVAILABLE_RETRY_MAX
+    } else {
+        RETRY_MAX
+    };
+    Action::requeue(Duration::from_secs(2u64.saturating_pow((*n).min(9))).min(cap))
 }
 
 /// The object an event is about; built from metadata so invalid objects get events too.
@@ -215,7 +236,7 @@ async fn write_secret(ss: &SealedSecret, ctx: &Context) -> Result<(), Error> {
     let uid = ss.metadata.uid.clone().unwrap_or_default();
     let api: Api<Secret> = Api::namespaced(ctx.client.clone(), &namespace);
     // Read first: a Secret we may not touch costs no RSA work.
-    let existing = api.get_opt(&name).await.map_err(Error::Apply)?;
+    let existing = api.get_opt(&name).await.map_err(Error::ReadSecret)?;
     let how = decide(existing.as_ref(), &uid);
     if how == Write::Refuse {
         return Err(Error::ForeignSecret(name));
@@ -236,14 +257,25 @@ async fn write_secret(ss: &SealedSecret, ctx: &Context) -> Result<(), Error> {
         let keys = ctx.keys.get();
         let ss = ss.clone();
         let options = ctx.unseal_options;
-        let _slot = ctx
-            .unseal_slots
-            .acquire()
+        let slots = ctx.unseal_slots.clone();
+        let slot = slots
+            .clone()
+            .acquire_owned()
             .await
-            .expect("the semaphore is never closed");
-        tokio::task::spawn_blocking(move || unseal(&ss, &keys.ring, options))
-            .await
-            .map_err(|e| Error::UnsealTask(e.to_string()))??
+            .map_err(|e| Error::UnsealTask(e.to_string()))?;
+        let runtime = tokio::runtime::Handle::current();
+        tokio::task::spawn_blocking(move || {
+            let mut slot = Some(slot);
+            // Between items, queue again behind whoever waits for a core (the semaphore is
+            // FIFO): a good object beside one with 1,000 items waits for one item, not 1,000.
+            let mut between_items = || {
+                drop(slot.take());
+                slot = runtime.block_on(slots.clone().acquire_owned()).ok();
+            };
+            unseal_with(&ss, &keys.ring, options, &mut between_items)
+        })
+        .await
+        .map_err(|e| Error::UnsealTask(e.to_string()))??
     };
 
     if let Some(current) = &existing
