@@ -228,21 +228,32 @@ pub struct ClusterFlags {
 
 /// A clap parse error as one line, without the `error: ` prefix: clap's message, then any
 /// `tip:` it gives, joined by `; `. The usage block and the "For more information, try
-/// '--help'" line are dropped: every error of the CLI is one line.
-pub fn usage_error_line(e: &clap::Error) -> String {
-    // `Display` renders without colours.
-    let text = e.to_string();
-    let mut parts = Vec::new();
-    for line in text.lines().map(str::trim) {
-        if line.starts_with("Usage:") {
-            break;
-        }
-        if line.is_empty() || line.starts_with("For more information") {
-            continue;
-        }
-        parts.push(line.strip_prefix("error: ").unwrap_or(line));
+/// '--help'" line are dropped: every error of the CLI is one line. Values the message quotes
+/// are kept as given (newlines included) for `main` to escape.
+pub fn usage_error_line(e: clap::Error) -> String {
+    use clap::CommandFactory as _;
+    use clap::error::{ContextKind, ContextValue};
+    // The usage was rendered, styled, when the error was made; it is cut off below.
+    let usage = match e.get(ContextKind::Usage) {
+        Some(ContextValue::StyledStr(usage)) => Some(usage.ansi().to_string()),
+        _ => None,
+    };
+    // Rendered with plain styles, the rest holds no escape codes of clap's own, and nothing
+    // of the values is stripped.
+    let e = e.with_cmd(&Cli::command().styles(clap::builder::Styles::plain()));
+    let text = e.render().ansi().to_string();
+    let mut text = text.trim_end();
+    text = text
+        .strip_suffix("For more information, try '--help'.")
+        .unwrap_or(text)
+        .trim_end();
+    // clap prints a usage only from the error's context, after the message.
+    if let Some(rest) = usage.and_then(|u| text.strip_suffix(u.trim_end())) {
+        text = rest.trim_end();
     }
-    parts.join("; ")
+    let text = text.strip_prefix("error: ").unwrap_or(text);
+    text.replace("\n\n  tip: ", "; tip: ")
+        .replace("\n  tip: ", "; tip: ")
 }
 
 #[cfg(test)]
@@ -302,7 +313,7 @@ mod tests {
         let line = |args: &[&str]| {
             let mut argv = vec!["seal"];
             argv.extend_from_slice(args);
-            usage_error_line(&Cli::try_parse_from(argv).unwrap_err())
+            usage_error_line(Cli::try_parse_from(argv).unwrap_err())
         };
         assert_eq!(line(&["--bogus"]), "unexpected argument '--bogus' found");
         assert_eq!(
@@ -312,6 +323,10 @@ mod tests {
         assert_eq!(
             line(&["--cert"]),
             "a value is required for '--cert <FILE|URL>' but none was supplied"
+        );
+        assert_eq!(
+            line(&["-v", "\u{1b}[1m\n\nUsage: x"]),
+            "invalid value '\u{1b}[1m\n\nUsage: x' for '--v <LEVEL>': invalid digit found in string"
         );
     }
 
