@@ -435,16 +435,66 @@ pub fn write(sink: &Sink, bytes: &[u8], sensitivity: Sensitivity) -> Result<()> 
 
 /// Temp file in the target's directory, fsync, rename: a reader sees the old file or the new
 /// one, never a torn one, and a failure leaves the old file as it was (renameio's guarantee).
+///
+/// A symlink is followed, as opening it for writing would: the file it points to is
+/// replaced, in that file's directory, and the link stays a link. A dangling link creates
+/// the file it names, provided that file's directory exists. A device, FIFO or socket
+/// (`-w /dev/stdout`, `/dev/null`) cannot be replaced, and is written to as it is.
 pub fn write_atomic(path: &Path, bytes: &[u8], sensitivity: Sensitivity) -> Result<()> {
+    if let Ok(meta) = fs::metadata(path)
+        && !meta.is_file()
+        && !meta.is_dir()
+    {
+        return OpenOptions::new()
+            .write(true)
+            .open(path)
+            .and_then(|mut f| f.write_all(bytes))
+            .map_err(|e| crate::input::io_error("write", path, &e));
+    }
+    let target = resolve_symlinks(path).map_err(|e| crate::input::io_error("write", path, &e))?;
+    replace_file(&target, bytes, sensitivity).map_err(|e| {
+        if target == path {
+            crate::input::io_error("write", path, &e)
+        } else {
+            let named = format!("{} (symlink to {})", path.display(), target.display());
+            crate::input::io_error("write", Path::new(&named), &e)
+        }
+    })
+}
+
+/// Most links followed in a chain, as Linux's `MAXSYMLINKS`.
+const MAX_SYMLINKS: usize = 40;
+
+/// The file `path` ends up naming once its last component is followed through every
+/// symlink. A relative link target is relative to the link's directory; directory
+/// components are left to the kernel, which resolves them the same way on every open.
+fn resolve_symlinks(path: &Path) -> io::Result<PathBuf> {
+    let mut current = path.to_path_buf();
+    for _ in 0..MAX_SYMLINKS {
+        match fs::symlink_metadata(&current) {
+            Ok(meta) if meta.file_type().is_symlink() => {
+                let link = fs::read_link(&current)?;
+                current = match current.parent() {
+                    Some(dir) if link.is_relative() => dir.join(link),
+                    _ => link,
+                };
+            }
+            // Not a link, or nothing there (yet): this is the file to write.
+            _ => return Ok(current),
+        }
+    }
+    Err(io::Error::other("too many levels of symbolic links"))
+}
+
+fn replace_file(path: &Path, bytes: &[u8], sensitivity: Sensitivity) -> io::Result<()> {
     let dir = match path.parent() {
         Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
         _ => PathBuf::from("."),
     };
     let file_name = path
         .file_name()
-        .with_context(|| format!("write {}: not a file name", path.display()))?;
-    let (tmp_path, mut tmp) = create_temp(&dir, &file_name.to_string_lossy())
-        .map_err(|e| crate::input::io_error("write", path, &e))?;
+        .ok_or_else(|| io::Error::new(io::ErrorKind::InvalidInput, "not a file name"))?;
+    let (tmp_path, mut tmp) = create_temp(&dir, &file_name.to_string_lossy())?;
     let result = (|| -> io::Result<()> {
         tmp.write_all(bytes)?;
         set_permissions(&tmp, path, sensitivity)?;
@@ -452,11 +502,10 @@ pub fn write_atomic(path: &Path, bytes: &[u8], sensitivity: Sensitivity) -> Resu
         drop(tmp);
         fs::rename(&tmp_path, path)
     })();
-    if let Err(e) = result {
+    if result.is_err() {
         let _ = fs::remove_file(&tmp_path);
-        return Err(crate::input::io_error("write", path, &e));
     }
-    Ok(())
+    result
 }
 
 fn create_temp(dir: &Path, file_name: &str) -> io::Result<(PathBuf, File)> {
