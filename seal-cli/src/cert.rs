@@ -9,21 +9,18 @@ use anyhow::{Result, anyhow, bail};
 use shared::Certificate;
 use time::OffsetDateTime;
 
-use crate::input;
-
-/// A certificate is a few KiB; anything much larger is not one.
-const MAX_CERT_BYTES: u64 = 1024 * 1024;
+use crate::input::{self, Limit};
 
 /// The certificate's bytes, as given.
 pub fn fetch(source: &str) -> Result<Vec<u8>> {
     match url_scheme(source) {
-        None => input::read_file(Path::new(source)),
+        None => input::read_file(Path::new(source), Limit::CERT),
         Some(scheme) => match scheme.to_ascii_lowercase().as_str() {
             "file" => {
                 let rest = &source[scheme.len() + 3..];
                 // file:///abs/path and file://localhost/abs/path both name /abs/path.
                 let path = rest.strip_prefix("localhost").unwrap_or(rest);
-                input::read_file(Path::new(path))
+                input::read_file(Path::new(path), Limit::CERT)
             }
             "http" | "https" => fetch_http(source),
             other => bail!("cannot fetch {source:?}: unsupported protocol scheme {other:?}"),
@@ -71,7 +68,7 @@ fn fetch_http(url: &str) -> Result<Vec<u8>> {
     response
         .body_mut()
         .with_config()
-        .limit(MAX_CERT_BYTES)
+        .limit(Limit::CERT.bytes)
         .read_to_vec()
         .map_err(|e| anyhow!("cannot fetch {url:?}: {e}"))
 }

@@ -57,7 +57,7 @@ fn files(sel: &KubeconfigSel) -> Result<Vec<PathBuf>> {
 }
 
 fn load(path: &Path) -> Result<KubeConfig> {
-    let bytes = input::read_file(path)?;
+    let bytes = input::read_file(path, input::Limit::KUBECONFIG)?;
     let text = String::from_utf8(bytes)
         .map_err(|_| anyhow!("kubeconfig {}: not UTF-8", path.display()))?;
     if text.trim().is_empty() {

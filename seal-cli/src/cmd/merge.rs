@@ -12,7 +12,7 @@ use crate::plan::{Format, Plan, format_from_extension};
 
 pub fn run(plan: &Plan, cert_source: &str, file: &Path) -> Result<()> {
     let what = format!("--merge-into {}", file.display());
-    let original_bytes = input::read_file(file)?;
+    let original_bytes = input::read_file(file, input::Limit::MERGE_INTO)?;
     let mut original = input::sealed_secret(&original_bytes, &what)?;
     let Some(name) = original.metadata.name.clone().filter(|n| !n.is_empty()) else {
         bail!("{what}: SealedSecret has no metadata.name");
@@ -29,7 +29,7 @@ pub fn run(plan: &Plan, cert_source: &str, file: &Path) -> Result<()> {
     }
 
     let cert = load_cert(cert_source)?;
-    let bytes = input::read_source(&plan.input)?;
+    let bytes = input::read_source(&plan.input, input::Limit::INPUT)?;
     let secrets = input::secrets(&bytes)?;
     if secrets.len() != 1 {
         bail!(

@@ -35,8 +35,8 @@ pub fn run(plan: &Plan, cert_source: &str, from_file: Option<&Path>) -> Result<(
     );
 
     let value = match from_file {
-        Some(path) => input::read_file(path)?,
-        None => input::read_source(&plan.input)?,
+        Some(path) => input::read_file(path, input::Limit::RAW_VALUE)?,
+        None => input::read_source(&plan.input, input::Limit::RAW_VALUE)?,
     };
     let value = zeroize::Zeroizing::new(value);
     let mut rng = super::os_rng()?;

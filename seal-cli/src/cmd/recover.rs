@@ -14,14 +14,14 @@ use crate::plan::Plan;
 pub fn run(plan: &Plan, key_files: &[PathBuf]) -> Result<()> {
     let mut keys = Vec::new();
     for path in key_files {
-        let bytes = input::read_file(path)?;
+        let bytes = input::read_file(path, input::Limit::PRIVATE_KEY)?;
         let found = parse_private_keys(&bytes)
             .map_err(|e| anyhow!("private key {}: {e}", path.display()))?;
         keys.extend(found);
     }
     tracing::info!(keys = keys.len(), "recovery keys loaded");
     let ring = KeyRing::new(keys);
-    let bytes = input::read_source(&plan.input)?;
+    let bytes = input::read_source(&plan.input, input::Limit::INPUT)?;
     let sealed = input::sealed_secret(&bytes, "input")?;
     let secret = unseal(&sealed, &ring, UnsealOptions::default())?;
     let doc = output::render(&[output::secret_node(&secret)], plan.format)?;

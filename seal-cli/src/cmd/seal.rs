@@ -13,7 +13,7 @@ use crate::{cert, input, kubeconfig};
 
 pub fn run(plan: &Plan, cert_source: &str) -> Result<()> {
     let cert = load_cert(cert_source)?;
-    let bytes = input::read_source(&plan.input)?;
+    let bytes = input::read_source(&plan.input, input::Limit::INPUT)?;
     let secrets = input::secrets(&bytes)?;
     let sealed = seal_all(plan, secrets, &cert, &Overrides::from_flags(plan))?;
     let docs: Vec<_> = sealed.iter().map(output::sealed_secret_node).collect();
