@@ -4,6 +4,8 @@
 //! kubeseal; a flag given on the command line wins. Boolean flags take `--flag`, `--flag=true`
 //! or `--flag=false` (pflag's forms) and any of true/false/yes/no/1/0 from the environment.
 
+use std::time::Duration;
+
 use clap::builder::BoolishValueParser;
 use clap::{ArgAction, Parser};
 
@@ -30,6 +32,16 @@ pub struct Cli {
     /// Required by this version: fetching it from the cluster is not supported yet.
     #[arg(long, env = "SEALED_SECRETS_CERT", value_name = "FILE|URL")]
     pub cert: Option<String>,
+
+    /// How long fetching --cert from an http(s) URL may take (kubectl's syntax: 5s, 1m,
+    /// 1m30s, or a bare number of seconds; 0 means the default, 30s).
+    #[arg(
+        long,
+        env = "SEALED_SECRETS_REQUEST_TIMEOUT",
+        value_name = "DURATION",
+        value_parser = parse_request_timeout
+    )]
+    pub request_timeout: Option<Duration>,
 
     /// Scope of the sealed values: strict, namespace-wide or cluster-wide. A value other
     /// than strict rewrites the input's scope annotations; strict keeps an annotation the
@@ -218,12 +230,99 @@ pub struct ClusterFlags {
     pub insecure_skip_tls_verify: bool,
     #[arg(long, env = "SEALED_SECRETS_TLS_SERVER_NAME", hide = true)]
     pub tls_server_name: Option<String>,
-    #[arg(long, env = "SEALED_SECRETS_REQUEST_TIMEOUT", hide = true)]
-    pub request_timeout: Option<String>,
     #[arg(long, env = "SEALED_SECRETS_USERNAME", hide = true)]
     pub username: Option<String>,
     #[arg(long, env = "SEALED_SECRETS_PASSWORD", hide = true)]
     pub password: Option<String>,
+}
+
+/// `--request-timeout` as client-go's `ParseTimeout` reads it: a bare non-negative integer is
+/// seconds, anything else is a Go duration (`1h2m3.5s`, `500ms`). Empty means unset, like `0`.
+fn parse_request_timeout(s: &str) -> Result<Duration, String> {
+    if s.is_empty() {
+        return Ok(Duration::ZERO);
+    }
+    let digits = s.strip_prefix('+').unwrap_or(s);
+    if !digits.is_empty() && digits.bytes().all(|b| b.is_ascii_digit()) {
+        // Go's Duration holds about 292 years.
+        return digits
+            .parse::<u64>()
+            .ok()
+            .filter(|secs| *secs <= i64::MAX as u64 / 1_000_000_000)
+            .map(Duration::from_secs)
+            .ok_or_else(|| "timeout too large".to_owned());
+    }
+    parse_go_duration(s).map_err(|reason| {
+        format!(
+            "{reason}: give a number of seconds, or a number with a unit (e.g. 5s, 1m, 1m30s, 500ms)"
+        )
+    })
+}
+
+/// Go's `time.ParseDuration`, without negative values: `[+]0` or a sequence of decimal
+/// numbers, each with an optional fraction and a unit (ns, us, µs, ms, s, m, h).
+fn parse_go_duration(s: &str) -> Result<Duration, String> {
+    const MAX_NANOS: u128 = i64::MAX as u128; // Go's Duration is an int64 of nanoseconds.
+    if s.starts_with('-') {
+        return Err("negative timeout".to_owned());
+    }
+    let mut rest = s.strip_prefix('+').unwrap_or(s);
+    if rest == "0" {
+        return Ok(Duration::ZERO);
+    }
+    if rest.is_empty() {
+        return Err("empty duration".to_owned());
+    }
+    let digits_len = |t: &str| t.find(|c: char| !c.is_ascii_digit()).unwrap_or(t.len());
+    let mut total: u128 = 0;
+    while !rest.is_empty() {
+        let (int, r) = rest.split_at(digits_len(rest));
+        let (frac, r) = match r.strip_prefix('.') {
+            Some(r) => r.split_at(digits_len(r)),
+            None => ("", r),
+        };
+        if int.is_empty() && frac.is_empty() {
+            return Err("invalid duration".to_owned());
+        }
+        let unit_len = r
+            .find(|c: char| c.is_ascii_digit() || c == '.')
+            .unwrap_or(r.len());
+        let (unit, r) = r.split_at(unit_len);
+        let nanos_per_unit: u128 = match unit {
+            "ns" => 1,
+            "us" | "\u{b5}s" | "\u{3bc}s" => 1_000,
+            "ms" => 1_000_000,
+            "s" => 1_000_000_000,
+            "m" => 60_000_000_000,
+            "h" => 3_600_000_000_000,
+            "" => return Err("missing unit in duration".to_owned()),
+            _ => return Err(format!("unknown unit {unit:?} in duration")),
+        };
+        let too_large = || "duration too large".to_owned();
+        let whole: u128 = if int.is_empty() {
+            0
+        } else {
+            int.parse().map_err(|_| too_large())?
+        };
+        // Digits past the 18th are below a nanosecond even for hours.
+        let frac = &frac[..frac.len().min(18)];
+        let part: u128 = if frac.is_empty() {
+            0
+        } else {
+            let scale = 10u128.pow(u32::try_from(frac.len()).unwrap_or(18));
+            frac.parse::<u128>().map_err(|_| too_large())? * nanos_per_unit / scale
+        };
+        total = whole
+            .checked_mul(nanos_per_unit)
+            .and_then(|n| n.checked_add(part))
+            .and_then(|n| n.checked_add(total))
+            .filter(|n| *n <= MAX_NANOS)
+            .ok_or_else(too_large)?;
+        rest = r;
+    }
+    Ok(Duration::from_nanos(
+        u64::try_from(total).unwrap_or(u64::MAX),
+    ))
 }
 
 /// A clap parse error as one line, without the `error: ` prefix: clap's message, then any
@@ -306,6 +405,41 @@ mod tests {
         .unwrap();
         assert_eq!(cli.cluster.kubeconfig.as_deref(), Some("b"));
         assert!(!cli.raw);
+    }
+
+    #[test]
+    fn request_timeouts_in_kubectl_syntax() {
+        let ok = |s: &str| parse_request_timeout(s).unwrap();
+        assert_eq!(ok("0"), Duration::ZERO);
+        assert_eq!(ok(""), Duration::ZERO);
+        assert_eq!(ok("5"), Duration::from_secs(5));
+        assert_eq!(ok("5s"), Duration::from_secs(5));
+        assert_eq!(ok("1m"), Duration::from_secs(60));
+        assert_eq!(ok("1h2m3.5s"), Duration::from_millis(3_723_500));
+        assert_eq!(ok("500ms"), Duration::from_millis(500));
+        assert_eq!(ok(".5s"), Duration::from_millis(500));
+        assert_eq!(ok("1.s"), Duration::from_secs(1));
+        assert_eq!(ok("10us"), Duration::from_micros(10));
+        assert_eq!(ok("10\u{b5}s"), Duration::from_micros(10));
+        assert_eq!(ok("+2s"), Duration::from_secs(2));
+        assert!(parse_request_timeout("9999999999999").is_err());
+        for bad in [
+            "-1s",
+            "-1",
+            "s",
+            "5x",
+            "1h5",
+            ".s",
+            "1.2.3s",
+            "abc",
+            "9999999999h",
+        ] {
+            assert!(parse_request_timeout(bad).is_err(), "{bad:?}");
+        }
+        let err = parse_request_timeout("5x").unwrap_err();
+        assert!(err.contains("unknown unit \"x\""), "{err}");
+        let cli = Cli::try_parse_from(["seal", "--request-timeout", "1m30s"]).unwrap();
+        assert_eq!(cli.request_timeout, Some(Duration::from_secs(90)));
     }
 
     #[test]

@@ -2,6 +2,7 @@
 //! in kubeseal's dispatch order, before any input is read or any output is written.
 
 use std::path::PathBuf;
+use std::time::Duration;
 
 use anyhow::{Result, bail};
 use shared::Scope;
@@ -77,6 +78,8 @@ pub struct Plan {
     pub namespace: Option<String>,
     pub allow_empty_data: bool,
     pub kubeconfig: KubeconfigSel,
+    /// `--request-timeout`; `None` (also for `0`) means the default.
+    pub request_timeout: Option<Duration>,
     /// `--recovery-private-key` without `--recovery-unseal`: worth a warning.
     pub ignored_recovery_keys: bool,
 }
@@ -194,6 +197,7 @@ impl TryFrom<Cli> for Plan {
                 path: non_empty(cli.cluster.kubeconfig).map(PathBuf::from),
                 context: non_empty(cli.cluster.context),
             },
+            request_timeout: cli.request_timeout.filter(|t| !t.is_zero()),
             ignored_recovery_keys,
         })
     }

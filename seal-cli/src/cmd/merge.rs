@@ -28,7 +28,7 @@ pub fn run(plan: &Plan, cert_source: &str, file: &Path) -> Result<()> {
         bail!("namespace mismatch: {what} is in namespace {file_ns:?} but {flag:?} was specified");
     }
 
-    let cert = load_cert(cert_source)?;
+    let cert = load_cert(cert_source, plan.request_timeout)?;
     let bytes = input::read_source(&plan.input, input::Limit::INPUT)?;
     let secrets = input::secrets(&bytes)?;
     if secrets.len() != 1 {

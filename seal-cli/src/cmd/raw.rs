@@ -10,7 +10,7 @@ use crate::plan::Plan;
 use crate::{cert, input, kubeconfig};
 
 pub fn run(plan: &Plan, cert_source: &str, from_file: Option<&Path>) -> Result<()> {
-    let pem = cert::fetch(cert_source)?;
+    let pem = cert::fetch(cert_source, plan.request_timeout)?;
     let cert = cert::parse_for_sealing(&pem, cert_source, time::OffsetDateTime::now_utc())?;
 
     // The value is bound to the namespace (and name) through the label; unlike a Secret's,

@@ -1,6 +1,7 @@
 //! Plain seal mode: Secrets in, SealedSecrets out.
 
 use std::cell::OnceCell;
+use std::time::Duration;
 
 use anyhow::{Result, bail};
 use k8s_openapi::api::core::v1::Secret;
@@ -12,7 +13,7 @@ use crate::plan::Plan;
 use crate::{cert, input, kubeconfig};
 
 pub fn run(plan: &Plan, cert_source: &str) -> Result<()> {
-    let cert = load_cert(cert_source)?;
+    let cert = load_cert(cert_source, plan.request_timeout)?;
     let bytes = input::read_source(&plan.input, input::Limit::INPUT)?;
     let secrets = input::secrets(&bytes)?;
     let sealed = seal_all(plan, secrets, &cert, &Overrides::from_flags(plan))?;
@@ -24,8 +25,8 @@ pub fn run(plan: &Plan, cert_source: &str) -> Result<()> {
     )
 }
 
-pub fn load_cert(source: &str) -> Result<Certificate> {
-    let pem = cert::fetch(source)?;
+pub fn load_cert(source: &str, request_timeout: Option<Duration>) -> Result<Certificate> {
+    let pem = cert::fetch(source, request_timeout)?;
     let cert = cert::parse_for_sealing(&pem, source, time::OffsetDateTime::now_utc())?;
     tracing::info!(
         fingerprint = cert.public_key().fingerprint(),
