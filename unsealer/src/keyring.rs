@@ -116,7 +116,8 @@ fn load(secret: &Secret) -> Result<Loaded, String> {
     let data = secret.data.as_ref().ok_or("no data")?;
     let key_pem = data.get("tls.key").ok_or("no tls.key")?;
     let key_pem = std::str::from_utf8(&key_pem.0).map_err(|_| "tls.key is not PEM")?;
-    let key = PrivateKey::from_pem(key_pem).map_err(|e| e.to_string())?;
+    // Key errors name what is wrong and where, never key material (shared::keys::KeyError).
+    let key = PrivateKey::from_pem(key_pem).map_err(|e| format!("tls.key: {e}"))?;
     let created = secret
         .metadata
         .creation_timestamp
