@@ -8,6 +8,8 @@
 #   TEST_CLUSTER_DIR     run dir: ca.crt, admin.crt/.key, admin.kubeconfig, server-url, logs/
 #   TEST_CLUSTER_SERVER  https://127.0.0.1:PORT
 #   K8S_TEST_BIN         bin dir of the built binaries (also prepended to PATH)
+#   TEST_CLUSTER_AUDIT_LOG  the apiserver's audit log, logs/audit.log (JSON lines at level
+#                        Metadata: user, verb, resource, response code; no bodies)
 # and then stops every process it started, by PID, also when CMD fails or on INT/TERM.
 # Exit status: CMD's. If the cluster cannot start: 3, after a clear message — or, with
 # --fallback-unit-tests, CMD is run anyway with SKIP_CLUSTER_TESTS=1 and the script exits 3
@@ -183,6 +185,15 @@ start etcd "$BIN/etcd" --name test --data-dir "$RUN/etcd-data" \
   --unsafe-no-fsync=true --log-level warn
 wait_for 30 "etcd /health" curl -sf "http://127.0.0.1:$ETCD_PORT/health"
 
+# Audit: every request at level Metadata, so tests can check what a component really calls
+# (e.g. that its RBAC grants nothing unused).
+cat > "$RUN/audit-policy.yaml" <<'EOF'
+apiVersion: audit.k8s.io/v1
+kind: Policy
+omitStages: ["RequestReceived"]
+rules:
+  - level: Metadata
+EOF
 # --- kube-apiserver: secure port only (the insecure port no longer exists), bound to loopback;
 # --advertise-address avoids the default-route lookup that fails on isolated hosts; a loopback
 # advertise address is refused by the endpoint reconciler (it publishes the address as the
@@ -200,6 +211,7 @@ start kube-apiserver "$BIN/kube-apiserver" \
   --service-cluster-ip-range=10.0.0.0/24 \
   --allow-privileged=true \
   --profiling=false \
+  --audit-policy-file="$RUN/audit-policy.yaml" --audit-log-path="$RUN/logs/audit.log" \
   ${KUBE_APISERVER_EXTRA_ARGS:-}
 
 # Admin kubeconfig with embedded data (kubectl and kube-rs Config::infer both read it).
@@ -251,6 +263,7 @@ log "$(awk -v a="$T0" -v b="$T_BIN" -v c="$T_API" -v d="$T_END" 'BEGIN {
   printf "timings: binaries %.1fs, etcd+apiserver ready %.1fs, controller-manager %.1fs, cluster start total %.1fs", b-a, c-b, d-c, d-b }')"
 
 export KUBECONFIG="$RUN/admin.kubeconfig" TEST_CLUSTER_DIR="$RUN" TEST_CLUSTER_SERVER="$SERVER"
+export TEST_CLUSTER_AUDIT_LOG="$RUN/logs/audit.log"
 export K8S_TEST_BIN="$BIN" PATH="$BIN:$PATH"
 # kubectl's discovery/HTTP cache would otherwise pile up in ~/.kube/cache, one dir per port.
 export KUBECACHEDIR="$RUN/kube-cache"
