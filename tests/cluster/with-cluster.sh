@@ -10,6 +10,8 @@
 #   K8S_TEST_BIN         bin dir of the built binaries (also prepended to PATH)
 #   TEST_CLUSTER_AUDIT_LOG  the apiserver's audit log, logs/audit.log (JSON lines at level
 #                        Metadata: user, verb, resource, response code; no bodies)
+# The apiserver's command line and PID are kept in the run dir, so a test can kill -9 it and
+# start it again with tests/cluster/restart-apiserver.sh (which see).
 # and then stops every process it started, by PID, also when CMD fails or on INT/TERM.
 # Exit status: CMD's. If the cluster cannot start: 3, after a clear message — or, with
 # --fallback-unit-tests, CMD is run anyway with SKIP_CLUSTER_TESTS=1 and the script exits 3
@@ -46,6 +48,15 @@ cleanup() {
     for (( n=0; n<100; n++ )); do kill -0 -- "-$CMD_PGID" 2>/dev/null || break; sleep 0.1; done
     kill -KILL -- "-$CMD_PGID" 2>/dev/null || true
     wait "$CMD_PGID" 2>/dev/null || true
+  fi
+  # An apiserver that restart-apiserver.sh started again has a PID of its own.
+  if [[ -f $RUN/kube-apiserver.pid ]]; then
+    p=$(cat "$RUN/kube-apiserver.pid")
+    if [[ -n $p && ! " ${PIDS[*]} " =~ " $p " ]] && kill -0 "$p" 2>/dev/null; then
+      kill -TERM "$p" 2>/dev/null || true
+      for (( n=0; n<100; n++ )); do kill -0 "$p" 2>/dev/null || break; sleep 0.1; done
+      kill -KILL "$p" 2>/dev/null || true
+    fi
   fi
   # Reverse start order: controller-manager, apiserver, then etcd.
   for (( i=${#PIDS[@]}-1; i>=0; i-- )); do
@@ -198,8 +209,10 @@ EOF
 # --advertise-address avoids the default-route lookup that fails on isolated hosts; a loopback
 # advertise address is refused by the endpoint reconciler (it publishes the address as the
 # "kubernetes" Service's endpoint), so that is switched off: nothing here needs the endpoint. ---
+# The command line is kept in the run dir, NUL-separated, with the PID, so that
+# restart-apiserver.sh can kill -9 it and start the same server again mid-test.
 # shellcheck disable=SC2086 # KUBE_APISERVER_EXTRA_ARGS is a word list on purpose
-start kube-apiserver "$BIN/kube-apiserver" \
+APISERVER_CMD=("$BIN/kube-apiserver" \
   --etcd-servers="http://127.0.0.1:$ETCD_PORT" \
   --bind-address=127.0.0.1 --advertise-address=127.0.0.1 --secure-port="$API_PORT" \
   --endpoint-reconciler-type=none \
@@ -212,7 +225,10 @@ start kube-apiserver "$BIN/kube-apiserver" \
   --allow-privileged=true \
   --profiling=false \
   --audit-policy-file="$RUN/audit-policy.yaml" --audit-log-path="$RUN/logs/audit.log" \
-  ${KUBE_APISERVER_EXTRA_ARGS:-}
+  ${KUBE_APISERVER_EXTRA_ARGS:-})
+printf '%s\0' "${APISERVER_CMD[@]}" > "$RUN/kube-apiserver.cmd"
+start kube-apiserver "${APISERVER_CMD[@]}"
+echo "${PIDS[-1]}" > "$RUN/kube-apiserver.pid"
 
 # Admin kubeconfig with embedded data (kubectl and kube-rs Config::infer both read it).
 b64() { base64 -w0 < "$1"; }

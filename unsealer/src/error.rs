@@ -39,12 +39,12 @@ pub fn api_text(e: &kube::Error) -> String {
     }
 }
 
-/// Whether an API error is the API server refusing the request as such (bad input, not found,
-/// forbidden), which sending it again cannot cure, rather than a conflict, a server error or
-/// no answer at all.
+/// Whether an API error is the API server refusing the request as such (bad input), which
+/// sending it again cannot cure, rather than a conflict, a server error or no answer at all.
 fn refused(e: &kube::Error) -> bool {
     match e {
-        kube::Error::Api(status) => matches!(status.code, 400 | 403 | 404 | 422),
+        // Not 403: right after an API server restart, RBAC can refuse for a moment.
+        kube::Error::Api(status) => matches!(status.code, 400 | 422),
         _ => false,
     }
 }
@@ -98,7 +98,7 @@ impl Error {
     pub fn is_unavailable(&self) -> bool {
         match self {
             Error::ReadSecret(e) | Error::Apply(e) | Error::Status(e) | Error::Keys(e) => {
-                !matches!(e, kube::Error::Api(s) if s.code < 500)
+                !matches!(e, kube::Error::Api(s) if s.code < 500 && s.code != 429)
             }
             _ => false,
         }

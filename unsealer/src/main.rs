@@ -69,8 +69,12 @@ fn crd_yaml() -> anyhow::Result<String> {
 }
 
 fn init_logging(config: &Config) {
+    // kube's client logs every failed request as an error: during an API server outage that
+    // is one line per request, megabytes a minute. The controller logs each failure itself, at
+    // a bounded rate, so those lines are off.
+    let quiet = |level: &str| format!("{level},kube_client::client::builder=off");
     let filter = tracing_subscriber::EnvFilter::try_from_default_env()
-        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(&config.log_level));
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(quiet(&config.log_level)));
     // Colour only on a terminal: log files and `kubectl logs` get plain text.
     let ansi = std::io::IsTerminal::is_terminal(&std::io::stderr());
     let builder = tracing_subscriber::fmt()

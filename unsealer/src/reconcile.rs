@@ -60,7 +60,7 @@ pub struct Context {
     /// Bounds RSA work to the cores; the blocking pool itself is much larger. Fair (FIFO), and
     /// given back between items, so an object with many items cannot hold a core for long.
     pub unseal_slots: Arc<Semaphore>,
-    failures: Mutex<HashMap<(String, String), u32>>,
+    failures: Mutex<HashMap<(String, String), Failures>>,
     unavailable_log: Throttle,
 }
 
@@ -87,7 +87,7 @@ impl Context {
         }
     }
 
-    fn failures(&self) -> std::sync::MutexGuard<'_, HashMap<(String, String), u32>> {
+    fn failures(&self) -> std::sync::MutexGuard<'_, HashMap<(String, String), Failures>> {
         // A poisoned map only holds retry counts; carry on with it.
         self.failures.lock().unwrap_or_else(|p| p.into_inner())
     }
@@ -182,19 +182,39 @@ pub async fn reconcile(obj: Arc<Guarded>, ctx: Arc<Context>) -> Result<Action, E
     }
 }
 
-/// Capped exponential backoff per object: 2 s, 4 s, ... 5 min; at most 5 s while the API
-/// server is unavailable, so everything converges within seconds of its return.
+/// Consecutive failures of one object, counted apart: an outage of the API server says
+/// nothing about the object, so it must not lengthen the object's backoff once the server is
+/// back.
+#[derive(Debug, Default)]
+pub struct Failures {
+    unavailable: u32,
+    other: u32,
+}
+
+impl Failures {
+    /// The delay before the next attempt: 2 s, 4 s, ... 5 min for failures of the object, at
+    /// most 5 s while the API server is unavailable.
+    pub fn next_delay(&mut self, unavailable: bool) -> Duration {
+        let (n, cap) = if unavailable {
+            (&mut self.unavailable, UNAVAILABLE_RETRY_MAX)
+        } else {
+            self.unavailable = 0;
+            (&mut self.other, RETRY_MAX)
+        };
+        *n = n.saturating_add(1);
+        Duration::from_secs(2u64.saturating_pow((*n).min(9))).min(cap)
+    }
+}
+
+/// Capped exponential backoff per object ([`Failures`]).
 pub fn error_policy(obj: Arc<Guarded>, err: &Error, ctx: Arc<Context>) -> Action {
     let key = key_of(obj.meta_ref());
     let mut failures = ctx.failures();
-    let n = failures.entry(key).or_insert(0);
-    *n = n.saturating_add(1);
-    let cap = if err.is_unavailable() {
-        UNAVAILABLE_RETRY_MAX
-    } else {
-        RETRY_MAX
-    };
-    Action::requeue(Duration::from_secs(2u64.saturating_pow((*n).min(9))).min(cap))
+    let delay = failures
+        .entry(key)
+        .or_default()
+        .next_delay(err.is_unavailable());
+    Action::requeue(delay)
 }
 
 /// The object an event is about; built from metadata so invalid objects get events too.
@@ -368,4 +388,22 @@ async fn write_secret(ss: &SealedSecret, ctx: &Context) -> Result<(), Error> {
         }
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_outage_does_not_lengthen_the_backoff_after_it() {
+        let mut f = Failures::default();
+        let outage: Vec<Duration> = (0..20).map(|_| f.next_delay(true)).collect();
+        assert_eq!(outage[0], Duration::from_secs(2));
+        assert!(outage.iter().all(|d| *d <= UNAVAILABLE_RETRY_MAX));
+        // Back, but refused for a moment (RBAC warming up): short again.
+        assert_eq!(f.next_delay(false), Duration::from_secs(2));
+        assert_eq!(f.next_delay(false), Duration::from_secs(4));
+        let later: Vec<Duration> = (0..20).map(|_| f.next_delay(false)).collect();
+        assert_eq!(*later.last().unwrap(), RETRY_MAX);
+    }
 }
