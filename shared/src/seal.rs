@@ -43,7 +43,7 @@ pub enum SealError {
     #[error("secret {name:?}: data is {size} bytes, over the {MAX_SECRET_SIZE}-byte Secret limit")]
     TooLarge { name: String, size: usize },
     /// `key` is escaped and cut for display.
-    #[error("secret {name:?}: item {key:?} is not a valid Secret key: {reason}")]
+    #[error("secret {name:?}: item \"{key}\" is not a valid Secret key: {reason}")]
     InvalidKey {
         name: String,
         key: String,

@@ -4,8 +4,9 @@
 use std::fmt::Write as _;
 
 /// `s` with every control character (C0, DEL, C1), and the Unicode line and paragraph
-/// separators, written as a Rust-style escape (`\n`, `\t`, `\r`, `\u{1b}`), and backslashes
-/// doubled, so the result is one line that cannot forge another or drive a terminal.
+/// separators, written as a Rust-style escape (`\n`, `\t`, `\r`, `\u{1b}`), so the result is
+/// one line that cannot forge another or drive a terminal. Backslashes are left alone, so that
+/// escaping text that is already escaped changes nothing (each layer may escape again).
 pub fn escape(s: &str) -> String {
     let mut out = String::with_capacity(s.len());
     push_escaped(&mut out, s);
@@ -15,7 +16,6 @@ pub fn escape(s: &str) -> String {
 fn push_escaped(out: &mut String, s: &str) {
     for c in s.chars() {
         match c {
-            '\\' => out.push_str("\\\\"),
             '\n' => out.push_str("\\n"),
             '\r' => out.push_str("\\r"),
             '\t' => out.push_str("\\t"),
@@ -80,7 +80,9 @@ mod tests {
             escape("\r\t\u{7f}\u{85}\u{2028}"),
             "\\r\\t\\u{7f}\\u{85}\\u{2028}"
         );
-        assert_eq!(escape("back\\slash"), "back\\\\slash");
+        assert_eq!(escape("back\\slash"), "back\\slash");
+        let once = escape("a\n\u{1b}b");
+        assert_eq!(escape(&once), once);
         assert_eq!(escape("plain ünïcode"), "plain ünïcode");
         for c in (0u32..0x110000).filter_map(char::from_u32) {
             let e = escape(&c.to_string());

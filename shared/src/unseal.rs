@@ -66,7 +66,7 @@ pub enum UnsealError {
     #[error("{field} has {count} items; at most {MAX_ITEMS} are accepted")]
     TooManyItems { field: &'static str, count: usize },
     /// `key` is already escaped and cut for display.
-    #[error("{field} key {key:?} is not a valid Secret key: {reason}")]
+    #[error("{field} key \"{key}\" is not a valid Secret key: {reason}")]
     InvalidKey {
         field: &'static str,
         key: String,
