@@ -48,44 +48,11 @@ fn main() -> ExitCode {
 }
 
 /// Every error the CLI reports goes through here: one `error: ...` line on stderr, with
-/// control characters escaped (see [`escape_controls`]) so that names, keys, paths and
+/// control characters escaped ([`shared::text::escape`]) so that names, keys, paths and
 /// values from the input can neither break the line nor drive the terminal.
 fn print_error(message: &str) {
-    let line = escape_controls(message.trim_end());
+    let line = shared::text::escape(message.trim_end());
     let _ = writeln!(io::stderr(), "error: {line}");
-}
-
-/// Escapes what a terminal would act on rather than print, in Rust's `escape_debug` notation
-/// (the one `{:?}` already uses for names in messages): `\n`, `\r`, `\t`, `\0`, and `\u{hex}`
-/// for every other C0 and C1 control and DEL (`\u{1b}`, `\u{85}`, `\u{7f}`), the Unicode line
-/// and paragraph separators, and the bidirectional formatting controls (which can make a
-/// line read differently from what it holds). Everything else, backslashes included, is
-/// left as it is.
-fn escape_controls(text: &str) -> String {
-    use std::fmt::Write as _;
-    let mut out = String::with_capacity(text.len());
-    for c in text.chars() {
-        match c {
-            '\n' => out.push_str("\\n"),
-            '\r' => out.push_str("\\r"),
-            '\t' => out.push_str("\\t"),
-            '\0' => out.push_str("\\0"),
-            c if c.is_control() || is_invisible_layout_control(c) => {
-                let _ = write!(out, "\\u{{{:x}}}", u32::from(c));
-            }
-            c => out.push(c),
-        }
-    }
-    out
-}
-
-/// Line/paragraph separators and the bidirectional marks, embeddings, overrides and isolates.
-fn is_invisible_layout_control(c: char) -> bool {
-    matches!(
-        c,
-        '\u{2028}' | '\u{2029}' | '\u{061c}' | '\u{200e}' | '\u{200f}' | '\u{202a}'..='\u{202e}'
-            | '\u{2066}'..='\u{2069}'
-    )
 }
 
 fn run(cli: Cli) -> Result<()> {
@@ -117,24 +84,4 @@ fn init_logging(verbosity: u8) {
         .without_time()
         .with_target(false)
         .init();
-}
-
-#[cfg(test)]
-mod tests {
-    use super::escape_controls;
-
-    #[test]
-    fn control_characters_are_escaped() {
-        assert_eq!(
-            escape_controls("a\nb\r\tc\0\u{1b}[31m\u{7f}\u{85}\u{9f}\u{202e}\u{2028}"),
-            "a\\nb\\r\\tc\\0\\u{1b}[31m\\u{7f}\\u{85}\\u{9f}\\u{202e}\\u{2028}"
-        );
-    }
-
-    #[test]
-    fn printable_text_is_kept() {
-        let text = r#"secret "s": data.k\x: caf\u{e9} \u{1f600} 'q'"#;
-        assert_eq!(escape_controls(text), text);
-        assert_eq!(escape_controls("café ☃"), "café ☃");
-    }
 }

@@ -3,9 +3,10 @@
 
 use std::fmt::Write as _;
 
-/// `s` with every control character (C0, DEL, C1), and the Unicode line and paragraph
-/// separators, written as a Rust-style escape (`\n`, `\t`, `\r`, `\u{1b}`), so the result is
-/// one line that cannot forge another or drive a terminal. Backslashes are left alone, so that
+/// `s` with every control character (C0, DEL, C1), the Unicode line and paragraph separators
+/// and the bidirectional formatting controls (which make a line read otherwise than it holds)
+/// written as a Rust-style escape (`\n`, `\t`, `\r`, `\0`, `\u{1b}`), so the result is one
+/// line that cannot forge another or drive a terminal. Backslashes are left alone, so that
 /// escaping text that is already escaped changes nothing (each layer may escape again).
 pub fn escape(s: &str) -> String {
     let mut out = String::with_capacity(s.len());
@@ -19,12 +20,23 @@ fn push_escaped(out: &mut String, s: &str) {
             '\n' => out.push_str("\\n"),
             '\r' => out.push_str("\\r"),
             '\t' => out.push_str("\\t"),
-            c if c.is_control() || c == '\u{2028}' || c == '\u{2029}' => {
+            '\0' => out.push_str("\\0"),
+            c if c.is_control() || is_layout_control(c) => {
                 let _ = write!(out, "\\u{{{:x}}}", u32::from(c));
             }
             c => out.push(c),
         }
     }
+}
+
+/// Line and paragraph separators, and the bidirectional marks, embeddings, overrides and
+/// isolates.
+fn is_layout_control(c: char) -> bool {
+    matches!(
+        c,
+        '\u{2028}' | '\u{2029}' | '\u{061c}' | '\u{200e}' | '\u{200f}' | '\u{202a}'..='\u{202e}'
+            | '\u{2066}'..='\u{2069}'
+    )
 }
 
 /// A name from an object for a message: escaped, and cut to about `max` bytes with the full
@@ -83,7 +95,11 @@ mod tests {
         assert_eq!(escape("back\\slash"), "back\\slash");
         let once = escape("a\n\u{1b}b");
         assert_eq!(escape(&once), once);
-        assert_eq!(escape("plain ünïcode"), "plain ünïcode");
+        assert_eq!(
+            escape("plain ünïcode ☃ 'q' \"d\""),
+            "plain ünïcode ☃ 'q' \"d\""
+        );
+        assert_eq!(escape("\0\u{202e}\u{2066}"), "\\0\\u{202e}\\u{2066}");
         for c in (0u32..0x110000).filter_map(char::from_u32) {
             let e = escape(&c.to_string());
             assert!(!e.chars().any(|c| c.is_control()), "{c:?}");
