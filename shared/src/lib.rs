@@ -7,6 +7,7 @@
 //! The wire format is byte-compatible with Bitnami sealed-secrets: see [`crypto`] and [`wire`].
 
 pub mod crypto;
+pub mod go;
 pub mod keys;
 pub mod resource;
 pub mod scope;
