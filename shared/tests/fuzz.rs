@@ -1,23 +1,37 @@
-//! Fuzzing in the test suite: damaged private keys must never put key material in an error,
-//! and property tests over every parser and the template engine check panics, round trips,
-//! output size, memory (a counting global allocator) and time.
+//! Fuzzing in the test suite.
 //!
-//! CI runs a bounded number of cases per property (256 unless `PROPTEST_CASES` says
-//! otherwise). The long local mode:
+//! - `damaged_keys_never_leak_key_material`: the test vector key and the demo key damaged
+//!   every way listed in `damaged_pem_variants` (about 10,700 inputs, PEM and key Secret
+//!   shapes); no error's Display or Debug may show a 24-character run of the key's base64 or
+//!   a 16-byte run of its DER (raw, hex or a byte list), and each is one short line. It failed
+//!   before key errors became fixed texts: a BEGIN line missing a trailing dash made the PEM
+//!   label run to the END line, and the error quoted it, key body and all (648 texts).
+//! - Properties (proptest, a fresh seed each run; a failure prints its minimal input): YAML
+//!   and JSON SealedSecret/Secret input, base64 as `shared::wire` decodes it, the wire format,
+//!   PEM key and certificate files, and templates generated from a grammar of actions,
+//!   pipelines, functions, literals and random bytes. Each checks panics, round trips where
+//!   there are some, output size, time per case ([`CASE_TIME`], a hang detector) and memory:
+//!   `allocation-counter` is the test binary's global allocator (the workspace forbids the
+//!   unsafe code of our own) and counts this thread's live bytes, so parallel tests do not
+//!   mix; each case's peak must stay under its property's bound (`*_peak_bound`).
+//!
+//! CI runs 256 cases per property (`PROPTEST_CASES` overrides it); each property prints how
+//! many ran. The long local mode:
 //!
 //! ```sh
 //! PROPTEST_CASES=100000 cargo test -p shared --test fuzz --release
 //! ```
-//!
-//! The deterministic damaged-key test (`damaged_keys_never_leak_key_material`) failed on the
-//! parser before the fix that made key errors fixed texts: a BEGIN line missing a trailing
-//! dash made the PEM label run to the END line, and the error quoted it, key body and all.
 
-use std::collections::HashSet;
+use std::collections::{BTreeMap, HashSet};
+use std::fmt;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::{Duration, Instant};
 
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD;
-use shared::keys::{PrivateKey, parse_private_keys};
+use proptest::prelude::*;
+use proptest::test_runner::{TestCaseError, TestRunner};
+use shared::keys::{Certificate, PrivateKey, parse_private_keys};
 
 const SEALING_KEY: &str = include_str!("vectors/sealing-key.pem");
 const DEMO_KEY: &str = include_str!("../../examples/demo-key.pem");
@@ -735,5 +749,1115 @@ fn damaged_keys_never_leak_key_material() {
     eprintln!(
         "damaged keys: {} damaged inputs, {} error texts checked",
         total.0, total.1
+    );
+}
+
+// ---------------------------------------------------------------------------------------------
+// Property tests: the harness
+
+/// Cases per property: `PROPTEST_CASES`, else 256.
+fn config() -> proptest::test_runner::Config {
+    let cases = std::env::var("PROPTEST_CASES")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(256);
+    proptest::test_runner::Config {
+        cases,
+        // A failure prints its minimal input; nothing is written into the source tree.
+        failure_persistence: None,
+        ..proptest::test_runner::Config::default()
+    }
+}
+
+/// The hang detector: no case of any property may take longer. Generous, since CI runs
+/// unoptimised on two shared cores; a release run (the long local mode) gets less.
+const CASE_TIME: Duration = if cfg!(debug_assertions) {
+    Duration::from_secs(10)
+} else {
+    Duration::from_secs(2)
+};
+
+/// Runs `f` under the counting allocator (this thread's allocations only, so parallel tests
+/// do not mix) and the clock. Fails the case if it panics, if its peak of live bytes exceeds
+/// `max_peak`, or if it takes longer than [`CASE_TIME`].
+fn bounded<T>(
+    what: &str,
+    max_peak: usize,
+    f: impl FnOnce() -> T,
+) -> Result<(T, u64), TestCaseError> {
+    let mut out = None;
+    let start = Instant::now();
+    let info = allocation_counter::measure(|| {
+        out = Some(std::panic::catch_unwind(std::panic::AssertUnwindSafe(f)));
+    });
+    let took = start.elapsed();
+    let out = match out.expect("measured closure ran") {
+        Ok(out) => out,
+        Err(panic) => {
+            let msg = panic
+                .downcast_ref::<&str>()
+                .map(|s| s.to_string())
+                .or_else(|| panic.downcast_ref::<String>().cloned())
+                .unwrap_or_default();
+            return Err(TestCaseError::fail(format!("{what} panicked: {msg}")));
+        }
+    };
+    if info.bytes_max > max_peak as u64 {
+        return Err(TestCaseError::fail(format!(
+            "{what}: peak of {} live bytes, over the bound of {max_peak}",
+            info.bytes_max
+        )));
+    }
+    if took > CASE_TIME {
+        return Err(TestCaseError::fail(format!(
+            "{what}: took {took:?}, over the bound of {CASE_TIME:?}"
+        )));
+    }
+    Ok((out, info.bytes_max))
+}
+
+/// Runs a property and prints how many cases ran, for the CI log.
+fn property<S>(name: &str, strategy: S, test: impl Fn(S::Value) -> Result<(), TestCaseError>)
+where
+    S: Strategy,
+    S::Value: fmt::Debug,
+{
+    let config = config();
+    let wanted = config.cases;
+    let mut runner = TestRunner::new(config);
+    let cases = AtomicU64::new(0);
+    let slowest = AtomicU64::new(0);
+    let start = Instant::now();
+    let result = runner.run(&strategy, |value| {
+        cases.fetch_add(1, Ordering::Relaxed);
+        let case = Instant::now();
+        let result = test(value);
+        slowest.fetch_max(case.elapsed().as_micros() as u64, Ordering::Relaxed);
+        result
+    });
+    eprintln!(
+        "fuzz property {name}: {} cases run ({wanted} wanted) in {:.1?}, slowest {:.1?}",
+        cases.load(Ordering::Relaxed),
+        start.elapsed(),
+        Duration::from_micros(slowest.load(Ordering::Relaxed))
+    );
+    if let Err(e) = result {
+        panic!("property {name} failed: {e}");
+    }
+}
+
+/// A few random edits to `text`: flips, deletions, duplications, truncation, and insertions
+/// of `snippets` (fragments the parser under test cares about).
+fn mutated(text: Vec<u8>, snippets: &'static [&'static str]) -> impl Strategy<Value = Vec<u8>> {
+    let len = text.len().max(1);
+    let edit = prop_oneof![
+        (0..len, any::<u8>()).prop_map(|(at, b)| Edit::Flip(at, b)),
+        (0..len, 1..64usize).prop_map(|(at, n)| Edit::Delete(at, n)),
+        (0..len, 1..64usize).prop_map(|(at, n)| Edit::Duplicate(at, n)),
+        (0..len, prop::sample::select(snippets)).prop_map(|(at, s)| Edit::Insert(at, s)),
+        (0..len, prop::collection::vec(any::<u8>(), 1..16)).prop_map(|(at, b)| Edit::Bytes(at, b)),
+        (0..len).prop_map(Edit::Truncate),
+    ];
+    prop::collection::vec(edit, 0..6).prop_map(move |edits| {
+        let mut v = text.clone();
+        for e in edits {
+            e.apply(&mut v);
+        }
+        v
+    })
+}
+
+#[derive(Clone, Debug)]
+enum Edit {
+    Flip(usize, u8),
+    Delete(usize, usize),
+    Duplicate(usize, usize),
+    Insert(usize, &'static str),
+    Bytes(usize, Vec<u8>),
+    Truncate(usize),
+}
+
+impl Edit {
+    fn apply(self, v: &mut Vec<u8>) {
+        let clamp = |at: usize, v: &Vec<u8>| at.min(v.len());
+        match self {
+            Edit::Flip(at, b) if at < v.len() => v[at] ^= b | 1,
+            Edit::Flip(..) => {}
+            Edit::Delete(at, n) => {
+                let at = clamp(at, v);
+                let end = (at + n).min(v.len());
+                v.drain(at..end);
+            }
+            Edit::Duplicate(at, n) => {
+                let at = clamp(at, v);
+                let end = (at + n).min(v.len());
+                let copy = v[at..end].to_vec();
+                v.splice(at..at, copy);
+            }
+            Edit::Insert(at, s) => {
+                let at = clamp(at, v);
+                v.splice(at..at, s.bytes());
+            }
+            Edit::Bytes(at, b) => {
+                let at = clamp(at, v);
+                v.splice(at..at, b);
+            }
+            Edit::Truncate(at) => v.truncate(at),
+        }
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Properties: YAML and JSON SealedSecret and Secret input
+
+/// A parse of N bytes may hold at most this many live bytes per input byte, plus
+/// [`PARSE_PEAK_FIXED`]: linear in N. A value tree costs some tens of bytes per node, and a
+/// node can be two bytes of input (`[0,0,0,...]`).
+const PARSE_PEAK_PER_BYTE: usize = 256;
+const PARSE_PEAK_FIXED: usize = 256 << 10;
+
+fn parse_peak_bound(n: usize) -> usize {
+    PARSE_PEAK_PER_BYTE * n + PARSE_PEAK_FIXED
+}
+
+/// YAML aliases are the exception: serde_saphyr expands them up to its default budget of
+/// 250,000 nodes, so a few hundred bytes of nested aliases peak at tens of MiB (446 bytes:
+/// 57 MB; 1,162 bytes: 92 MB). Bounded, but not linear in N. An input with an alias gets this
+/// much more.
+const YAML_ALIAS_PEAK: usize = 160 << 20;
+
+/// Input bytes, shown as text when a case fails.
+#[derive(Clone)]
+struct Text(Vec<u8>);
+
+impl fmt::Debug for Text {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{:?}", String::from_utf8_lossy(&self.0))
+    }
+}
+
+/// Keys that matter to a SealedSecret or Secret, and some that do not.
+const KEYS: &[&str] = &[
+    "apiVersion",
+    "kind",
+    "metadata",
+    "name",
+    "namespace",
+    "annotations",
+    "labels",
+    "spec",
+    "encryptedData",
+    "template",
+    "data",
+    "stringData",
+    "type",
+    "immutable",
+    "status",
+    "conditions",
+    "observedGeneration",
+    "creationTimestamp",
+    "items",
+    "tls.key",
+    "sealedsecrets.bitnami.com/cluster-wide",
+    "",
+    "x",
+    "<<",
+];
+
+fn json_leaf() -> impl Strategy<Value = serde_json::Value> {
+    use serde_json::Value;
+    prop_oneof![
+        Just(Value::Null),
+        any::<bool>().prop_map(Value::Bool),
+        any::<i64>().prop_map(Value::from),
+        any::<u64>().prop_map(Value::from),
+        any::<f64>()
+            .prop_map(|f| serde_json::Number::from_f64(f).map_or(Value::Null, Value::Number)),
+        "[a-zA-Z0-9+/=]{0,40}".prop_map(Value::String),
+        any::<String>().prop_map(Value::String),
+        prop::sample::select(KEYS).prop_map(|k| Value::String(k.to_owned())),
+        prop::sample::select(
+            &[
+                "v1",
+                "bitnami.com/v1alpha1",
+                "SealedSecret",
+                "Secret",
+                "List",
+                "true",
+                "null",
+                "~",
+                "0x1f",
+                "1e999",
+                "2026-01-01T00:00:00Z"
+            ][..]
+        )
+        .prop_map(|s| Value::String(s.to_owned())),
+    ]
+}
+
+fn json_value() -> impl Strategy<Value = serde_json::Value> {
+    json_leaf().prop_recursive(5, 96, 8, |inner| {
+        prop_oneof![
+            prop::collection::vec(inner.clone(), 0..8).prop_map(serde_json::Value::Array),
+            prop::collection::vec(
+                (
+                    prop_oneof![
+                        prop::sample::select(KEYS).prop_map(str::to_owned),
+                        "[a-z.]{0,12}"
+                    ],
+                    inner
+                ),
+                0..8
+            )
+            .prop_map(|kv| serde_json::Value::Object(kv.into_iter().collect())),
+        ]
+    })
+}
+
+/// A SealedSecret- or Secret-shaped document whose every part may be replaced by anything.
+fn resource_value() -> impl Strategy<Value = serde_json::Value> {
+    use serde_json::{Value, json};
+    let field = |good: BoxedStrategy<Value>| prop_oneof![4 => good, 1 => json_value()].boxed();
+    let strings = prop::collection::btree_map("[a-zA-Z0-9._-]{0,12}", "[a-zA-Z0-9+/=]{0,64}", 0..5)
+        .prop_map(|m| json!(m))
+        .boxed();
+    let metadata = (
+        field("[a-z0-9.-]{0,20}".prop_map(Value::String).boxed()),
+        field("[a-z0-9-]{0,12}".prop_map(Value::String).boxed()),
+        field(strings.clone()),
+    )
+        .prop_map(|(name, namespace, annotations)| {
+            json!({"name": name, "namespace": namespace, "annotations": annotations})
+        });
+    let template = (field(metadata.clone().boxed()), field(strings.clone()), field(any::<bool>().prop_map(Value::Bool).boxed()))
+        .prop_map(|(metadata, data, immutable)| {
+            json!({"metadata": metadata, "type": "Opaque", "immutable": immutable, "data": data})
+        });
+    (
+        prop::sample::select(&["SealedSecret", "Secret", "List", "Other"][..]),
+        field(metadata.boxed()),
+        field(strings.clone()),
+        field(template.boxed()),
+        field(strings),
+        any::<u8>(),
+    )
+        .prop_map(|(kind, metadata, encrypted, template, data, drop)| {
+            let mut doc = json!({
+                "apiVersion": if kind == "SealedSecret" { "bitnami.com/v1alpha1" } else { "v1" },
+                "kind": kind,
+                "metadata": metadata,
+                "spec": {"encryptedData": encrypted, "template": template},
+                "data": data,
+            });
+            // Drop one field now and then.
+            if let Some(obj) = doc.as_object_mut() {
+                let keys: Vec<String> = obj.keys().cloned().collect();
+                if drop % 3 == 0 && !keys.is_empty() {
+                    obj.remove(&keys[usize::from(drop) % keys.len()]);
+                }
+            }
+            doc
+        })
+}
+
+const YAML_SNIPPETS: &[&str] = &[
+    "&a ",
+    "*a",
+    "<<: *a\n",
+    "!!binary ",
+    "!!str ",
+    "!tag ",
+    "---\n",
+    "...\n",
+    "? ",
+    "- ",
+    ": ",
+    "|\n  ",
+    ">-\n  ",
+    "\"\\u0000\"",
+    "'",
+    "#c\n",
+    "{",
+    "}",
+    "[",
+    "]",
+    ",",
+    "\t",
+    "\n",
+    "\n  ",
+    "~",
+    "%YAML 1.2\n",
+    "\u{feff}",
+    "\r",
+    "\0",
+    "null",
+    "0x",
+    "-.inf",
+    "\"",
+    "\\",
+    "&b [1,2,3]\n",
+    "[*a,*a,*a,*a]",
+];
+
+const JSON_SNIPPETS: &[&str] = &[
+    "{",
+    "}",
+    "[",
+    "]",
+    ",",
+    ":",
+    "\"",
+    "\\u0000",
+    "\\ud800",
+    "1e999999",
+    "-0",
+    "null",
+    "true",
+    "[[[[[[[[",
+    "]]]]]]]]",
+    "{\"a\":",
+    "\u{feff}",
+    "\0",
+    " ",
+    "\n",
+    "\"\\",
+    "9999999999999999999999",
+];
+
+/// Nested aliases: `depth` levels, each `fanout` references to the one below; small enough
+/// here to stay under serde_saphyr's node budget (see `yaml_alias_bomb_is_bounded`).
+fn alias_bomb() -> impl Strategy<Value = Vec<u8>> {
+    (1usize..6, 1usize..7, prop::bool::ANY)
+        .prop_map(|(depth, fanout, flow)| alias_bomb_text(depth, fanout, flow).into_bytes())
+}
+
+fn alias_bomb_text(depth: usize, fanout: usize, flow: bool) -> String {
+    let mut text = String::from("a0: &a0 [x, y, z]\n");
+    for level in 1..=depth {
+        let refs = vec![format!("*a{}", level - 1); fanout].join(", ");
+        if flow {
+            text.push_str(&format!("a{level}: &a{level} [{refs}]\n"));
+        } else {
+            text.push_str(&format!("a{level}: &a{level}\n"));
+            for _ in 0..fanout {
+                text.push_str(&format!("  - *a{}\n", level - 1));
+            }
+        }
+    }
+    text.push_str(&format!(
+        "apiVersion: bitnami.com/v1alpha1\nkind: SealedSecret\nmetadata:\n  name: *a{depth}\nspec:\n  encryptedData:\n    k: *a{depth}\n"
+    ));
+    text
+}
+
+/// The finding behind [`YAML_ALIAS_PEAK`]: 446 bytes of nested aliases make serde_saphyr
+/// build nodes until its 250,000-node budget stops it. Bounded, not linear.
+#[test]
+fn yaml_alias_bomb_is_bounded() {
+    let text = alias_bomb_text(5, 11, true);
+    let (result, peak) = bounded("alias bomb", YAML_ALIAS_PEAK, || {
+        serde_saphyr::from_str::<shared::SealedSecret>(&text).map(|_| ())
+    })
+    .unwrap();
+    let err = result.unwrap_err().to_string();
+    assert!(err.contains("budget breached"), "{err}");
+    eprintln!(
+        "yaml alias bomb: {} bytes of input peaked at {peak} bytes",
+        text.len()
+    );
+}
+
+fn yaml_input() -> impl Strategy<Value = Text> {
+    let any_yaml = prop_oneof![
+        4 => resource_value()
+            .prop_map(|v| serde_saphyr::to_string(&v).unwrap_or_default().into_bytes())
+            .prop_flat_map(|text| mutated(text, YAML_SNIPPETS)),
+        2 => json_value()
+            .prop_map(|v| serde_saphyr::to_string(&v).unwrap_or_default().into_bytes())
+            .prop_flat_map(|text| mutated(text, YAML_SNIPPETS)),
+        1 => resource_value()
+            .prop_map(|v| serde_json::to_vec(&v).unwrap())
+            .prop_flat_map(|text| mutated(text, YAML_SNIPPETS)),
+        1 => alias_bomb(),
+        1 => prop::collection::vec(any::<u8>(), 0..512),
+    ];
+    any_yaml.prop_map(Text)
+}
+
+fn json_input() -> impl Strategy<Value = Text> {
+    let any_json = prop_oneof![
+        4 => resource_value()
+            .prop_map(|v| serde_json::to_vec(&v).unwrap())
+            .prop_flat_map(|text| mutated(text, JSON_SNIPPETS)),
+        1 => resource_value()
+            .prop_map(|v| serde_json::to_vec_pretty(&v).unwrap())
+            .prop_flat_map(|text| mutated(text, JSON_SNIPPETS)),
+        2 => json_value()
+            .prop_map(|v| serde_json::to_vec(&v).unwrap())
+            .prop_flat_map(|text| mutated(text, JSON_SNIPPETS)),
+        1 => (1usize..4096).prop_map(|n| format!("{}{}", "[".repeat(n), "]".repeat(n)).into_bytes()),
+        1 => prop::collection::vec(any::<u8>(), 0..512),
+    ];
+    any_json.prop_map(Text)
+}
+
+/// The largest peak a property saw, and the largest peak per input byte over inputs of at
+/// least 1 KiB, for the CI log.
+struct PeakRatio(AtomicU64, AtomicU64);
+
+impl PeakRatio {
+    const fn new() -> PeakRatio {
+        PeakRatio(AtomicU64::new(0), AtomicU64::new(0))
+    }
+    fn record(&self, peak: u64, n: usize) {
+        self.0.fetch_max(peak, Ordering::Relaxed);
+        if n >= 1024 {
+            self.1.fetch_max(peak / n as u64, Ordering::Relaxed);
+        }
+    }
+    fn report(&self, name: &str) {
+        eprintln!(
+            "fuzz property {name}: largest peak {} bytes; {} bytes per input byte at most (inputs of 1 KiB or more)",
+            self.0.load(Ordering::Relaxed),
+            self.1.load(Ordering::Relaxed)
+        );
+    }
+}
+
+#[test]
+fn yaml_input_parses_within_bounds() {
+    use k8s_openapi::api::core::v1::Secret;
+    use shared::SealedSecret;
+    static RATIO: PeakRatio = PeakRatio::new();
+    static ALIASED: PeakRatio = PeakRatio::new();
+    property("yaml_input", yaml_input(), |Text(bytes)| {
+        let n = bytes.len();
+        let text = String::from_utf8_lossy(&bytes).into_owned();
+        let aliases = bytes.contains(&b'*');
+        let bound = parse_peak_bound(n) + if aliases { YAML_ALIAS_PEAK } else { 0 };
+        let (_, peak) = bounded("YAML parse", bound, || {
+            let one = serde_saphyr::from_str::<SealedSecret>(&text);
+            let many = serde_saphyr::from_multiple::<SealedSecret>(&text);
+            let secret = serde_saphyr::from_str::<Secret>(&text);
+            let value = serde_saphyr::from_str::<serde_json::Value>(&text);
+            (one.is_ok(), many.is_ok(), secret.is_ok(), value.is_ok())
+        })?;
+        if aliases {
+            ALIASED.record(peak, n);
+        } else {
+            RATIO.record(peak, n);
+        }
+        // What parses as a SealedSecret survives a JSON and a YAML round trip.
+        if let Ok(sealed) = serde_saphyr::from_str::<SealedSecret>(&text) {
+            let json = serde_json::to_value(&sealed).unwrap();
+            let again: SealedSecret = serde_json::from_value(json.clone())
+                .map_err(|e| TestCaseError::fail(format!("JSON round trip: {e}")))?;
+            prop_assert_eq!(serde_json::to_value(&again).unwrap(), json.clone());
+            let yaml = serde_saphyr::to_string(&sealed).unwrap();
+            let again: SealedSecret = serde_saphyr::from_str(&yaml)
+                .map_err(|e| TestCaseError::fail(format!("YAML round trip: {e}\n{yaml}")))?;
+            prop_assert_eq!(serde_json::to_value(&again).unwrap(), json);
+        }
+        Ok(())
+    });
+    RATIO.report("yaml_input (no aliases)");
+    ALIASED.report("yaml_input (with aliases)");
+}
+
+#[test]
+fn json_input_parses_within_bounds() {
+    use k8s_openapi::api::core::v1::Secret;
+    use shared::SealedSecret;
+    static RATIO: PeakRatio = PeakRatio::new();
+    property("json_input", json_input(), |Text(bytes)| {
+        let n = bytes.len();
+        let (_, peak) = bounded("JSON parse", parse_peak_bound(n), || {
+            let one = serde_json::from_slice::<SealedSecret>(&bytes).is_ok();
+            let secret = serde_json::from_slice::<Secret>(&bytes).is_ok();
+            // Concatenated documents, as `seal` reads its input.
+            let stream = serde_json::Deserializer::from_slice(&bytes)
+                .into_iter::<serde_json::Value>()
+                .take_while(Result::is_ok)
+                .count();
+            (one, secret, stream)
+        })?;
+        RATIO.record(peak, n);
+        if let Ok(sealed) = serde_json::from_slice::<SealedSecret>(&bytes) {
+            let json = serde_json::to_value(&sealed).unwrap();
+            let again: SealedSecret = serde_json::from_value(json.clone())
+                .map_err(|e| TestCaseError::fail(format!("JSON round trip: {e}")))?;
+            prop_assert_eq!(serde_json::to_value(&again).unwrap(), json);
+        }
+        Ok(())
+    });
+    RATIO.report("json_input");
+}
+
+// ---------------------------------------------------------------------------------------------
+// Properties: base64 and the wire format
+
+/// Decoding N characters of base64 holds at most the input's copy and the output.
+fn base64_peak_bound(n: usize) -> usize {
+    4 * n + 4096
+}
+
+/// Text that is mostly base64: the alphabet, padding, line breaks, and now and then anything.
+fn base64ish() -> impl Strategy<Value = String> {
+    let c = prop_oneof![
+        20 => prop::sample::select(
+            &b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/"[..]
+        )
+        .prop_map(char::from),
+        2 => Just('='),
+        1 => Just('\n'),
+        1 => Just('\r'),
+        1 => any::<char>(),
+    ];
+    let random = prop::collection::vec(c, 0..600).prop_map(|v| v.into_iter().collect::<String>());
+    let damaged = prop::collection::vec(any::<u8>(), 0..300)
+        .prop_map(|b| STANDARD.encode(b).into_bytes())
+        .prop_flat_map(|b64| mutated(b64, &["=", "==", "\n", "\r\n", " ", "-", "_", "A"]))
+        .prop_map(|b| String::from_utf8_lossy(&b).into_owned());
+    prop_oneof![random, damaged]
+}
+
+#[test]
+fn base64_decodes_within_bounds_and_round_trips() {
+    property("base64_decode", base64ish(), |text| {
+        let (decoded, _) = bounded("wire::decode", base64_peak_bound(text.len()), || {
+            shared::wire::decode(&text)
+        })?;
+        // What decodes is canonical: it encodes back to itself, line breaks aside.
+        if let Ok(bytes) = decoded {
+            let stripped: String = text.chars().filter(|c| !matches!(c, '\r' | '\n')).collect();
+            prop_assert_eq!(shared::wire::encode(&bytes), stripped);
+        }
+        Ok(())
+    });
+    let breaks = (
+        prop::collection::vec(any::<u8>(), 0..2048),
+        prop::collection::vec((any::<prop::sample::Index>(), prop::bool::ANY), 0..8),
+    );
+    property("base64_round_trip", breaks, |(bytes, breaks)| {
+        let encoded = shared::wire::encode(&bytes);
+        prop_assert_eq!(shared::wire::decode(&encoded).unwrap(), bytes.clone());
+        // Line breaks anywhere, as folded YAML has them, are skipped.
+        let mut folded = encoded.clone();
+        for (at, crlf) in breaks {
+            let at = at.index(folded.len() + 1);
+            folded.insert_str(at, if crlf { "\r\n" } else { "\n" });
+        }
+        prop_assert_eq!(shared::wire::decode(&folded).unwrap(), bytes);
+        Ok(())
+    });
+}
+
+#[test]
+fn wire_format_splits_within_bounds_and_round_trips() {
+    property(
+        "wire_split",
+        prop::collection::vec(any::<u8>(), 0..1200),
+        |bytes| {
+            // Splitting borrows: it allocates nothing.
+            let (parts, _) = bounded("wire::split", 0, || {
+                shared::wire::split(&bytes).map(|p| (p.wrapped_key.len(), p.sealed.len()))
+            })?;
+            if let Ok((k, s)) = parts {
+                prop_assert_eq!(2 + k + s, bytes.len());
+                let p = shared::wire::split(&bytes).unwrap();
+                prop_assert_eq!(shared::wire::join(p.wrapped_key, p.sealed), bytes);
+            } else {
+                let declared = bytes
+                    .get(..2)
+                    .map(|b| usize::from(u16::from_be_bytes([b[0], b[1]])));
+                prop_assert!(declared.is_none_or(|n| n > bytes.len() - 2));
+            }
+            Ok(())
+        },
+    );
+    let parts = (
+        prop::collection::vec(any::<u8>(), 0..1024),
+        prop::collection::vec(any::<u8>(), 0..2048),
+    );
+    property("wire_join_encode_decode", parts, |(key, sealed)| {
+        let joined = shared::wire::join(&key, &sealed);
+        let text = shared::wire::encode(&joined);
+        let back = shared::wire::decode(&text).unwrap();
+        prop_assert_eq!(&back, &joined);
+        let p = shared::wire::split(&back).unwrap();
+        prop_assert_eq!(p.wrapped_key, &key[..]);
+        prop_assert_eq!(p.sealed, &sealed[..]);
+        Ok(())
+    });
+}
+
+// ---------------------------------------------------------------------------------------------
+// Properties: PEM and key files
+
+const CERT: &str = include_str!("vectors/sealing-cert.pem");
+
+const PEM_SNIPPETS: &[&str] = &[
+    "-----",
+    "-",
+    "BEGIN ",
+    "END ",
+    "RSA PRIVATE KEY",
+    "PRIVATE KEY",
+    "CERTIFICATE",
+    "ENCRYPTED PRIVATE KEY",
+    "\n",
+    "\r\n",
+    "\r",
+    "\0",
+    "=",
+    "==",
+    ":",
+    " ",
+    "\t",
+    "\u{fffd}",
+    "Proc-Type: 4,ENCRYPTED\n",
+    "MII",
+    "AAAA",
+    "-----BEGIN RSA PRIVATE KEY-----\n",
+    "-----END RSA PRIVATE KEY-----\n",
+    "-----BEGIN PRIVATE KEY-----\n",
+    "\u{1b}[31m",
+];
+
+/// Key file parses hold the input's copies and a key; aws-lc-rs's own allocations (the
+/// key's numbers) go through malloc and are not counted.
+fn key_peak_bound(n: usize) -> usize {
+    PARSE_PEAK_PER_BYTE * n + (1 << 20)
+}
+
+/// Which key a damaged input came from (0: the vector key, 1: the demo key, 2: the
+/// certificate), and the input.
+fn damaged_key_file() -> impl Strategy<Value = (usize, Text)> {
+    let sources = [SEALING_KEY, DEMO_KEY, CERT];
+    let pem = (0..3usize).prop_flat_map(move |i| {
+        mutated(sources[i].as_bytes().to_vec(), PEM_SNIPPETS).prop_map(move |b| (i, b))
+    });
+    let secret = (pem.clone(), 0..3u8).prop_map(|((i, b), shape)| {
+        let head = "apiVersion: v1\nkind: Secret\nmetadata:\n  name: k\ntype: kubernetes.io/tls\n";
+        let doc = match shape {
+            0 => format!("{head}data:\n  tls.key: {}\n", STANDARD.encode(&b)),
+            1 => {
+                let block: String = String::from_utf8_lossy(&b)
+                    .lines()
+                    .map(|l| format!("    {l}\n"))
+                    .collect();
+                format!("{head}stringData:\n  tls.key: |\n{block}")
+            }
+            _ => serde_json::json!({
+                "kind": "List",
+                "items": [{"kind": "Secret", "data": {"tls.key": STANDARD.encode(&b)}}],
+            })
+            .to_string(),
+        };
+        (i, doc.into_bytes())
+    });
+    prop_oneof![3 => pem, 1 => secret].prop_map(|(i, b)| (i, Text(b)))
+}
+
+fn key_materials() -> &'static [KeyMaterial; 2] {
+    static MATERIALS: std::sync::OnceLock<[KeyMaterial; 2]> = std::sync::OnceLock::new();
+    MATERIALS.get_or_init(|| {
+        [SEALING_KEY, DEMO_KEY].map(|pem| {
+            let mut m = KeyMaterial::new();
+            m.add_pem(pem);
+            m
+        })
+    })
+}
+
+#[test]
+fn damaged_key_files_parse_within_bounds_without_leaks() {
+    static RATIO: PeakRatio = PeakRatio::new();
+    property("key_files", damaged_key_file(), |(source, Text(bytes))| {
+        let n = bytes.len();
+        let (texts, peak) = bounded("key parse", key_peak_bound(n), || {
+            let mut texts = Vec::new();
+            if let Err(e) = parse_private_keys(&bytes) {
+                texts.push(e.to_string());
+                texts.push(format!("{e:?}"));
+            }
+            if let Ok(text) = std::str::from_utf8(&bytes)
+                && let Err(e) = PrivateKey::from_pem(text)
+            {
+                texts.push(e.to_string());
+                texts.push(format!("{e:?}"));
+            }
+            if let Err(e) = Certificate::from_pem(&bytes) {
+                texts.push(e.to_string());
+            }
+            texts
+        })?;
+        RATIO.record(peak, n);
+        let input = String::from_utf8_lossy(&bytes);
+        for text in texts {
+            prop_assert!(!text.contains('\n'), "not one line: {text:?}");
+            if source < 2 {
+                let leak = key_materials()[source]
+                    .find_in(text.as_bytes())
+                    .or_else(|| b64_run_in(&text, &input));
+                prop_assert!(leak.is_none(), "{leak:?} in {text:?}");
+            }
+        }
+        Ok(())
+    });
+    RATIO.report("key_files");
+}
+
+// ---------------------------------------------------------------------------------------------
+// Properties: templates
+
+/// Functions the engine renders, those it refuses, and names that are neither.
+const TEMPLATE_FUNCS: &[&str] = &[
+    "index",
+    "len",
+    "print",
+    "println",
+    "printf",
+    "toJson",
+    "toRawJson",
+    "b64enc",
+    "b64dec",
+    "quote",
+    "squote",
+    "trim",
+    "trimAll",
+    "trimall",
+    "trimPrefix",
+    "trimSuffix",
+    "upper",
+    "lower",
+    "title",
+    "replace",
+    "nospace",
+    "cat",
+    "default",
+    "empty",
+    "coalesce",
+    "contains",
+    "hasPrefix",
+    "hasSuffix",
+    "repeat",
+    "substr",
+    "trunc",
+    "indent",
+    "nindent",
+    "sha256sum",
+    "toString",
+    "join",
+    "if",
+    "range",
+    "with",
+    "end",
+    "define",
+    "template",
+    "env",
+    "expandenv",
+    "getHostByName",
+    "html",
+    "js",
+    "slice",
+    "and",
+    "not",
+    "call",
+    "sha1sum",
+    "b32enc",
+    "wat",
+];
+
+/// Item names: valid field names, one that needs `index`, and one never present.
+const DATA_KEYS: &[&str] = &[
+    "a", "b", "key", "big", "bin", "json", "empty", "x.y", "missing",
+];
+
+/// Every item value starts with this (or is empty), so a message that shows a value is seen.
+const VALUE_MARK: &str = "VAL:";
+
+const INTS: &[&str] = &[
+    "0",
+    "1",
+    "2",
+    "3",
+    "-1",
+    "-2",
+    "7",
+    "10",
+    "64",
+    "100",
+    "1000",
+    "4096",
+    "65536",
+    "100000",
+    "1000000",
+    "1048576",
+    "16777216",
+    "1000000000",
+    "9223372036854775807",
+    "-9223372036854775808",
+    "99999999999999999999",
+    "0x10",
+    "0X7fffffff",
+    "0o17",
+    "0b1011",
+    "007",
+    "1_000",
+    "1.5",
+    "+3",
+];
+
+const STRINGS: &[&str] = &[
+    r#""""#,
+    r#""x""#,
+    r#""abc""#,
+    r#""%s""#,
+    r#""%d""#,
+    r#""%v""#,
+    r#""%q""#,
+    r#""%x""#,
+    r#""%-10s|""#,
+    r#""%5d""#,
+    r#""%%""#,
+    r#""%!""#,
+    r#""%*d""#,
+    r#""%.2f""#,
+    r#""%[1]s""#,
+    r#""%s %s %s %s""#,
+    r#""\n""#,
+    r#""\t\"\\""#,
+    r#""\x41\u00e9\U0001F600""#,
+    r#""\q""#,
+    r#""\xff\xfe""#,
+    r#""{{""#,
+    r#""}}""#,
+    r#""a,b""#,
+    r#"" ""#,
+    r#""   padded   ""#,
+    r#""aGVsbG8=""#,
+    r#""!!!""#,
+    r#""é""#,
+    "`raw\nstring`",
+    "`{{ . }}`",
+    "`\r\n`",
+];
+
+fn template_leaf() -> impl Strategy<Value = String> {
+    let field =
+        prop::sample::select(&["a", "b", "key", "big", "bin", "json", "empty", "missing"][..]);
+    prop_oneof![
+        Just(".".to_owned()),
+        Just("$".to_owned()),
+        field.clone().prop_map(|k| format!(".{k}")),
+        field.prop_map(|k| format!("$.{k}")),
+        prop::sample::select(DATA_KEYS).prop_map(|k| format!("(index . {k:?})")),
+        prop::sample::select(INTS).prop_map(str::to_owned),
+        prop::sample::select(STRINGS).prop_map(str::to_owned),
+        "[a-z ]{0,8}".prop_map(|s| format!("{s:?}")),
+        prop::sample::select(
+            &[
+                "true", "false", "nil", "$x", ".a.b", "..", "$.", "1e3", "'c'"
+            ][..]
+        )
+        .prop_map(str::to_owned),
+    ]
+}
+
+/// A pipeline: commands joined by `|`, each a function with arguments or an operand, where an
+/// operand may be a parenthesised pipeline (with a field after it, now and then).
+fn template_pipeline() -> impl Strategy<Value = String> {
+    template_leaf().prop_recursive(6, 48, 6, |inner| {
+        let operand = prop_oneof![
+            3 => inner.clone(),
+            1 => inner.clone().prop_map(|p| format!("({p})")),
+            1 => inner.clone().prop_map(|p| format!("({p}).a")),
+        ];
+        let command = prop_oneof![
+            3 => (prop::sample::select(TEMPLATE_FUNCS), prop::collection::vec(operand.clone(), 0..4))
+                .prop_map(|(f, args)| {
+                    let mut c = f.to_owned();
+                    for a in args {
+                        c.push(' ');
+                        c.push_str(&a);
+                    }
+                    c
+                }),
+            1 => operand,
+        ];
+        prop::collection::vec(command, 1..4).prop_map(|cmds| cmds.join(" | "))
+    })
+}
+
+/// A string-valued pipeline that type-checks: what renders, and what builds large values
+/// (`repeat`, `indent`, `replace`, `printf`, `toJson` and the like, nested).
+fn typed_pipeline() -> impl Strategy<Value = String> {
+    let int = prop::sample::select(
+        &[
+            "0", "1", "2", "3", "8", "64", "1000", "4096", "65536", "300000", "1048576", "-1",
+        ][..],
+    );
+    let leaf = prop_oneof![
+        prop::sample::select(&["a", "b", "key", "big", "bin", "json", "empty"][..])
+            .prop_map(|k| format!(".{k}")),
+        prop::sample::select(DATA_KEYS).prop_map(|k| format!("(index . {k:?})")),
+        prop::sample::select(STRINGS).prop_map(str::to_owned),
+        Just("(toJson .)".to_owned()),
+        Just("(print .)".to_owned()),
+    ];
+    leaf.prop_recursive(6, 32, 3, move |s| {
+        let one = prop::sample::select(
+            &[
+                "upper",
+                "lower",
+                "title",
+                "trim",
+                "nospace",
+                "quote",
+                "squote",
+                "b64enc",
+                "b64dec",
+                "toJson",
+                "toRawJson",
+                "sha256sum",
+                "toString",
+                "print",
+                "len",
+            ][..],
+        );
+        let int_s = prop::sample::select(&["repeat", "indent", "nindent", "trunc"][..]);
+        prop_oneof![
+            (one.clone(), s.clone()).prop_map(|(f, a)| format!("({f} {a})")),
+            (one, s.clone()).prop_map(|(f, a)| format!("({a} | {f})")),
+            (int_s, int.clone(), s.clone()).prop_map(|(f, n, a)| format!("({f} {n} {a})")),
+            (int.clone(), s.clone()).prop_map(|(n, a)| format!("({a} | repeat {n})")),
+            (s.clone(), s.clone(), s.clone())
+                .prop_map(|(a, b, c)| format!("(replace {a} {b} {c})")),
+            (s.clone(), s.clone()).prop_map(|(a, b)| format!("(cat {a} {b})")),
+            (s.clone(), s.clone()).prop_map(|(a, b)| format!("(printf \"%s-%v-%q\" {a} {b} {a})")),
+            (s.clone(), s.clone()).prop_map(|(a, b)| format!("(default {a} {b})")),
+            (s.clone(), s.clone()).prop_map(|(a, b)| format!("(coalesce {a} {b})")),
+            (s.clone(), s.clone()).prop_map(|(a, b)| format!("(trimAll {a} {b})")),
+            (0..3u8, 0..4u8, s.clone()).prop_map(|(i, j, a)| format!("(substr {i} {j} {a})")),
+        ]
+    })
+}
+
+/// A template: text, actions with or without trim markers, comments, and garbage. Half are
+/// clean (text and type-checked actions), so that many render.
+fn template_text() -> impl Strategy<Value = String> {
+    let text = prop_oneof![
+        "[a-z \n]{0,16}",
+        prop::sample::select(&["{", "}", "{{", "}}", "{{-", "-}}", "\n", "é", "\u{0}", "%s"][..])
+            .prop_map(str::to_owned),
+    ];
+    let action = |pipeline: BoxedStrategy<String>| {
+        (pipeline, any::<bool>(), any::<bool>()).prop_map(|(p, l, r)| {
+            format!(
+                "{{{{{}{p}{}}}}}",
+                if l { "- " } else { " " },
+                if r { " -" } else { " " }
+            )
+        })
+    };
+    let clean_piece = prop_oneof![
+        1 => "[a-z \n]{0,16}",
+        3 => action(typed_pipeline().boxed()),
+    ];
+    let piece = prop_oneof![
+        4 => text,
+        12 => action(prop_oneof![2 => typed_pipeline(), 1 => template_pipeline()].boxed()),
+        1 => Just("{{/* a comment */}}".to_owned()),
+        1 => "[{}()|\"`$. a-z0-9-]{0,24}",
+        1 => any::<String>(),
+    ];
+    prop_oneof![
+        prop::collection::vec(clean_piece, 0..5),
+        prop::collection::vec(piece, 0..8),
+    ]
+    .prop_map(|pieces| {
+        let mut t = pieces.concat();
+        // At most 4 KiB, cut at a character boundary.
+        let mut cut = t.len().min(4096);
+        while !t.is_char_boundary(cut) {
+            cut -= 1;
+        }
+        t.truncate(cut);
+        t
+    })
+}
+
+/// Items: empty or marked values, small or up to 16 KiB, text or any bytes; 64 KiB at most.
+fn template_data() -> impl Strategy<Value = BTreeMap<String, Vec<u8>>> {
+    let value = prop_oneof![
+        Just(Vec::new()),
+        prop::collection::vec(any::<u8>(), 0..64),
+        "[ -~]{0,64}".prop_map(String::into_bytes),
+        (any::<u8>(), 0..16384usize).prop_map(|(b, n)| vec![b; n]),
+        Just(br#"{"a": [1, 2, "<&>"]}"#.to_vec()),
+        Just(b"line one\nline two\n".to_vec()),
+        Just(vec![0xff, 0xfe, 0x80, b'a']),
+    ]
+    .prop_map(|v| {
+        if v.is_empty() {
+            v
+        } else {
+            [VALUE_MARK.as_bytes(), &v].concat()
+        }
+    });
+    let keys = prop::sample::select(&DATA_KEYS[..DATA_KEYS.len() - 1]);
+    prop::collection::btree_map(keys.prop_map(str::to_owned), value, 0..8).prop_map(|mut m| {
+        while m.values().map(Vec::len).sum::<usize>() > 64 << 10 {
+            let k = m.keys().next().unwrap().clone();
+            m.remove(&k);
+        }
+        m
+    })
+}
+
+/// What rendering one template may hold at its peak: every value is capped at
+/// `MAX_RENDERED_LEN` and an object's templates may build `MAX_BUILT_PER_OBJECT` in all, so
+/// twice the latter (a growing buffer's slack) and a few of the former, over the inputs.
+fn template_peak_bound(template: &str, data: &BTreeMap<String, Vec<u8>>) -> usize {
+    use shared::template::{MAX_BUILT_PER_OBJECT, MAX_RENDERED_LEN};
+    let input = template.len() + data.values().map(Vec::len).sum::<usize>();
+    2 * MAX_BUILT_PER_OBJECT + 4 * MAX_RENDERED_LEN + 16 * input
+}
+
+#[test]
+fn templates_render_within_bounds() {
+    use shared::template::{MAX_RENDERED_LEN, render};
+    static PEAK: AtomicU64 = AtomicU64::new(0);
+    static OK: AtomicU64 = AtomicU64::new(0);
+    static LONGEST: AtomicU64 = AtomicU64::new(0);
+    property(
+        "templates",
+        (template_text(), template_data()),
+        |(template, data)| {
+            let (result, peak) = bounded("render", template_peak_bound(&template, &data), || {
+                render(&template, &data)
+            })?;
+            PEAK.fetch_max(peak, Ordering::Relaxed);
+            match result {
+                Ok(out) => {
+                    OK.fetch_add(1, Ordering::Relaxed);
+                    LONGEST.fetch_max(out.len() as u64, Ordering::Relaxed);
+                    prop_assert!(out.len() <= MAX_RENDERED_LEN, "{} bytes", out.len());
+                }
+                Err(e) => {
+                    for text in [e.to_string(), format!("{e:?}")] {
+                        prop_assert!(!text.contains(VALUE_MARK), "an item value in {text:?}");
+                    }
+                }
+            }
+            Ok(())
+        },
+    );
+    eprintln!(
+        "fuzz property templates: {} rendered, longest output {} bytes, largest peak {} bytes",
+        OK.load(Ordering::Relaxed),
+        LONGEST.load(Ordering::Relaxed),
+        PEAK.load(Ordering::Relaxed)
     );
 }
