@@ -9,7 +9,7 @@ use anyhow::{Result, anyhow, bail};
 use shared::Certificate;
 use time::OffsetDateTime;
 
-use crate::input::{self, Limit};
+use crate::io::{self, Limit};
 
 /// How long fetching `--cert` from an http(s) URL may take without `--request-timeout` (or
 /// with `0`, kubectl's "no explicit timeout"): DNS, connecting, TLS, the request and the
@@ -24,13 +24,13 @@ pub const CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
 /// the default.
 pub fn fetch(source: &str, request_timeout: Option<Duration>) -> Result<Vec<u8>> {
     match url_scheme(source) {
-        None => input::read_file(Path::new(source), Limit::CERT),
+        None => io::read_file(Path::new(source), Limit::CERT),
         Some(scheme) => match scheme.to_ascii_lowercase().as_str() {
             "file" => {
                 let rest = &source[scheme.len() + 3..];
                 // file:///abs/path and file://localhost/abs/path both name /abs/path.
                 let path = rest.strip_prefix("localhost").unwrap_or(rest);
-                input::read_file(Path::new(path), Limit::CERT)
+                io::read_file(Path::new(path), Limit::CERT)
             }
             "http" | "https" => fetch_http(source, request_timeout),
             other => bail!("cannot fetch {source:?}: unsupported protocol scheme {other:?}"),

@@ -6,8 +6,14 @@ use std::path::{Path, PathBuf};
 use anyhow::{Result, anyhow};
 use serde::Deserialize;
 
-use crate::input;
-use crate::plan::KubeconfigSel;
+use crate::io::{self, Limit};
+
+/// How the kubeconfig is found (`--kubeconfig`, `--context`).
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Selection {
+    pub path: Option<PathBuf>,
+    pub context: Option<String>,
+}
 
 #[derive(Debug, Default, Deserialize)]
 struct KubeConfig {
@@ -33,7 +39,7 @@ struct Context {
 
 /// The files client-go would load: `--kubeconfig`, else each of `$KUBECONFIG` (`:`-separated;
 /// missing ones skipped), else `~/.kube/config` if it exists.
-fn files(sel: &KubeconfigSel) -> Result<Vec<PathBuf>> {
+fn files(sel: &Selection) -> Result<Vec<PathBuf>> {
     if let Some(path) = &sel.path {
         if !path.exists() {
             return Err(anyhow!(
@@ -57,7 +63,7 @@ fn files(sel: &KubeconfigSel) -> Result<Vec<PathBuf>> {
 }
 
 fn load(path: &Path) -> Result<KubeConfig> {
-    let bytes = input::read_file(path, input::Limit::KUBECONFIG)?;
+    let bytes = io::read_file(path, Limit::KUBECONFIG)?;
     let text = String::from_utf8(bytes)
         .map_err(|_| anyhow!("kubeconfig {}: not UTF-8", path.display()))?;
     if text.trim().is_empty() {
@@ -76,7 +82,7 @@ fn load(path: &Path) -> Result<KubeConfig> {
 
 /// The namespace of the selected context, if any kubeconfig sets one. As in client-go's merge,
 /// the first file that names a current context, and the first definition of a context, win.
-pub fn context_namespace(sel: &KubeconfigSel) -> Result<Option<String>> {
+pub fn context_namespace(sel: &Selection) -> Result<Option<String>> {
     let configs = files(sel)?
         .iter()
         .map(|p| load(p))
@@ -115,7 +121,7 @@ mod tests {
              - name: prod\n  context:\n    cluster: c\n",
         )
         .unwrap();
-        let mut sel = KubeconfigSel {
+        let mut sel = Selection {
             path: Some(path),
             context: None,
         };

@@ -1,25 +1,12 @@
-//! `seal`: a drop-in replacement for kubeseal, offline.
-//!
-//! Flow: flags ([`cli`]) -> validated [`plan`] -> one command ([`cmd`]) that reads the input
-//! ([`input`], [`cert`]), seals with the pure `shared` core, and writes the document once
-//! ([`output`]). Errors are printed once, here, as one `error: ...` line on stderr.
-
-mod cert;
-mod cli;
-mod cmd;
-mod input;
-mod kubeconfig;
-mod output;
-mod plan;
+//! `seal`, the binary: parses the flags, sets up logging, runs [`seal_cli::run`], and turns
+//! the outcome into one `error: ...` line on stderr and an exit code (0, 1, or clap's 2 for
+//! a usage error).
 
 use std::io::{self, IsTerminal as _, Write as _};
 use std::process::ExitCode;
 
-use anyhow::Result;
 use clap::Parser as _;
-
-use crate::cli::Cli;
-use crate::plan::Plan;
+use seal_cli::cli::{self, Cli};
 
 fn main() -> ExitCode {
     let cli = match Cli::try_parse() {
@@ -36,7 +23,7 @@ fn main() -> ExitCode {
         }
     };
     init_logging(cli.verbosity);
-    match run(cli) {
+    match seal_cli::run(cli) {
         Ok(()) => ExitCode::SUCCESS,
         // The reader went away (`seal ... | head`): nothing is wrong with the run.
         Err(e) if is_broken_pipe(&e) => ExitCode::SUCCESS,
@@ -53,14 +40,6 @@ fn main() -> ExitCode {
 fn print_error(message: &str) {
     let line = shared::text::escape(message.trim_end());
     let _ = writeln!(io::stderr(), "error: {line}");
-}
-
-fn run(cli: Cli) -> Result<()> {
-    let plan = Plan::try_from(cli)?;
-    if plan.ignored_recovery_keys {
-        tracing::warn!("--recovery-private-key is ignored without --recovery-unseal");
-    }
-    cmd::run(&plan)
 }
 
 fn is_broken_pipe(e: &anyhow::Error) -> bool {

@@ -8,7 +8,9 @@ use anyhow::{Result, bail};
 use shared::Scope;
 
 use crate::cli::Cli;
-use crate::output::Sink;
+use crate::io::{Sink, Source};
+use crate::kubeconfig;
+use crate::print::Format;
 
 /// What the run does. kubeseal's flags are modes; the first one that applies wins.
 #[derive(Debug, PartialEq, Eq)]
@@ -33,37 +35,24 @@ pub enum Mode {
     },
 }
 
-/// Output format of the printed objects.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Format {
-    Json,
-    Yaml,
-}
-
-impl Format {
-    fn parse(s: &str) -> Result<Format> {
-        match s.to_ascii_lowercase().as_str() {
-            "json" | "" => Ok(Format::Json),
-            "yaml" => Ok(Format::Yaml),
-            _ => bail!("unsupported output format: {s}"),
-        }
-    }
-}
-
-/// Where the input comes from.
+/// What is done to every input Secret before it is sealed (kubeseal's per-Secret steps), and
+/// what a `--raw` value is bound to. Flags fill it; `--merge-into` then sets the file's name
+/// and namespace.
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub enum Source {
-    Stdin,
-    File(PathBuf),
+pub struct SecretOptions {
+    /// `--name` (with `--merge-into`, the file's name): replaces the input's name.
+    pub name: Option<String>,
+    /// `-n`: must agree with a namespace the input already has; fills an empty one.
+    pub namespace: Option<String>,
+    /// With `--merge-into`, the file's namespace: replaces the input's. Never from a flag.
+    pub forced_namespace: Option<String>,
+    /// `--scope`: a value other than strict rewrites the input's scope annotations.
+    pub scope: Scope,
+    /// `--allow-empty-data`: a Secret with no data and no stringData is sealed too.
+    pub allow_empty_data: bool,
 }
 
-/// How the kubeconfig is found, for the default namespace.
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
-pub struct KubeconfigSel {
-    pub path: Option<PathBuf>,
-    pub context: Option<String>,
-}
-
+/// A run, fully decided from the flags: nothing is read or written until it exists.
 #[derive(Debug)]
 pub struct Plan {
     pub mode: Mode,
@@ -73,11 +62,9 @@ pub struct Plan {
     /// Whether the format was asked for (`-o`, or a `.yaml`/`.json` output file) rather than
     /// defaulted: `--merge-into` keeps its file's own format otherwise.
     pub format_explicit: bool,
-    pub scope: Scope,
-    pub name: Option<String>,
-    pub namespace: Option<String>,
-    pub allow_empty_data: bool,
-    pub kubeconfig: KubeconfigSel,
+    pub secret: SecretOptions,
+    /// Where a Secret without a namespace, or `--raw` without `-n`, finds one.
+    pub kubeconfig: kubeconfig::Selection,
     /// `--request-timeout`; `None` (also for `0`) means the default.
     pub request_timeout: Option<Duration>,
     /// `--recovery-private-key` without `--recovery-unseal`: worth a warning.
@@ -103,7 +90,7 @@ impl TryFrom<Cli> for Plan {
             .map(|f| Format::parse(&f))
             .transpose()?;
         let file_format = match &output {
-            Sink::File(p) => format_from_extension(p),
+            Sink::File(p) => Format::from_extension(p),
             Sink::Stdout => None,
         };
         // An output file named .yaml/.yml forces YAML, as in kubeseal.
@@ -189,26 +176,20 @@ impl TryFrom<Cli> for Plan {
             output,
             format,
             format_explicit,
-            scope,
-            name: non_empty(cli.name),
-            namespace: non_empty(cli.namespace),
-            allow_empty_data: cli.allow_empty_data,
-            kubeconfig: KubeconfigSel {
+            secret: SecretOptions {
+                name: non_empty(cli.name),
+                namespace: non_empty(cli.namespace),
+                forced_namespace: None,
+                scope,
+                allow_empty_data: cli.allow_empty_data,
+            },
+            kubeconfig: kubeconfig::Selection {
                 path: non_empty(cli.cluster.kubeconfig).map(PathBuf::from),
                 context: non_empty(cli.cluster.context),
             },
             request_timeout: cli.request_timeout.filter(|t| !t.is_zero()),
             ignored_recovery_keys,
         })
-    }
-}
-
-/// `.yaml`/`.yml` means YAML, `.json` JSON, anything else says nothing.
-pub fn format_from_extension(path: &std::path::Path) -> Option<Format> {
-    match path.extension()?.to_str()?.to_ascii_lowercase().as_str() {
-        "yaml" | "yml" => Some(Format::Yaml),
-        "json" => Some(Format::Json),
-        _ => None,
     }
 }
 
@@ -284,6 +265,35 @@ mod tests {
         ])
         .unwrap();
         assert!(matches!(p.mode, Mode::RecoveryUnseal { .. }));
+    }
+
+    #[test]
+    fn per_secret_options_come_from_the_flags() {
+        let p = plan(&[
+            "--cert",
+            "c",
+            "--name",
+            "n",
+            "-n",
+            "ns",
+            "--scope",
+            "namespace-wide",
+            "--allow-empty-data",
+        ])
+        .unwrap();
+        assert_eq!(
+            p.secret,
+            SecretOptions {
+                name: Some("n".into()),
+                namespace: Some("ns".into()),
+                forced_namespace: None,
+                scope: Scope::NamespaceWide,
+                allow_empty_data: true,
+            }
+        );
+        // Empty values are unset, as in kubeseal.
+        let p = plan(&["--cert", "c", "--name=", "-n", ""]).unwrap();
+        assert_eq!((p.secret.name, p.secret.namespace), (None, None));
     }
 
     #[test]

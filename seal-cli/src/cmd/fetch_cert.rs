@@ -4,7 +4,7 @@ use anyhow::{Result, anyhow};
 use shared::Certificate;
 
 use crate::cert;
-use crate::output::{self, Sensitivity};
+use crate::io::Sensitivity;
 use crate::plan::Plan;
 
 pub fn run(plan: &Plan, source: &str) -> Result<()> {
@@ -12,5 +12,5 @@ pub fn run(plan: &Plan, source: &str) -> Result<()> {
     // Copied as is, like kubeseal, but only if it is a certificate at all; an expired one is
     // still printed, since inspecting it is a reason to fetch it.
     Certificate::from_pem(&pem).map_err(|e| anyhow!("certificate {source}: {e}"))?;
-    output::write(&plan.output, &pem, Sensitivity::Public)
+    plan.output.write(&pem, Sensitivity::Public)
 }

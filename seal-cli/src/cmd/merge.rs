@@ -5,15 +5,16 @@ use std::path::Path;
 
 use anyhow::{Result, bail};
 
-use super::seal::{Overrides, load_cert, seal_all};
-use crate::input;
-use crate::output::{self, Sensitivity};
-use crate::plan::{Format, Plan, format_from_extension};
+use super::seal::{load_cert, seal_all};
+use crate::decode;
+use crate::io::{self, Limit, Sensitivity};
+use crate::plan::{Plan, SecretOptions};
+use crate::print::{self, Format};
 
 pub fn run(plan: &Plan, cert_source: &str, file: &Path) -> Result<()> {
     let what = format!("--merge-into {}", file.display());
-    let original_bytes = input::read_file(file, input::Limit::MERGE_INTO)?;
-    let mut original = input::sealed_secret(&original_bytes, &what)?;
+    let original_bytes = io::read_file(file, Limit::MERGE_INTO)?;
+    let mut original = decode::sealed_secret(&original_bytes, &what)?;
     let Some(name) = original.metadata.name.clone().filter(|n| !n.is_empty()) else {
         bail!("{what}: SealedSecret has no metadata.name");
     };
@@ -22,27 +23,28 @@ pub fn run(plan: &Plan, cert_source: &str, file: &Path) -> Result<()> {
         .namespace
         .clone()
         .filter(|ns| !ns.is_empty());
-    if let (Some(file_ns), Some(flag)) = (&file_namespace, &plan.namespace)
+    if let (Some(file_ns), Some(flag)) = (&file_namespace, &plan.secret.namespace)
         && file_ns != flag
     {
         bail!("namespace mismatch: {what} is in namespace {file_ns:?} but {flag:?} was specified");
     }
 
     let cert = load_cert(cert_source, plan.request_timeout)?;
-    let bytes = input::read_source(&plan.input, input::Limit::INPUT)?;
-    let secrets = input::secrets(&bytes)?;
+    let bytes = plan.input.read(Limit::INPUT)?;
+    let secrets = decode::secrets(&bytes)?;
     if secrets.len() != 1 {
         bail!(
             "--merge-into takes exactly one input Secret, found {}",
             secrets.len()
         );
     }
-    let overrides = Overrides {
+    // Sealed for the file's name and namespace; the other options as the flags say.
+    let opts = SecretOptions {
         name: Some(name),
-        namespace: plan.namespace.clone(),
         forced_namespace: file_namespace,
+        ..plan.secret.clone()
     };
-    let update = seal_all(plan, secrets, &cert, &overrides)?.remove(0);
+    let update = seal_all(secrets, &opts, &plan.kubeconfig, &cert)?.remove(0);
 
     original
         .spec
@@ -73,7 +75,7 @@ pub fn run(plan: &Plan, cert_source: &str, file: &Path) -> Result<()> {
         plan.format
     } else {
         // Keep the file in its own format rather than kubeseal's default JSON.
-        format_from_extension(file).unwrap_or(
+        Format::from_extension(file).unwrap_or(
             if original_bytes.trim_ascii_start().starts_with(b"{") {
                 Format::Json
             } else {
@@ -81,6 +83,6 @@ pub fn run(plan: &Plan, cert_source: &str, file: &Path) -> Result<()> {
             },
         )
     };
-    let doc = output::render(&[output::sealed_secret_node(&original)], format)?;
-    output::write_atomic(file, &doc, Sensitivity::Public)
+    let doc = print::render(&[print::sealed_secret_node(&original)], format)?;
+    io::write_atomic(file, &doc, Sensitivity::Public)
 }

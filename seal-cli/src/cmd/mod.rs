@@ -1,4 +1,6 @@
-//! One module per mode; each reads its input, does the work, and writes the document once.
+//! One module per mode; each reads its input ([`crate::io`]), decodes it ([`crate::decode`]),
+//! does the work with the pure `shared` core, prints the result ([`crate::print`]) and writes
+//! it once.
 
 mod fetch_cert;
 mod merge;
@@ -11,17 +13,14 @@ use rand::TryRng as _;
 use rand::rand_core::UnwrapErr;
 use rand::rngs::SysRng;
 
+use crate::io::Sensitivity;
 use crate::plan::{Mode, Plan};
 
 pub fn run(plan: &Plan) -> Result<()> {
     match &plan.mode {
         Mode::Version => {
             let line = format!("seal version: {}\n", env!("CARGO_PKG_VERSION"));
-            crate::output::write(
-                &plan.output,
-                line.as_bytes(),
-                crate::output::Sensitivity::Public,
-            )
+            plan.output.write(line.as_bytes(), Sensitivity::Public)
         }
         Mode::RecoveryUnseal { keys } => recover::run(plan, keys),
         Mode::FetchCert { cert } => fetch_cert::run(plan, cert),

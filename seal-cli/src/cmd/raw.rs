@@ -5,9 +5,9 @@ use std::path::Path;
 use anyhow::{Result, bail};
 use shared::{Scope, crypto, wire};
 
-use crate::output::{self, Sensitivity};
+use crate::io::{self, Limit, Sensitivity};
 use crate::plan::Plan;
-use crate::{cert, input, kubeconfig};
+use crate::{cert, kubeconfig};
 
 pub fn run(plan: &Plan, cert_source: &str, from_file: Option<&Path>) -> Result<()> {
     let pem = cert::fetch(cert_source, plan.request_timeout)?;
@@ -15,35 +15,33 @@ pub fn run(plan: &Plan, cert_source: &str, from_file: Option<&Path>) -> Result<(
 
     // The value is bound to the namespace (and name) through the label; unlike a Secret's,
     // it is never guessed as "default": it comes from -n or the kubeconfig context.
-    let namespace = match &plan.namespace {
+    let opts = &plan.secret;
+    let namespace = match &opts.namespace {
         Some(ns) => Some(ns.clone()),
-        None if plan.scope != Scope::ClusterWide => {
+        None if opts.scope != Scope::ClusterWide => {
             kubeconfig::context_namespace(&plan.kubeconfig)?
         }
         None => None,
     };
-    let scope_name = plan.scope.as_str();
-    if plan.scope != Scope::ClusterWide && namespace.is_none() {
+    let scope_name = opts.scope.as_str();
+    if opts.scope != Scope::ClusterWide && namespace.is_none() {
         bail!("must provide the --namespace flag with --raw and --scope {scope_name}");
     }
-    if plan.scope == Scope::Strict && plan.name.is_none() {
+    if opts.scope == Scope::Strict && opts.name.is_none() {
         bail!("must provide the --name flag with --raw and --scope {scope_name}");
     }
-    let label = plan.scope.label(
+    let label = opts.scope.label(
         namespace.as_deref().unwrap_or_default(),
-        plan.name.as_deref().unwrap_or_default(),
+        opts.name.as_deref().unwrap_or_default(),
     );
 
     let value = match from_file {
-        Some(path) => input::read_file(path, input::Limit::RAW_VALUE)?,
-        None => input::read_source(&plan.input, input::Limit::RAW_VALUE)?,
+        Some(path) => io::read_file(path, Limit::RAW_VALUE)?,
+        None => plan.input.read(Limit::RAW_VALUE)?,
     };
     let value = zeroize::Zeroizing::new(value);
     let mut rng = super::os_rng()?;
     let sealed = crypto::encrypt(&mut rng, cert.public_key(), &value, &label)?;
-    output::write(
-        &plan.output,
-        wire::encode(&sealed).as_bytes(),
-        Sensitivity::Public,
-    )
+    plan.output
+        .write(wire::encode(&sealed).as_bytes(), Sensitivity::Public)
 }

@@ -7,24 +7,24 @@ use shared::KeyRing;
 use shared::keys::parse_private_keys;
 use shared::unseal::{UnsealOptions, unseal};
 
-use crate::input;
-use crate::output::{self, Sensitivity};
+use crate::io::{self, Limit, Sensitivity};
 use crate::plan::Plan;
+use crate::{decode, print};
 
 pub fn run(plan: &Plan, key_files: &[PathBuf]) -> Result<()> {
     let mut keys = Vec::new();
     for path in key_files {
-        let bytes = input::read_file(path, input::Limit::PRIVATE_KEY)?;
+        let bytes = io::read_file(path, Limit::PRIVATE_KEY)?;
         let found = parse_private_keys(&bytes)
             .map_err(|e| anyhow!("private key {}: {e}", path.display()))?;
         keys.extend(found);
     }
     tracing::info!(keys = keys.len(), "recovery keys loaded");
     let ring = KeyRing::new(keys);
-    let bytes = input::read_source(&plan.input, input::Limit::INPUT)?;
-    let sealed = input::sealed_secret(&bytes, "input")?;
+    let bytes = plan.input.read(Limit::INPUT)?;
+    let sealed = decode::sealed_secret(&bytes, "input")?;
     let secret = unseal(&sealed, &ring, UnsealOptions::default())?;
-    let doc = output::render(&[output::secret_node(&secret)], plan.format)?;
+    let doc = print::render(&[print::secret_node(&secret)], plan.format)?;
     // The output is plaintext: a file gets mode 0600.
-    output::write(&plan.output, &doc, Sensitivity::Private)
+    plan.output.write(&doc, Sensitivity::Private)
 }

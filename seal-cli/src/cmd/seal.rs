@@ -8,21 +8,18 @@ use k8s_openapi::api::core::v1::Secret;
 use shared::seal::{seal, validate};
 use shared::{Certificate, Scope, SealedSecret};
 
-use crate::output::{self, Sensitivity};
-use crate::plan::Plan;
-use crate::{cert, input, kubeconfig};
+use crate::io::{Limit, Sensitivity};
+use crate::plan::{Plan, SecretOptions};
+use crate::{cert, decode, kubeconfig, print};
 
 pub fn run(plan: &Plan, cert_source: &str) -> Result<()> {
     let cert = load_cert(cert_source, plan.request_timeout)?;
-    let bytes = input::read_source(&plan.input, input::Limit::INPUT)?;
-    let secrets = input::secrets(&bytes)?;
-    let sealed = seal_all(plan, secrets, &cert, &Overrides::from_flags(plan))?;
-    let docs: Vec<_> = sealed.iter().map(output::sealed_secret_node).collect();
-    output::write(
-        &plan.output,
-        &output::render(&docs, plan.format)?,
-        Sensitivity::Public,
-    )
+    let bytes = plan.input.read(Limit::INPUT)?;
+    let secrets = decode::secrets(&bytes)?;
+    let sealed = seal_all(secrets, &plan.secret, &plan.kubeconfig, &cert)?;
+    let docs: Vec<_> = sealed.iter().map(print::sealed_secret_node).collect();
+    plan.output
+        .write(&print::render(&docs, plan.format)?, Sensitivity::Public)
 }
 
 pub fn load_cert(source: &str, request_timeout: Option<Duration>) -> Result<Certificate> {
@@ -37,37 +34,18 @@ pub fn load_cert(source: &str, request_timeout: Option<Duration>) -> Result<Cert
     Ok(cert)
 }
 
-/// Name and namespace forced onto every input Secret.
-pub struct Overrides {
-    pub name: Option<String>,
-    /// `-n`: must agree with a namespace the input already has.
-    pub namespace: Option<String>,
-    /// The `--merge-into` file's namespace: replaces the input's.
-    pub forced_namespace: Option<String>,
-}
-
-impl Overrides {
-    pub fn from_flags(plan: &Plan) -> Overrides {
-        Overrides {
-            name: plan.name.clone(),
-            namespace: plan.namespace.clone(),
-            forced_namespace: None,
-        }
-    }
-}
-
 /// Prepares and checks every Secret first, then seals them all: a bad third document means
 /// nothing is sealed or written.
 pub fn seal_all(
-    plan: &Plan,
     secrets: Vec<Secret>,
+    opts: &SecretOptions,
+    kubeconfig: &kubeconfig::Selection,
     cert: &Certificate,
-    overrides: &Overrides,
 ) -> Result<Vec<SealedSecret>> {
     let context_namespace = OnceCell::new();
     let mut prepared = Vec::with_capacity(secrets.len());
     for secret in secrets {
-        prepared.push(prepare(plan, secret, overrides, &context_namespace)?);
+        prepared.push(prepare(secret, opts, kubeconfig, &context_namespace)?);
     }
     // Sealing is all RSA work, independent per Secret: spread long inputs over the cores, in
     // order-keeping chunks. Each thread draws from the OS source itself.
@@ -98,21 +76,22 @@ pub fn seal_all(
 const PARALLEL_MIN: usize = 8;
 
 /// kubeseal's per-Secret steps: name override, checks, scope annotations, namespace.
+/// The kubeconfig is read only for a Secret that needs its namespace, and then once.
 fn prepare(
-    plan: &Plan,
     mut secret: Secret,
-    overrides: &Overrides,
+    opts: &SecretOptions,
+    kubeconfig: &kubeconfig::Selection,
     context_namespace: &OnceCell<Option<String>>,
 ) -> Result<Secret> {
-    if let Some(name) = &overrides.name {
+    if let Some(name) = &opts.name {
         secret.metadata.name = Some(name.clone());
     }
-    validate(&secret, plan.allow_empty_data)?;
-    if plan.scope != Scope::Strict {
-        plan.scope
+    validate(&secret, opts.allow_empty_data)?;
+    if opts.scope != Scope::Strict {
+        opts.scope
             .apply_to(secret.metadata.annotations.get_or_insert_default());
     }
-    if let Some(ns) = &overrides.forced_namespace {
+    if let Some(ns) = &opts.forced_namespace {
         secret.metadata.namespace = Some(ns.clone());
     }
     let scope = Scope::from_annotations(secret.metadata.annotations.as_ref());
@@ -121,7 +100,7 @@ fn prepare(
         .namespace
         .clone()
         .filter(|ns| !ns.is_empty());
-    let namespace = match (current, &overrides.namespace) {
+    let namespace = match (current, &opts.namespace) {
         (Some(input), Some(flag)) if input != *flag && scope != Scope::ClusterWide => {
             bail!(
                 "namespace mismatch: input secret is in namespace {input:?} but {flag:?} was specified"
@@ -133,7 +112,7 @@ fn prepare(
         (None, None) if scope == Scope::ClusterWide => None,
         (None, None) => {
             if context_namespace.get().is_none() {
-                let _ = context_namespace.set(kubeconfig::context_namespace(&plan.kubeconfig)?);
+                let _ = context_namespace.set(kubeconfig::context_namespace(kubeconfig)?);
             }
             Some(
                 context_namespace

@@ -1,4 +1,5 @@
-//! Printing objects exactly as kubeseal does, and writing them where they belong.
+//! Printing objects exactly as kubeseal does, pure (documents in, bytes out; `io` writes
+//! them).
 //!
 //! kubeseal prints Go structs: JSON keeps the struct field order (`kind` before `apiVersion`,
 //! ObjectMeta in Go order) and omits empty fields; YAML is that JSON passed through
@@ -7,11 +8,10 @@
 
 use std::cmp::Ordering;
 use std::collections::BTreeMap;
-use std::fs::{self, File, OpenOptions};
-use std::io::{self, Write as _};
-use std::path::{Path, PathBuf};
+use std::io;
+use std::path::Path;
 
-use anyhow::{Context as _, Result};
+use anyhow::{Context as _, Result, bail};
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD;
 use k8s_openapi::api::core::v1::Secret;
@@ -20,7 +20,32 @@ use serde::ser::{SerializeMap as _, SerializeSeq as _};
 use serde::{Serialize, Serializer};
 use shared::SealedSecret;
 
-use crate::plan::Format;
+/// Output format of the printed objects.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Format {
+    Json,
+    Yaml,
+}
+
+impl Format {
+    /// `-o`'s value: `json` (also empty) or `yaml`, in any case.
+    pub fn parse(s: &str) -> Result<Format> {
+        match s.to_ascii_lowercase().as_str() {
+            "json" | "" => Ok(Format::Json),
+            "yaml" => Ok(Format::Yaml),
+            _ => bail!("unsupported output format: {s}"),
+        }
+    }
+
+    /// `.yaml`/`.yml` means YAML, `.json` JSON, anything else says nothing.
+    pub fn from_extension(path: &Path) -> Option<Format> {
+        match path.extension()?.to_str()?.to_ascii_lowercase().as_str() {
+            "yaml" | "yml" => Some(Format::Yaml),
+            "json" => Some(Format::Json),
+            _ => None,
+        }
+    }
+}
 
 /// A JSON value whose maps keep the order they were built in.
 #[derive(Clone, Debug, PartialEq)]
@@ -338,11 +363,25 @@ pub fn yaml_v2_key_order(a: &str, b: &str) -> Ordering {
     ar.len().cmp(&br.len())
 }
 
-/// Go's `json.MarshalIndent`: 2-space indent and HTML-safe strings (`<`, `>`, `&`, U+2028 and
-/// U+2029 escaped), which serde_json does not do on its own.
+/// Go's `json.MarshalIndent`: 2-space indent, and strings escaped as Go escapes them
+/// ([`go_json_escape`]), which serde_json does not do on its own.
 #[derive(Default)]
 struct GoJsonFormatter {
     pretty: serde_json::ser::PrettyFormatter<'static>,
+}
+
+/// The escapes Go's encoding/json makes beyond serde_json's (both escape `"`, `\` and control
+/// characters): `<`, `>` and `&` (HTML-safe output) and U+2028, U+2029 (JavaScript's line
+/// separators), each as `\uXXXX`. `None` for a character written as is.
+fn go_json_escape(c: char) -> Option<&'static str> {
+    match c {
+        '<' => Some("\\u003c"),
+        '>' => Some("\\u003e"),
+        '&' => Some("\\u0026"),
+        '\u{2028}' => Some("\\u2028"),
+        '\u{2029}' => Some("\\u2029"),
+        _ => None,
+    }
 }
 
 impl serde_json::ser::Formatter for GoJsonFormatter {
@@ -353,13 +392,8 @@ impl serde_json::ser::Formatter for GoJsonFormatter {
     ) -> io::Result<()> {
         let mut start = 0;
         for (i, c) in fragment.char_indices() {
-            let escaped = match c {
-                '<' => "\\u003c",
-                '>' => "\\u003e",
-                '&' => "\\u0026",
-                '\u{2028}' => "\\u2028",
-                '\u{2029}' => "\\u2029",
-                _ => continue,
+            let Some(escaped) = go_json_escape(c) else {
+                continue;
             };
             writer.write_all(&fragment.as_bytes()[start..i])?;
             writer.write_all(escaped.as_bytes())?;
@@ -404,150 +438,6 @@ impl serde_json::ser::Formatter for GoJsonFormatter {
     }
 }
 
-/// Where the document goes.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub enum Sink {
-    Stdout,
-    /// Replaced atomically, only once the whole document exists.
-    File(PathBuf),
-}
-
-/// File permissions for what is written: sealed output is public, decrypted output is not.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Sensitivity {
-    Public,
-    Private,
-}
-
-/// Writes the whole document to its sink. A closed stdout (`seal ... | head`) comes back as a
-/// `BrokenPipe` error, which `main` treats as success.
-pub fn write(sink: &Sink, bytes: &[u8], sensitivity: Sensitivity) -> Result<()> {
-    match sink {
-        Sink::Stdout => {
-            let mut out = io::stdout().lock();
-            out.write_all(bytes)?;
-            out.flush()?;
-            Ok(())
-        }
-        Sink::File(path) => write_atomic(path, bytes, sensitivity),
-    }
-}
-
-/// Temp file in the target's directory, fsync, rename: a reader sees the old file or the new
-/// one, never a torn one, and a failure leaves the old file as it was (renameio's guarantee).
-///
-/// A symlink is followed, as opening it for writing would: the file it points to is
-/// replaced, in that file's directory, and the link stays a link. A dangling link creates
-/// the file it names, provided that file's directory exists. A device, FIFO or socket
-/// (`-w /dev/stdout`, `/dev/null`) cannot be replaced, and is written to as it is.
-pub fn write_atomic(path: &Path, bytes: &[u8], sensitivity: Sensitivity) -> Result<()> {
-    if let Ok(meta) = fs::metadata(path)
-        && !meta.is_file()
-        && !meta.is_dir()
-    {
-        return OpenOptions::new()
-            .write(true)
-            .open(path)
-            .and_then(|mut f| f.write_all(bytes))
-            .map_err(|e| crate::input::io_error("write", path, &e));
-    }
-    let target = resolve_symlinks(path).map_err(|e| crate::input::io_error("write", path, &e))?;
-    replace_file(&target, bytes, sensitivity).map_err(|e| {
-        if target == path {
-            crate::input::io_error("write", path, &e)
-        } else {
-            let named = format!("{} (symlink to {})", path.display(), target.display());
-            crate::input::io_error("write", Path::new(&named), &e)
-        }
-    })
-}
-
-/// Most links followed in a chain, as Linux's `MAXSYMLINKS`.
-const MAX_SYMLINKS: usize = 40;
-
-/// The file `path` ends up naming once its last component is followed through every
-/// symlink. A relative link target is relative to the link's directory; directory
-/// components are left to the kernel, which resolves them the same way on every open.
-fn resolve_symlinks(path: &Path) -> io::Result<PathBuf> {
-    let mut current = path.to_path_buf();
-    for _ in 0..MAX_SYMLINKS {
-        match fs::symlink_metadata(&current) {
-            Ok(meta) if meta.file_type().is_symlink() => {
-                let link = fs::read_link(&current)?;
-                current = match current.parent() {
-                    Some(dir) if link.is_relative() => dir.join(link),
-                    _ => link,
-                };
-            }
-            // Not a link, or nothing there (yet): this is the file to write.
-            _ => return Ok(current),
-        }
-    }
-    Err(io::Error::other("too many levels of symbolic links"))
-}
-
-fn replace_file(path: &Path, bytes: &[u8], sensitivity: Sensitivity) -> io::Result<()> {
-    let dir = match path.parent() {
-        Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
-        _ => PathBuf::from("."),
-    };
-    let file_name = path
-        .file_name()
-        .ok_or_else(|| io::Error::new(io::ErrorKind::InvalidInput, "not a file name"))?;
-    let (tmp_path, mut tmp) = create_temp(&dir, &file_name.to_string_lossy())?;
-    let result = (|| -> io::Result<()> {
-        tmp.write_all(bytes)?;
-        set_permissions(&tmp, path, sensitivity)?;
-        tmp.sync_all()?;
-        drop(tmp);
-        fs::rename(&tmp_path, path)
-    })();
-    if result.is_err() {
-        let _ = fs::remove_file(&tmp_path);
-    }
-    result
-}
-
-fn create_temp(dir: &Path, file_name: &str) -> io::Result<(PathBuf, File)> {
-    let pid = std::process::id();
-    let mut last = None;
-    for attempt in 0..100u32 {
-        let candidate = dir.join(format!(".{file_name}.seal-{pid}-{attempt}.tmp"));
-        let mut options = OpenOptions::new();
-        options.write(true).create_new(true);
-        #[cfg(unix)]
-        {
-            use std::os::unix::fs::OpenOptionsExt as _;
-            // Private until the final permissions are set, so plaintext is never exposed.
-            options.mode(0o600);
-        }
-        match options.open(&candidate) {
-            Ok(f) => return Ok((candidate, f)),
-            Err(e) if e.kind() == io::ErrorKind::AlreadyExists => last = Some(e),
-            Err(e) => return Err(e),
-        }
-    }
-    Err(last.unwrap_or_else(|| io::Error::other("no free temporary file name")))
-}
-
-/// Keeps an existing file's mode; a new public file gets 0644 less the umask-free default,
-/// a new private one 0600.
-fn set_permissions(tmp: &File, target: &Path, sensitivity: Sensitivity) -> io::Result<()> {
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::PermissionsExt as _;
-        let mode = match (sensitivity, fs::metadata(target)) {
-            (Sensitivity::Private, _) => 0o600,
-            (Sensitivity::Public, Ok(meta)) => meta.permissions().mode() & 0o7777,
-            (Sensitivity::Public, Err(_)) => 0o644,
-        };
-        tmp.set_permissions(fs::Permissions::from_mode(mode))?;
-    }
-    #[cfg(not(unix))]
-    let _ = (tmp, target, sensitivity);
-    Ok(())
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -576,21 +466,5 @@ mod tests {
         ]);
         let out = String::from_utf8(render(&[doc], Format::Yaml).unwrap()).unwrap();
         assert_eq!(out, "---\ne: \"\"\nl:\n- x\nm: |\n  a\n  b\ns: \"true\"\n");
-    }
-
-    #[test]
-    fn atomic_write_replaces_and_keeps_mode() {
-        let dir = std::env::temp_dir().join(format!("seal-out-test-{}", std::process::id()));
-        fs::create_dir_all(&dir).unwrap();
-        let path = dir.join("out.yaml");
-        fs::write(&path, "old").unwrap();
-        write_atomic(&path, b"new", Sensitivity::Public).unwrap();
-        assert_eq!(fs::read_to_string(&path).unwrap(), "new");
-        assert_eq!(
-            fs::read_dir(&dir).unwrap().count(),
-            1,
-            "no temp file left behind"
-        );
-        fs::remove_dir_all(&dir).unwrap();
     }
 }

@@ -1,12 +1,11 @@
-//! Reading input: files and stdin, JSON or YAML document streams, Secrets and SealedSecrets.
+//! Decoding the input, pure (bytes in, values out; `io` reads the bytes): JSON or YAML
+//! document streams, Secrets and SealedSecrets.
 //!
 //! Documents are first read as plain JSON values so that problems can be reported precisely
 //! (which document, which Secret, which key) before the typed decode, whose errors cannot name
 //! a map key.
 
 use std::collections::BTreeMap;
-use std::io::{self, IsTerminal as _, Read as _};
-use std::path::Path;
 
 use anyhow::{Context as _, Result, anyhow, bail};
 use base64::Engine as _;
@@ -16,8 +15,6 @@ use k8s_openapi::api::core::v1::Secret;
 use serde_json::{Map, Value};
 use shared::SealedSecret;
 
-use crate::plan::Source;
-
 /// Go's `base64.StdEncoding`, which decodes Secret `data`: padding required, non-zero trailing
 /// bits tolerated. CR and LF are skipped separately, as Go's decoder does.
 const GO_STD_BASE64: GeneralPurpose = GeneralPurpose::new(
@@ -26,133 +23,6 @@ const GO_STD_BASE64: GeneralPurpose = GeneralPurpose::new(
         .with_decode_allow_trailing_bits(true)
         .with_decode_padding_mode(DecodePaddingMode::RequireCanonical),
 );
-
-/// An I/O error in Go's words, e.g. `open x.pem: no such file or directory`: one line that
-/// names the path and no `(os error 2)`.
-pub fn io_error(op: &str, path: &Path, e: &io::Error) -> anyhow::Error {
-    let reason = match e.kind() {
-        io::ErrorKind::NotFound => "no such file or directory".to_owned(),
-        io::ErrorKind::PermissionDenied => "permission denied".to_owned(),
-        io::ErrorKind::IsADirectory => "is a directory".to_owned(),
-        _ => {
-            let text = e.to_string();
-            match text.find(" (os error") {
-                Some(i) => text[..i].to_lowercase(),
-                None => text.to_lowercase(),
-            }
-        }
-    };
-    anyhow!("{op} {}: {reason}", path.display())
-}
-
-/// A size cap on something read whole. Every cap sits far above any legitimate input: it is
-/// there so that a wrong path (`--cert /dev/zero`, a log file, a disk image) fails at once
-/// with a clear error instead of reading until memory runs out.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct Limit {
-    pub bytes: u64,
-    /// What is limited, for the error: "... the limit for {what}".
-    pub what: &'static str,
-}
-
-const MIB: u64 = 1024 * 1024;
-
-impl Limit {
-    /// `--cert` (file, `file://` URL or http(s) body): a PEM certificate is 1-3 KiB, a
-    /// bundle a few of those.
-    pub const CERT: Limit = Limit {
-        bytes: MIB,
-        what: "a certificate",
-    };
-    /// A `--recovery-private-key` file: a PEM key is about 3 KiB and a key backup (a `List`
-    /// of key Secrets, as `kubectl get -o yaml` prints it) about 8 KiB per key, so 16 MiB
-    /// holds some 2,000 keys: decades of monthly key renewals.
-    pub const PRIVATE_KEY: Limit = Limit {
-        bytes: 16 * MIB,
-        what: "a private key file",
-    };
-    /// `-f` / stdin: a Secret holds at most 1 MiB, and a file of 1,000 Secrets is a real use
-    /// case, so 64 MiB.
-    pub const INPUT: Limit = Limit {
-        bytes: 64 * MIB,
-        what: "the input",
-    };
-    /// `--merge-into`: one SealedSecret, at most about 1.4 times its Secret's 1 MiB once
-    /// sealed and base64-encoded, plus about 700 bytes per item; the input's cap is ample.
-    pub const MERGE_INTO: Limit = Limit {
-        bytes: 64 * MIB,
-        what: "a --merge-into file",
-    };
-    /// A kubeconfig: kubectl's are a few KiB, large ones with embedded certificates a few
-    /// hundred.
-    pub const KUBECONFIG: Limit = Limit {
-        bytes: 16 * MIB,
-        what: "a kubeconfig",
-    };
-    /// The value `--raw` seals (`--from-file`, or `-f` / stdin): a Secret holds at most
-    /// 1 MiB, so a larger value could never be unsealed.
-    pub const RAW_VALUE: Limit = Limit {
-        bytes: shared::seal::MAX_SECRET_SIZE as u64,
-        what: "a Secret value",
-    };
-}
-
-impl std::fmt::Display for Limit {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        if self.bytes.is_multiple_of(MIB) {
-            write!(f, "{} MiB", self.bytes / MIB)
-        } else {
-            write!(f, "{} bytes", self.bytes)
-        }
-    }
-}
-
-/// The error for `source` (a path, `stdin` or a URL) over `limit`.
-pub fn too_large(source: &str, limit: Limit) -> anyhow::Error {
-    anyhow!(
-        "read {source}: larger than {limit}, the limit for {}",
-        limit.what
-    )
-}
-
-/// Reads at most `limit` bytes; `None` if there is more.
-fn read_capped(reader: impl io::Read, limit: Limit) -> io::Result<Option<Vec<u8>>> {
-    let mut buf = Vec::new();
-    reader.take(limit.bytes + 1).read_to_end(&mut buf)?;
-    Ok((buf.len() as u64 <= limit.bytes).then_some(buf))
-}
-
-/// Reads a whole file, refusing one larger than `limit`.
-pub fn read_file(path: &Path, limit: Limit) -> Result<Vec<u8>> {
-    let file = std::fs::File::open(path).map_err(|e| io_error("open", path, &e))?;
-    let meta = file.metadata().map_err(|e| io_error("read", path, &e))?;
-    if meta.is_dir() {
-        bail!("read {}: is a directory", path.display());
-    }
-    // A regular file says its size up front; devices and pipes are read up to the cap.
-    if meta.is_file() && meta.len() > limit.bytes {
-        return Err(too_large(&path.display().to_string(), limit));
-    }
-    read_capped(file, limit)
-        .map_err(|e| io_error("read", path, &e))?
-        .ok_or_else(|| too_large(&path.display().to_string(), limit))
-}
-
-/// Reads the whole input, refusing more than `limit`.
-pub fn read_source(source: &Source, limit: Limit) -> Result<Vec<u8>> {
-    match source {
-        Source::Stdin => {
-            if io::stdin().is_terminal() {
-                // As kubeseal does: a prompt-less wait on a terminal looks like a hang.
-                eprintln!("(tty detected: expecting json/yaml k8s resource in stdin)");
-            }
-            read_capped(io::stdin().lock(), limit)
-                .context("read stdin")?
-                .ok_or_else(|| too_large("stdin", limit))
-        }
-        Source::File(path) => read_file(path, limit),
-    }
-}
 
 const NO_SECRETS: &str = "no secrets found. Ensure the input is valid and UTF-8 encoded";
 
@@ -376,19 +246,6 @@ mod tests {
             .unwrap_err()
             .to_string();
         assert!(err.contains("stringData.port"), "{err}");
-    }
-
-    #[test]
-    fn reads_up_to_the_limit_and_no_further() {
-        let limit = Limit {
-            bytes: 4,
-            what: "a test",
-        };
-        assert_eq!(read_capped(&b"abcd"[..], limit).unwrap().unwrap(), b"abcd");
-        assert_eq!(read_capped(&b"abcde"[..], limit).unwrap(), None);
-        assert_eq!(Limit::CERT.to_string(), "1 MiB");
-        assert_eq!(Limit::INPUT.to_string(), "64 MiB");
-        assert_eq!(limit.to_string(), "4 bytes");
     }
 
     #[test]

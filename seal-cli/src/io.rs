@@ -1,0 +1,327 @@
+//! All file and terminal I/O of the CLI (the certificate's URL fetch aside, in `cert`): where
+//! the input comes from ([`Source`]) and where the document goes ([`Sink`]), reads capped by
+//! size ([`Limit`]), atomic replacement of output files through symlinks, and I/O errors in
+//! Go's words. What is read is decoded by `decode`, what is written was printed by `print`;
+//! neither does I/O. Imports no other module of the crate.
+
+use std::fs::{self, File, OpenOptions};
+use std::io::{self, IsTerminal as _, Read as _, Write as _};
+use std::path::{Path, PathBuf};
+
+use anyhow::{Context as _, Result, anyhow, bail};
+
+/// Where the input comes from.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Source {
+    Stdin,
+    File(PathBuf),
+}
+
+impl Source {
+    /// Reads the whole input, refusing more than `limit`.
+    pub fn read(&self, limit: Limit) -> Result<Vec<u8>> {
+        match self {
+            Source::Stdin => {
+                if io::stdin().is_terminal() {
+                    // As kubeseal does: a prompt-less wait on a terminal looks like a hang.
+                    eprintln!("(tty detected: expecting json/yaml k8s resource in stdin)");
+                }
+                read_capped(io::stdin().lock(), limit)
+                    .context("read stdin")?
+                    .ok_or_else(|| too_large("stdin", limit))
+            }
+            Source::File(path) => read_file(path, limit),
+        }
+    }
+}
+
+/// Where the document goes.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Sink {
+    Stdout,
+    /// Replaced atomically, only once the whole document exists.
+    File(PathBuf),
+}
+
+/// File permissions for what is written: sealed output is public, decrypted output is not.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Sensitivity {
+    Public,
+    Private,
+}
+
+impl Sink {
+    /// Writes the whole document. A closed stdout (`seal ... | head`) comes back as a
+    /// `BrokenPipe` error, which `main` treats as success.
+    pub fn write(&self, bytes: &[u8], sensitivity: Sensitivity) -> Result<()> {
+        match self {
+            Sink::Stdout => {
+                let mut out = io::stdout().lock();
+                out.write_all(bytes)?;
+                out.flush()?;
+                Ok(())
+            }
+            Sink::File(path) => write_atomic(path, bytes, sensitivity),
+        }
+    }
+}
+
+/// An I/O error in Go's words, e.g. `open x.pem: no such file or directory`: one line that
+/// names the path and no `(os error 2)`.
+pub fn io_error(op: &str, path: &Path, e: &io::Error) -> anyhow::Error {
+    let reason = match e.kind() {
+        io::ErrorKind::NotFound => "no such file or directory".to_owned(),
+        io::ErrorKind::PermissionDenied => "permission denied".to_owned(),
+        io::ErrorKind::IsADirectory => "is a directory".to_owned(),
+        _ => {
+            let text = e.to_string();
+            match text.find(" (os error") {
+                Some(i) => text[..i].to_lowercase(),
+                None => text.to_lowercase(),
+            }
+        }
+    };
+    anyhow!("{op} {}: {reason}", path.display())
+}
+
+/// A size cap on something read whole. Every cap sits far above any legitimate input: it is
+/// there so that a wrong path (`--cert /dev/zero`, a log file, a disk image) fails at once
+/// with a clear error instead of reading until memory runs out.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Limit {
+    pub bytes: u64,
+    /// What is limited, for the error: "... the limit for {what}".
+    pub what: &'static str,
+}
+
+const MIB: u64 = 1024 * 1024;
+
+impl Limit {
+    /// `--cert` (file, `file://` URL or http(s) body): a PEM certificate is 1-3 KiB, a
+    /// bundle a few of those.
+    pub const CERT: Limit = Limit {
+        bytes: MIB,
+        what: "a certificate",
+    };
+    /// A `--recovery-private-key` file: a PEM key is about 3 KiB and a key backup (a `List`
+    /// of key Secrets, as `kubectl get -o yaml` prints it) about 8 KiB per key, so 16 MiB
+    /// holds some 2,000 keys: decades of monthly key renewals.
+    pub const PRIVATE_KEY: Limit = Limit {
+        bytes: 16 * MIB,
+        what: "a private key file",
+    };
+    /// `-f` / stdin: a Secret holds at most 1 MiB, and a file of 1,000 Secrets is a real use
+    /// case, so 64 MiB.
+    pub const INPUT: Limit = Limit {
+        bytes: 64 * MIB,
+        what: "the input",
+    };
+    /// `--merge-into`: one SealedSecret, at most about 1.4 times its Secret's 1 MiB once
+    /// sealed and base64-encoded, plus about 700 bytes per item; the input's cap is ample.
+    pub const MERGE_INTO: Limit = Limit {
+        bytes: 64 * MIB,
+        what: "a --merge-into file",
+    };
+    /// A kubeconfig: kubectl's are a few KiB, large ones with embedded certificates a few
+    /// hundred.
+    pub const KUBECONFIG: Limit = Limit {
+        bytes: 16 * MIB,
+        what: "a kubeconfig",
+    };
+    /// The value `--raw` seals (`--from-file`, or `-f` / stdin): a Secret holds at most
+    /// 1 MiB, so a larger value could never be unsealed.
+    pub const RAW_VALUE: Limit = Limit {
+        bytes: shared::seal::MAX_SECRET_SIZE as u64,
+        what: "a Secret value",
+    };
+}
+
+impl std::fmt::Display for Limit {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        if self.bytes.is_multiple_of(MIB) {
+            write!(f, "{} MiB", self.bytes / MIB)
+        } else {
+            write!(f, "{} bytes", self.bytes)
+        }
+    }
+}
+
+/// The error for `source` (a path, `stdin` or a URL) over `limit`.
+pub fn too_large(source: &str, limit: Limit) -> anyhow::Error {
+    anyhow!(
+        "read {source}: larger than {limit}, the limit for {}",
+        limit.what
+    )
+}
+
+/// Reads at most `limit` bytes; `None` if there is more.
+fn read_capped(reader: impl io::Read, limit: Limit) -> io::Result<Option<Vec<u8>>> {
+    let mut buf = Vec::new();
+    reader.take(limit.bytes + 1).read_to_end(&mut buf)?;
+    Ok((buf.len() as u64 <= limit.bytes).then_some(buf))
+}
+
+/// Reads a whole file, refusing one larger than `limit`.
+pub fn read_file(path: &Path, limit: Limit) -> Result<Vec<u8>> {
+    let file = std::fs::File::open(path).map_err(|e| io_error("open", path, &e))?;
+    let meta = file.metadata().map_err(|e| io_error("read", path, &e))?;
+    if meta.is_dir() {
+        bail!("read {}: is a directory", path.display());
+    }
+    // A regular file says its size up front; devices and pipes are read up to the cap.
+    if meta.is_file() && meta.len() > limit.bytes {
+        return Err(too_large(&path.display().to_string(), limit));
+    }
+    read_capped(file, limit)
+        .map_err(|e| io_error("read", path, &e))?
+        .ok_or_else(|| too_large(&path.display().to_string(), limit))
+}
+
+/// Temp file in the target's directory, fsync, rename: a reader sees the old file or the new
+/// one, never a torn one, and a failure leaves the old file as it was (renameio's guarantee).
+///
+/// A symlink is followed, as opening it for writing would: the file it points to is
+/// replaced, in that file's directory, and the link stays a link. A dangling link creates
+/// the file it names, provided that file's directory exists. A device, FIFO or socket
+/// (`-w /dev/stdout`, `/dev/null`) cannot be replaced, and is written to as it is.
+pub fn write_atomic(path: &Path, bytes: &[u8], sensitivity: Sensitivity) -> Result<()> {
+    if let Ok(meta) = fs::metadata(path)
+        && !meta.is_file()
+        && !meta.is_dir()
+    {
+        return OpenOptions::new()
+            .write(true)
+            .open(path)
+            .and_then(|mut f| f.write_all(bytes))
+            .map_err(|e| io_error("write", path, &e));
+    }
+    let target = resolve_symlinks(path).map_err(|e| io_error("write", path, &e))?;
+    replace_file(&target, bytes, sensitivity).map_err(|e| {
+        if target == path {
+            io_error("write", path, &e)
+        } else {
+            let named = format!("{} (symlink to {})", path.display(), target.display());
+            io_error("write", Path::new(&named), &e)
+        }
+    })
+}
+
+/// Most links followed in a chain, as Linux's `MAXSYMLINKS`.
+const MAX_SYMLINKS: usize = 40;
+
+/// The file `path` ends up naming once its last component is followed through every
+/// symlink. A relative link target is relative to the link's directory; directory
+/// components are left to the kernel, which resolves them the same way on every open.
+fn resolve_symlinks(path: &Path) -> io::Result<PathBuf> {
+    let mut current = path.to_path_buf();
+    for _ in 0..MAX_SYMLINKS {
+        match fs::symlink_metadata(&current) {
+            Ok(meta) if meta.file_type().is_symlink() => {
+                let link = fs::read_link(&current)?;
+                current = match current.parent() {
+                    Some(dir) if link.is_relative() => dir.join(link),
+                    _ => link,
+                };
+            }
+            // Not a link, or nothing there (yet): this is the file to write.
+            _ => return Ok(current),
+        }
+    }
+    Err(io::Error::other("too many levels of symbolic links"))
+}
+
+fn replace_file(path: &Path, bytes: &[u8], sensitivity: Sensitivity) -> io::Result<()> {
+    let dir = match path.parent() {
+        Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
+        _ => PathBuf::from("."),
+    };
+    let file_name = path
+        .file_name()
+        .ok_or_else(|| io::Error::new(io::ErrorKind::InvalidInput, "not a file name"))?;
+    let (tmp_path, mut tmp) = create_temp(&dir, &file_name.to_string_lossy())?;
+    let result = (|| -> io::Result<()> {
+        tmp.write_all(bytes)?;
+        set_permissions(&tmp, path, sensitivity)?;
+        tmp.sync_all()?;
+        drop(tmp);
+        fs::rename(&tmp_path, path)
+    })();
+    if result.is_err() {
+        let _ = fs::remove_file(&tmp_path);
+    }
+    result
+}
+
+fn create_temp(dir: &Path, file_name: &str) -> io::Result<(PathBuf, File)> {
+    let pid = std::process::id();
+    let mut last = None;
+    for attempt in 0..100u32 {
+        let candidate = dir.join(format!(".{file_name}.seal-{pid}-{attempt}.tmp"));
+        let mut options = OpenOptions::new();
+        options.write(true).create_new(true);
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::OpenOptionsExt as _;
+            // Private until the final permissions are set, so plaintext is never exposed.
+            options.mode(0o600);
+        }
+        match options.open(&candidate) {
+            Ok(f) => return Ok((candidate, f)),
+            Err(e) if e.kind() == io::ErrorKind::AlreadyExists => last = Some(e),
+            Err(e) => return Err(e),
+        }
+    }
+    Err(last.unwrap_or_else(|| io::Error::other("no free temporary file name")))
+}
+
+/// Keeps an existing file's mode; a new public file gets 0644 less the umask-free default,
+/// a new private one 0600.
+fn set_permissions(tmp: &File, target: &Path, sensitivity: Sensitivity) -> io::Result<()> {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt as _;
+        let mode = match (sensitivity, fs::metadata(target)) {
+            (Sensitivity::Private, _) => 0o600,
+            (Sensitivity::Public, Ok(meta)) => meta.permissions().mode() & 0o7777,
+            (Sensitivity::Public, Err(_)) => 0o644,
+        };
+        tmp.set_permissions(fs::Permissions::from_mode(mode))?;
+    }
+    #[cfg(not(unix))]
+    let _ = (tmp, target, sensitivity);
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn reads_up_to_the_limit_and_no_further() {
+        let limit = Limit {
+            bytes: 4,
+            what: "a test",
+        };
+        assert_eq!(read_capped(&b"abcd"[..], limit).unwrap().unwrap(), b"abcd");
+        assert_eq!(read_capped(&b"abcde"[..], limit).unwrap(), None);
+        assert_eq!(Limit::CERT.to_string(), "1 MiB");
+        assert_eq!(Limit::INPUT.to_string(), "64 MiB");
+        assert_eq!(limit.to_string(), "4 bytes");
+    }
+
+    #[test]
+    fn atomic_write_replaces_and_keeps_mode() {
+        let dir = std::env::temp_dir().join(format!("seal-out-test-{}", std::process::id()));
+        fs::create_dir_all(&dir).unwrap();
+        let path = dir.join("out.yaml");
+        fs::write(&path, "old").unwrap();
+        write_atomic(&path, b"new", Sensitivity::Public).unwrap();
+        assert_eq!(fs::read_to_string(&path).unwrap(), "new");
+        assert_eq!(
+            fs::read_dir(&dir).unwrap().count(),
+            1,
+            "no temp file left behind"
+        );
+        fs::remove_dir_all(&dir).unwrap();
+    }
+}
