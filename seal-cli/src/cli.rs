@@ -1,12 +1,13 @@
 //! Command-line flags, spelled as kubeseal spells them so `alias kubeseal=seal` works.
 //!
 //! Every flag can also come from `SEALED_SECRETS_<FLAG>` (upper case, `-` as `_`), as in
-//! kubeseal; a flag given on the command line wins. Boolean flags take `--flag`, `--flag=true`
-//! or `--flag=false` (pflag's forms) and any of true/false/yes/no/1/0 from the environment.
+//! kubeseal; a flag given on the command line wins. Boolean flags take `--flag` (true) or
+//! `--flag=<value>` (pflag's forms), and a value, on the command line or from the environment,
+//! is read as Go's `strconv.ParseBool` reads it (`go_bool`): `1 t T TRUE true True` and
+//! `0 f F FALSE false False`, nothing else (not yes/no/on/off).
 
 use std::time::Duration;
 
-use clap::builder::BoolishValueParser;
 use clap::{ArgAction, Parser};
 
 /// Encrypts a Kubernetes Secret into a SealedSecret that only the cluster's unsealer can
@@ -84,7 +85,7 @@ pub struct Cli {
 
     /// Encrypt one raw value (from --from-file or the input) and print the bare base64.
     #[arg(long, env = "SEALED_SECRETS_RAW", action = ArgAction::Set, num_args = 0..=1, require_equals = true,
-          default_value = "false", default_missing_value = "true", value_parser = BoolishValueParser::new(),
+          default_value = "false", default_missing_value = "true", value_parser = go_bool,
           value_name = "BOOL", hide_default_value = true, hide_possible_values = true)]
     pub raw: bool,
 
@@ -113,13 +114,13 @@ pub struct Cli {
 
     /// Allow a Secret with no data and no stringData.
     #[arg(long, env = "SEALED_SECRETS_ALLOW_EMPTY_DATA", action = ArgAction::Set, num_args = 0..=1, require_equals = true,
-          default_value = "false", default_missing_value = "true", value_parser = BoolishValueParser::new(),
+          default_value = "false", default_missing_value = "true", value_parser = go_bool,
           value_name = "BOOL", hide_default_value = true, hide_possible_values = true)]
     pub allow_empty_data: bool,
 
     /// Decrypt a SealedSecret offline with --recovery-private-key and print the Secret.
     #[arg(long, env = "SEALED_SECRETS_RECOVERY_UNSEAL", action = ArgAction::Set, num_args = 0..=1, require_equals = true,
-          default_value = "false", default_missing_value = "true", value_parser = BoolishValueParser::new(),
+          default_value = "false", default_missing_value = "true", value_parser = go_bool,
           value_name = "BOOL", hide_default_value = true, hide_possible_values = true)]
     pub recovery_unseal: bool,
 
@@ -136,21 +137,21 @@ pub struct Cli {
     /// Print the certificate given with --cert. (Fetching it from the controller needs a
     /// cluster, which this version does not support yet.)
     #[arg(long, env = "SEALED_SECRETS_FETCH_CERT", action = ArgAction::Set, num_args = 0..=1, require_equals = true,
-          default_value = "false", default_missing_value = "true", value_parser = BoolishValueParser::new(),
+          default_value = "false", default_missing_value = "true", value_parser = go_bool,
           value_name = "BOOL", hide_default_value = true, hide_possible_values = true)]
     pub fetch_cert: bool,
 
     /// Ask the controller whether it can decrypt the input. Needs a cluster: not supported
     /// yet by this version.
     #[arg(long, env = "SEALED_SECRETS_VALIDATE", action = ArgAction::Set, num_args = 0..=1, require_equals = true,
-          default_value = "false", default_missing_value = "true", value_parser = BoolishValueParser::new(),
+          default_value = "false", default_missing_value = "true", value_parser = go_bool,
           value_name = "BOOL", hide_default_value = true, hide_possible_values = true)]
     pub validate: bool,
 
     /// Have the controller re-encrypt the input with its newest key (alias --rotate).
     /// Needs a cluster: not supported yet by this version.
     #[arg(long, alias = "rotate", env = "SEALED_SECRETS_RE_ENCRYPT", action = ArgAction::Set, num_args = 0..=1, require_equals = true,
-          default_value = "false", default_missing_value = "true", value_parser = BoolishValueParser::new(),
+          default_value = "false", default_missing_value = "true", value_parser = go_bool,
           value_name = "BOOL", hide_default_value = true, hide_possible_values = true)]
     pub re_encrypt: bool,
 
@@ -226,7 +227,7 @@ pub struct ClusterFlags {
     pub client_key: Option<String>,
     #[arg(long, env = "SEALED_SECRETS_INSECURE_SKIP_TLS_VERIFY", hide = true, action = ArgAction::Set, num_args = 0..=1,
           require_equals = true, default_value = "false", default_missing_value = "true",
-          value_parser = BoolishValueParser::new())]
+          value_parser = go_bool)]
     pub insecure_skip_tls_verify: bool,
     #[arg(long, env = "SEALED_SECRETS_TLS_SERVER_NAME", hide = true)]
     pub tls_server_name: Option<String>,
@@ -234,6 +235,14 @@ pub struct ClusterFlags {
     pub username: Option<String>,
     #[arg(long, env = "SEALED_SECRETS_PASSWORD", hide = true)]
     pub password: Option<String>,
+}
+
+/// The value parser of every boolean flag and `SEALED_SECRETS_*` boolean: Go's
+/// `strconv.ParseBool` ([`shared::go::parse_bool`]), which pflag uses for `--flag=<value>` and
+/// kubeseal for its environment. The reason is clap's own wording; clap's message already
+/// quotes the value.
+fn go_bool(s: &str) -> Result<bool, &'static str> {
+    shared::go::parse_bool(s).map_err(|_| "value was not a boolean")
 }
 
 /// `--request-timeout` as client-go's `ParseTimeout` reads it: a bare non-negative integer is
@@ -377,6 +386,63 @@ mod tests {
         assert!(cli.raw);
         assert!(!cli.allow_empty_data);
         assert!(cli.fetch_cert);
+    }
+
+    /// Every boolean, whether on the command line or (through the same value parser) from
+    /// `SEALED_SECRETS_*`, takes Go's syntax and nothing else.
+    #[test]
+    fn booleans_take_gos_syntax_only() {
+        let cmd = Cli::command();
+        let bools: Vec<_> = cmd
+            .get_arguments()
+            .filter(|a| a.get_num_args() == Some(clap::builder::ValueRange::new(0..=1)))
+            .collect();
+        let names: Vec<_> = bools.iter().filter_map(|a| a.get_long()).collect();
+        assert_eq!(
+            names,
+            [
+                "raw",
+                "allow-empty-data",
+                "recovery-unseal",
+                "fetch-cert",
+                "validate",
+                "re-encrypt",
+                "insecure-skip-tls-verify"
+            ]
+        );
+        for arg in bools {
+            let long = arg.get_long().unwrap();
+            let parse = |value: Option<&str>| {
+                let flag = match value {
+                    Some(v) => format!("--{long}={v}"),
+                    None => format!("--{long}"),
+                };
+                cmd.clone()
+                    .try_get_matches_from(["seal", flag.as_str()])
+                    .map(|m| *m.get_one::<bool>(arg.get_id().as_str()).unwrap())
+            };
+            assert!(parse(None).unwrap(), "--{long}");
+            for t in ["1", "t", "T", "TRUE", "true", "True"] {
+                assert!(parse(Some(t)).unwrap(), "--{long}={t}");
+            }
+            for f in ["0", "f", "F", "FALSE", "false", "False"] {
+                assert!(!parse(Some(f)).unwrap(), "--{long}={f}");
+            }
+            for bad in ["yes", "no", "on", "off", "y", "n", "tRUE", "", "2"] {
+                let err = parse(Some(bad)).unwrap_err();
+                assert_eq!(
+                    err.kind(),
+                    clap::error::ErrorKind::ValueValidation,
+                    "--{long}={bad:?}"
+                );
+            }
+        }
+        // clap's own boolean flags read yes/no/on/off from the environment: none has one.
+        for arg in cmd.get_arguments() {
+            if matches!(arg.get_action(), ArgAction::SetTrue | ArgAction::SetFalse) {
+                assert!(arg.get_env().is_none(), "{:?}", arg.get_id());
+            }
+        }
     }
 
     #[test]

@@ -67,6 +67,34 @@ fn bad_value() {
     );
 }
 
+/// Booleans take Go's `strconv.ParseBool` syntax, as kubeseal's pflag and environment do:
+/// `T`, `True`, `1`, ... but not yes/no/on/off (which clap's own boolean parser accepted).
+#[test]
+fn booleans_take_gos_syntax() {
+    let bad =
+        |v: &str| format!("invalid value '{v}' for '--raw[=<BOOL>]': value was not a boolean");
+    for v in ["yes", "no", "on", "off"] {
+        usage_error(&seal(&[&format!("--raw={v}")]).run(), &bad(v));
+        usage_error(&seal(&[]).env("SEALED_SECRETS_RAW", v).run(), &bad(v));
+    }
+    let pem = std::fs::read_to_string(cert()).unwrap();
+    for v in ["T", "True", "1"] {
+        let out = seal(&["--cert", &cert(), &format!("--fetch-cert={v}")]).run();
+        assert_eq!(out.ok(), pem, "--fetch-cert={v}");
+        let out = seal(&["--cert", &cert()])
+            .env("SEALED_SECRETS_FETCH_CERT", v)
+            .run();
+        assert_eq!(out.ok(), pem, "SEALED_SECRETS_FETCH_CERT={v}");
+    }
+    // False in Go's syntax: plain sealing, not --fetch-cert.
+    let out = seal(&["--cert", &cert()])
+        .env("SEALED_SECRETS_FETCH_CERT", "F")
+        .stdin(SECRET)
+        .run()
+        .ok();
+    assert!(out.contains("\"kind\": \"SealedSecret\""), "{out}");
+}
+
 #[cfg(unix)]
 #[test]
 fn non_utf8_argument() {
