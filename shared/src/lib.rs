@@ -9,6 +9,7 @@
 pub mod crypto;
 pub mod go;
 pub mod keys;
+pub mod marks;
 pub mod resource;
 pub mod scope;
 pub mod seal;

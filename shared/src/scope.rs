@@ -4,16 +4,7 @@ use std::collections::BTreeMap;
 use std::fmt;
 use std::str::FromStr;
 
-/// `"true"` on a SealedSecret: sealed for any namespace and name.
-pub const CLUSTER_WIDE: &str = "sealedsecrets.bitnami.com/cluster-wide";
-/// `"true"` on a SealedSecret: sealed for any name within its namespace.
-pub const NAMESPACE_WIDE: &str = "sealedsecrets.bitnami.com/namespace-wide";
-/// `"true"` on an existing Secret: the controller may take it over.
-pub const MANAGED: &str = "sealedsecrets.bitnami.com/managed";
-/// `"true"` on an existing Secret: merge into it rather than replace it.
-pub const PATCH: &str = "sealedsecrets.bitnami.com/patch";
-/// `"true"` in the template's annotations: the Secret gets no ownerReference.
-pub const SKIP_SET_OWNER_REFERENCES: &str = "sealedsecrets.bitnami.com/skip-set-owner-references";
+use crate::marks::{CLUSTER_WIDE, NAMESPACE_WIDE};
 
 /// Which objects a sealed value may be unsealed into.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]

@@ -27,7 +27,8 @@ use kube::runtime::{WatchStreamExt as _, predicates, reflector};
 use tracing::{debug, warn};
 
 use crate::guard::Guarded;
-use crate::reconcile::{Context, UNSEALED_LABEL, UNSEALED_VALUE, error_policy, reconcile};
+use crate::marks::{UNSEALED_LABEL, UNSEALED_VALUE};
+use crate::reconcile::{Context, error_policy, reconcile};
 use crate::throttle::Throttle;
 
 /// Reconciles in flight at once. Unbounded, a start with thousands of objects keeps thousands of
@@ -52,6 +53,12 @@ impl WatchBackoff {
 
     pub fn new() -> WatchBackoff {
         WatchBackoff { next: Self::FIRST }
+    }
+}
+
+impl Default for WatchBackoff {
+    fn default() -> Self {
+        Self::new()
     }
 }
 

@@ -1,7 +1,9 @@
-//! What can fail in the controller, with the reason used for events, conditions and metrics.
+//! What can fail in the controller: [`Error`] for one reconcile, with the reasons used for
+//! events, conditions and metrics, and [`StartError`] for the keys and start-up. Each error
+//! says its cause once: API errors show the API server's message, not kube's debug output.
 
-/// A reconcile or start-up failure. Messages never carry secret values, and each says its
-/// cause once: API errors show the API server's message, not kube's debug output.
+/// Why one SealedSecret could not be unsealed into its Secret. Messages never carry secret
+/// values.
 #[derive(Debug, thiserror::Error)]
 pub enum Error {
     #[error("invalid SealedSecret: {0}")]
@@ -17,15 +19,24 @@ pub enum Error {
     #[error("reading Secret: {}", api_text(.0))]
     ReadSecret(kube::Error),
     #[error("writing Secret: {}", api_text(.0))]
-    Apply(kube::Error),
+    WriteSecret(kube::Error),
     #[error("writing status: {}", api_text(.0))]
-    Status(kube::Error),
-    #[error("key Secrets: {}", api_text(.0))]
-    Keys(kube::Error),
-    #[error("{0}")]
-    Config(String),
+    WriteStatus(kube::Error),
     #[error("unseal task failed: {0}")]
     UnsealTask(String),
+}
+
+/// What can fail with the sealing keys: at start-up, on renewal.
+#[derive(Debug, thiserror::Error)]
+pub enum StartError {
+    #[error("reading the key Secrets: {}", api_text(.0))]
+    ReadKeys(kube::Error),
+    #[error("storing a new key Secret: {}", api_text(.0))]
+    StoreKey(kube::Error),
+    #[error("unsupported --key-size {0}")]
+    KeySize(u32),
+    #[error("generating a key: {0}")]
+    GenerateKey(String),
 }
 
 /// The API server's own message for an API error; kube's text for anything else. Escaped,
@@ -55,9 +66,8 @@ impl Error {
         match self {
             Error::Invalid(_) | Error::Unseal(_) | Error::UnsealTask(_) => "unseal",
             Error::ForeignSecret(_) => "unmanaged",
-            Error::Immutable(_) | Error::Apply(_) | Error::ReadSecret(_) => "update",
-            Error::Status(_) => "status",
-            Error::Keys(_) | Error::Config(_) => "fetch",
+            Error::Immutable(_) | Error::WriteSecret(_) | Error::ReadSecret(_) => "update",
+            Error::WriteStatus(_) => "status",
         }
     }
 
@@ -88,7 +98,7 @@ impl Error {
             | Error::Unseal(_)
             | Error::Immutable(_)
             | Error::ForeignSecret(_) => true,
-            Error::Apply(e) => refused(e),
+            Error::WriteSecret(e) => refused(e),
             _ => false,
         }
     }
@@ -97,7 +107,7 @@ impl Error {
     /// outage looks like, logged at a bounded rate rather than once per object.
     pub fn is_unavailable(&self) -> bool {
         match self {
-            Error::ReadSecret(e) | Error::Apply(e) | Error::Status(e) | Error::Keys(e) => {
+            Error::ReadSecret(e) | Error::WriteSecret(e) | Error::WriteStatus(e) => {
                 !matches!(e, kube::Error::Api(s) if s.code < 500 && s.code != 429)
             }
             _ => false,

@@ -17,11 +17,13 @@ use tokio::sync::watch;
 use tracing::{info, warn};
 
 use crate::config::{Config, KeyOrder};
-use crate::error::Error;
+use crate::error::StartError;
+use shared::marks::{KEY_ACTIVE, KEY_LABEL};
 
-/// Label that marks a key Secret; any other value (e.g. `compromised`) retires the key.
-pub const KEY_LABEL: &str = "sealedsecrets.bitnami.com/sealed-secrets-key";
-pub const KEY_LABEL_SELECTOR: &str = "sealedsecrets.bitnami.com/sealed-secrets-key=active";
+/// Selects the key Secrets in use.
+fn active_keys() -> String {
+    format!("{KEY_LABEL}={KEY_ACTIVE}")
+}
 
 /// One loaded key with what orders it.
 struct Loaded {
@@ -45,6 +47,12 @@ pub struct Keys {
 pub struct KeyStore {
     current: Arc<RwLock<Arc<Keys>>>,
     version: watch::Sender<u64>,
+}
+
+impl Default for KeyStore {
+    fn default() -> Self {
+        Self::new()
+    }
 }
 
 impl KeyStore {
@@ -143,9 +151,8 @@ fn load(secret: &Secret) -> Result<Loaded, String> {
 
 /// Makes a key the reference's way and stores it as a `kubernetes.io/tls` Secret with
 /// `generateName`, the active label and a PKCS#1 `tls.key`.
-pub async fn generate_and_store(api: &Api<Secret>, config: &Config) -> Result<String, Error> {
-    let size = KeySize::from_bits(config.key_size)
-        .ok_or_else(|| Error::Config(format!("unsupported --key-size {}", config.key_size)))?;
+pub async fn generate_and_store(api: &Api<Secret>, config: &Config) -> Result<String, StartError> {
+    let size = KeySize::from_bits(config.key_size).ok_or(StartError::KeySize(config.key_size))?;
     let ttl = config.key_ttl;
     let cn = config.my_cn.clone();
     let serial: [u8; 16] = rand::random();
@@ -153,18 +160,18 @@ pub async fn generate_and_store(api: &Api<Secret>, config: &Config) -> Result<St
         generate(size, OffsetDateTime::now_utc(), ttl, &cn, serial)
     })
     .await
-    .map_err(|e| Error::Config(format!("key generation task: {e}")))?
-    .map_err(|e| Error::Config(e.to_string()))?;
+    .map_err(|e| StartError::GenerateKey(e.to_string()))?
+    .map_err(|e| StartError::GenerateKey(e.to_string()))?;
     let key_pem = generated
         .key
         .to_pkcs1_pem()
-        .map_err(|e| Error::Config(e.to_string()))?;
+        .map_err(|e| StartError::GenerateKey(e.to_string()))?;
     let secret = Secret {
         metadata: ObjectMeta {
             generate_name: Some(config.key_prefix.clone()),
             labels: Some(BTreeMap::from([(
                 KEY_LABEL.to_owned(),
-                "active".to_owned(),
+                KEY_ACTIVE.to_owned(),
             )])),
             ..ObjectMeta::default()
         },
@@ -184,7 +191,7 @@ pub async fn generate_and_store(api: &Api<Secret>, config: &Config) -> Result<St
     let created = api
         .create(&PostParams::default(), &secret)
         .await
-        .map_err(Error::Keys)?;
+        .map_err(StartError::StoreKey)?;
     let name = created.metadata.name.unwrap_or_default();
     info!(secret = %name, fingerprint = generated.key.fingerprint(), "new sealing key");
     // The reference logs the certificate on creation; it is public.
@@ -192,14 +199,14 @@ pub async fn generate_and_store(api: &Api<Secret>, config: &Config) -> Result<St
     Ok(name)
 }
 
-async fn list_keys(api: &Api<Secret>, prefix: &str) -> Result<Vec<Secret>, Error> {
+async fn list_keys(api: &Api<Secret>, prefix: &str) -> Result<Vec<Secret>, StartError> {
     let mut secrets = api
-        .list(&kube::api::ListParams::default().labels(KEY_LABEL_SELECTOR))
+        .list(&kube::api::ListParams::default().labels(&active_keys()))
         .await
-        .map_err(Error::Keys)?
+        .map_err(StartError::ReadKeys)?
         .items;
     // The pre-0.9 key Secret carries no label but is named exactly after the prefix.
-    if let Some(legacy) = api.get_opt(prefix).await.map_err(Error::Keys)?
+    if let Some(legacy) = api.get_opt(prefix).await.map_err(StartError::ReadKeys)?
         && !secrets
             .iter()
             .any(|s| s.metadata.name.as_deref() == Some(prefix))
@@ -210,7 +217,7 @@ async fn list_keys(api: &Api<Secret>, prefix: &str) -> Result<Vec<Secret>, Error
 }
 
 /// Loads the keys, generating the first one (or one newer than the cutoff) when needed.
-pub async fn init(api: &Api<Secret>, config: &Config, store: &KeyStore) -> Result<(), Error> {
+pub async fn init(api: &Api<Secret>, config: &Config, store: &KeyStore) -> Result<(), StartError> {
     let mut keys = build(
         &list_keys(api, &config.key_prefix).await?,
         config.key_order_priority,
@@ -239,7 +246,7 @@ pub async fn watch(api: Api<Secret>, config: Arc<Config>, store: KeyStore) {
         writer,
         watcher(
             api.clone(),
-            watcher::Config::default().labels(KEY_LABEL_SELECTOR),
+            watcher::Config::default().labels(&active_keys()),
         ),
     );
     // Errors are retried on the controller's short backoff and logged at a bounded rate.

@@ -1,37 +1,15 @@
-//! `unsealer`: the in-cluster controller. Owns the sealing keys, unseals SealedSecrets into
-//! Secrets, and serves `/healthz`, `/v1/cert.pem` and metrics.
-
-mod config;
-mod controller;
-mod error;
-mod guard;
-mod http;
-mod keyring;
-mod metrics;
-mod ownership;
-mod reconcile;
-mod status;
-mod throttle;
+//! `unsealer`: the in-cluster controller (see the library's documentation).
 
 use std::process::ExitCode;
-use std::sync::Arc;
 
-use anyhow::Context as _;
 use clap::Parser as _;
-use k8s_openapi::api::core::v1::Secret;
-use kube::api::Api;
-use kube::runtime::events::{Recorder, Reporter};
-use kube::{Client, CustomResourceExt as _};
-use shared::SealedSecret;
-use shared::unseal::UnsealOptions;
-use tracing::{error, info};
-
-use crate::config::{Command, Config, LogFormat};
+use tracing::error;
+use unsealer::config::{Command, Config};
 
 fn main() -> ExitCode {
     let config = Config::parse();
     if let Some(Command::Crd) = config.command {
-        return match crd_yaml() {
+        return match unsealer::crd_yaml() {
             Ok(yaml) => {
                 print!("{yaml}");
                 ExitCode::SUCCESS
@@ -42,7 +20,7 @@ fn main() -> ExitCode {
             }
         };
     }
-    init_logging(&config);
+    unsealer::init_logging(&config);
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
@@ -53,197 +31,11 @@ fn main() -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
-    match runtime.block_on(run(config)) {
+    match runtime.block_on(unsealer::run(config)) {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
             error!("{e:#}");
             ExitCode::FAILURE
         }
-    }
-}
-
-/// The CRD generated from the Rust types; `manifests/crd.yaml` is this output.
-fn crd_yaml() -> anyhow::Result<String> {
-    let crd = SealedSecret::crd();
-    Ok(serde_saphyr::to_string(&crd)?)
-}
-
-fn init_logging(config: &Config) {
-    // kube's client logs every failed request as an error: during an API server outage that
-    // is one line per request, megabytes a minute. The controller logs each failure itself, at
-    // a bounded rate, so those lines are off.
-    let quiet = |level: &str| format!("{level},kube_client::client::builder=off");
-    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
-        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(quiet(&config.log_level)));
-    // Colour only on a terminal: log files and `kubectl logs` get plain text.
-    let ansi = std::io::IsTerminal::is_terminal(&std::io::stderr());
-    let builder = tracing_subscriber::fmt()
-        .with_env_filter(filter)
-        .with_writer(std::io::stderr)
-        .with_ansi(ansi);
-    match config.log_format {
-        // JSON strings escape control characters by construction.
-        LogFormat::Json => builder.json().init(),
-        // Text lines: every field value escaped, so an item name with a newline cannot forge a
-        // log line.
-        LogFormat::Text => builder.fmt_fields(escaped_fields()).init(),
-    }
-}
-
-/// `key=value` fields (the message bare), each value escaped by [`shared::text::escape`].
-fn escaped_fields() -> impl for<'w> tracing_subscriber::fmt::FormatFields<'w> + 'static {
-    use tracing_subscriber::field::MakeExt as _;
-    tracing_subscriber::fmt::format::debug_fn(|w, field, value| {
-        let text = shared::text::escape(&format!("{value:?}"));
-        if field.name() == "message" {
-            w.write_str(&text)
-        } else {
-            write!(w, "{field}={text}")
-        }
-    })
-    .delimited(" ")
-}
-
-/// The controller's own namespace: flag, POD_NAMESPACE, the service account's, then kube-system.
-fn own_namespace(config: &Config) -> String {
-    if let Some(ns) = &config.namespace {
-        return ns.clone();
-    }
-    if let Ok(ns) = std::env::var("POD_NAMESPACE")
-        && !ns.is_empty()
-    {
-        return ns;
-    }
-    std::fs::read_to_string("/var/run/secrets/kubernetes.io/serviceaccount/namespace")
-        .map(|s| s.trim().to_owned())
-        .ok()
-        .filter(|s| !s.is_empty())
-        .unwrap_or_else(|| "kube-system".to_owned())
-}
-
-async fn client(config: &Config) -> anyhow::Result<Client> {
-    let kube_config = match &config.kubeconfig {
-        Some(path) => {
-            let kubeconfig = kube::config::Kubeconfig::read_from(path)
-                .with_context(|| format!("reading {}", path.display()))?;
-            kube::Config::from_custom_kubeconfig(kubeconfig, &Default::default()).await?
-        }
-        None => kube::Config::infer()
-            .await
-            .context("no in-cluster configuration and no kubeconfig")?,
-    };
-    Ok(Client::try_from(kube_config)?)
-}
-
-async fn shutdown_signal() {
-    let ctrl_c = async {
-        let _ = tokio::signal::ctrl_c().await;
-    };
-    #[cfg(unix)]
-    let term = async {
-        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
-            Ok(mut s) => {
-                s.recv().await;
-            }
-            Err(_) => std::future::pending::<()>().await,
-        }
-    };
-    #[cfg(not(unix))]
-    let term = std::future::pending::<()>();
-    tokio::select! { () = ctrl_c => {}, () = term => {} }
-    info!("shutting down");
-}
-
-async fn run(config: Config) -> anyhow::Result<()> {
-    let config = Arc::new(config);
-    info!(version = env!("CARGO_PKG_VERSION"), "starting unsealer");
-    let namespace = own_namespace(&config);
-    let client = client(&config).await?;
-    let (api_listener, metrics_listener) =
-        http::bind(config.listen_addr, config.listen_metrics_addr)
-            .await
-            .context("binding the HTTP listeners")?;
-
-    let keys = keyring::KeyStore::new();
-    let key_api: Api<Secret> = Api::namespaced(client.clone(), &namespace);
-    keyring::init(&key_api, &config, &keys)
-        .await
-        .context("loading the sealing keys")?;
-    let metrics = Arc::new(metrics::Metrics::new());
-    metrics.keys.set(keys.get().ring.len() as i64);
-
-    let shutdown = futures::FutureExt::shared(Box::pin(shutdown_signal()));
-    let recorder = Recorder::new(
-        client.clone(),
-        Reporter {
-            controller: "sealed-secrets".into(),
-            instance: None,
-        },
-    );
-    let ctx = Arc::new(reconcile::Context::new(
-        client.clone(),
-        keys.clone(),
-        metrics.clone(),
-        recorder,
-        config.update_status,
-        UnsealOptions {
-            accept_v1_data: config.accept_deprecated_v1_data,
-        },
-    ));
-    let scope = if !config.additional_namespaces.is_empty() {
-        let mut namespaces = vec![namespace.clone()];
-        namespaces.extend(
-            config
-                .additional_namespaces
-                .iter()
-                .filter(|n| !n.is_empty() && **n != namespace)
-                .cloned(),
-        );
-        controller::Scope::Namespaces(namespaces)
-    } else if config.all_namespaces {
-        controller::Scope::All
-    } else {
-        controller::Scope::Namespaces(vec![namespace.clone()])
-    };
-
-    let key_metrics = {
-        let (keys, metrics) = (keys.clone(), metrics.clone());
-        async move {
-            let mut versions = keys.subscribe();
-            while versions.changed().await.is_ok() {
-                metrics.keys.set(keys.get().ring.len() as i64);
-            }
-        }
-    };
-    let background = async {
-        tokio::join!(
-            keyring::watch(key_api.clone(), config.clone(), keys.clone()),
-            keyring::renew(key_api.clone(), config.clone(), keys.clone()),
-            key_metrics,
-        )
-    };
-    let shutdown_for_http = shutdown.clone();
-    tokio::select! {
-        () = controller::run(ctx, scope, shutdown.clone()) => {}
-        served = http::serve(api_listener, metrics_listener, keys.clone(), metrics.clone(), shutdown_for_http) => {
-            served.context("HTTP server")?;
-        }
-        _ = background => {}
-        () = shutdown.clone() => {}
-    }
-    info!("stopped");
-    Ok(())
-}
-
-#[cfg(test)]
-mod tests {
-    /// `manifests/crd.yaml` must be exactly what `unsealer crd` prints.
-    #[test]
-    fn shipped_crd_matches_the_rust_types() {
-        let shipped = include_str!("../../manifests/crd.yaml");
-        assert!(
-            super::crd_yaml().unwrap() == shipped,
-            "manifests/crd.yaml is stale: regenerate it with `cargo run -p unsealer -- crd > manifests/crd.yaml`"
-        );
     }
 }

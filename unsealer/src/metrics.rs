@@ -25,6 +25,12 @@ pub struct Metrics {
     pub keys: Gauge,
 }
 
+impl Default for Metrics {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
 impl Metrics {
     pub fn new() -> Metrics {
         let mut registry = Registry::with_prefix("sealed_secrets_controller");

@@ -1,6 +1,6 @@
-//! One SealedSecret: unseal, check ownership, write the Secret with server-side apply, report.
+//! One SealedSecret: read the target, precheck, unseal, plan the write, apply it, report.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -19,21 +19,11 @@ use tracing::{debug, info, warn};
 use crate::error::Error;
 use crate::guard::Guarded;
 use crate::keyring::KeyStore;
+use crate::marks::{FIELD_MANAGER, Source};
 use crate::metrics::Metrics;
-use crate::ownership::{Write, decide};
 use crate::status::{self, Outcome};
 use crate::throttle::Throttle;
-
-/// The one field manager for every write.
-pub const FIELD_MANAGER: &str = "sealed-secrets-unsealer";
-
-/// Set on Secrets the controller writes whole, so it watches only those (not every Secret).
-pub const UNSEALED_LABEL: &str = "sealedsecrets.bitnami.com/unsealed-by";
-pub const UNSEALED_VALUE: &str = "unsealer";
-
-/// On Secrets written whole: the SealedSecret UID and generation they were unsealed from, so a
-/// restart or resync that finds them current skips the RSA work.
-pub const SOURCE_ANNOTATION: &str = "sealedsecrets.bitnami.com/unsealed-from";
+use crate::write::{self, ImmutableDiffers, Precheck, WritePlan};
 
 /// How often a synced object is looked at again, as a safety net for missed deletions.
 const RESYNC: Duration = Duration::from_secs(3600);
@@ -247,147 +237,96 @@ async fn write_status(
     api.patch_status(name, &PatchParams::default(), &Patch::Merge(&patch))
         .await
         .map(|_| ())
-        .map_err(Error::Status)
+        .map_err(Error::WriteStatus)
 }
 
-/// Unseals and writes the target Secret as ownership allows.
+/// get → precheck → unseal → plan_write → the writes: the decisions are `write`'s, pure;
+/// this only sequences the API calls.
 async fn write_secret(ss: &SealedSecret, ctx: &Context) -> Result<(), Error> {
     let (namespace, name) = key_of(&ss.metadata);
-    let uid = ss.metadata.uid.clone().unwrap_or_default();
-    let api: Api<Secret> = Api::namespaced(ctx.client.clone(), &namespace);
-    // Read first: a Secret we may not touch costs no RSA work.
-    let existing = api.get_opt(&name).await.map_err(Error::ReadSecret)?;
-    let how = decide(existing.as_ref(), &uid);
-    if how == Write::Refuse {
-        return Err(Error::ForeignSecret(name));
-    }
-    let source = format!("{uid}:{}", ss.metadata.generation.unwrap_or_default());
-    if how == Write::Apply
-        && existing
-            .as_ref()
-            .and_then(|s| s.metadata.annotations.as_ref())
-            .and_then(|a| a.get(SOURCE_ANNOTATION))
-            .is_some_and(|v| *v == source)
-    {
-        debug!(%namespace, %name, "Secret already unsealed from this generation");
-        return Ok(());
-    }
-
-    let mut desired = {
-        let keys = ctx.keys.get();
-        let ss = ss.clone();
-        let options = ctx.unseal_options;
-        let slots = ctx.unseal_slots.clone();
-        let slot = slots
-            .clone()
-            .acquire_owned()
-            .await
-            .map_err(|e| Error::UnsealTask(e.to_string()))?;
-        let runtime = tokio::runtime::Handle::current();
-        tokio::task::spawn_blocking(move || {
-            let mut slot = Some(slot);
-            // Between items, queue again behind whoever waits for a core (the semaphore is
-            // FIFO): a good object beside one with 1,000 items waits for one item, not 1,000.
-            let mut between_items = || {
-                drop(slot.take());
-                slot = runtime.block_on(slots.clone().acquire_owned()).ok();
-            };
-            unseal_with(&ss, &keys.ring, options, &mut between_items)
-        })
-        .await
-        .map_err(|e| Error::UnsealTask(e.to_string()))??
+    let source = Source {
+        uid: ss.metadata.uid.clone().unwrap_or_default(),
+        generation: ss.metadata.generation.unwrap_or_default(),
     };
-
-    if let Some(current) = &existing
-        && current.immutable == Some(true)
-    {
-        return if current.data == desired.data {
-            Ok(())
-        } else {
-            Err(Error::Immutable(name))
-        };
-    }
-
-    match how {
-        Write::Refuse => unreachable!("handled above"),
-        Write::Apply => {
-            // Server-side apply removes only the items this manager applied before; items
-            // written by another client (our own takeover, or the reference controller before a
-            // migration) would stay. The Secret is written whole, so drop them first.
-            let stale: serde_json::Map<String, serde_json::Value> = existing
-                .iter()
-                .flat_map(|s| s.data.iter().flatten())
-                .filter(|(k, _)| !desired.data.as_ref().is_some_and(|d| d.contains_key(*k)))
-                .map(|(k, _)| (k.clone(), serde_json::Value::Null))
-                .collect();
+    let api: Api<Secret> = Api::namespaced(ctx.client.clone(), &namespace);
+    let existing = api.get_opt(&name).await.map_err(Error::ReadSecret)?;
+    // Before any RSA work: a Secret we may not touch, or one already current, costs none.
+    let strategy = match write::precheck(existing, &source) {
+        Precheck::Refuse => return Err(Error::ForeignSecret(name)),
+        Precheck::UpToDate => {
+            debug!(%namespace, %name, "Secret already unsealed from this generation");
+            return Ok(());
+        }
+        Precheck::Unseal(strategy) => strategy,
+    };
+    let desired = unseal_on_a_core(ss, ctx).await?;
+    let plan = write::plan_write(strategy, desired, &source)
+        .map_err(|ImmutableDiffers| Error::Immutable(name.clone()))?;
+    let apply = PatchParams::apply(FIELD_MANAGER).force();
+    match plan {
+        WritePlan::Nothing => {}
+        WritePlan::Apply { stale, secret } => {
             if !stale.is_empty() {
+                let nulls: serde_json::Map<String, serde_json::Value> = stale
+                    .into_iter()
+                    .map(|k| (k, serde_json::Value::Null))
+                    .collect();
                 let params = PatchParams {
                     field_manager: Some(FIELD_MANAGER.into()),
                     ..PatchParams::default()
                 };
-                let patch = serde_json::json!({ "data": stale });
+                let patch = serde_json::json!({ "data": nulls });
                 api.patch(&name, &params, &Patch::Merge(&patch))
                     .await
-                    .map_err(Error::Apply)?;
+                    .map_err(Error::WriteSecret)?;
             }
-            desired
-                .metadata
-                .labels
-                .get_or_insert_default()
-                .insert(UNSEALED_LABEL.into(), UNSEALED_VALUE.into());
-            desired
-                .metadata
-                .annotations
-                .get_or_insert_default()
-                .insert(SOURCE_ANNOTATION.into(), source);
-            let params = PatchParams::apply(FIELD_MANAGER).force();
-            api.patch(&name, &params, &Patch::Apply(&desired))
+            api.patch(&name, &apply, &Patch::Apply(&secret))
                 .await
-                .map_err(Error::Apply)?;
+                .map_err(Error::WriteSecret)?;
         }
-        Write::TakeOver => {
-            let mut secret = existing.expect("takeover implies an existing Secret");
-            let mut labels = desired.metadata.labels.take().unwrap_or_default();
-            labels.insert(UNSEALED_LABEL.into(), UNSEALED_VALUE.into());
-            secret.metadata.labels = Some(labels);
-            secret.metadata.annotations = desired.metadata.annotations.take();
-            secret.metadata.owner_references = desired.metadata.owner_references.take();
-            secret.data = desired.data.take();
-            secret.string_data = None;
-            secret.type_ = desired.type_.take().or(secret.type_);
-            secret.immutable = desired.immutable;
+        WritePlan::Replace(secret) => {
             let params = PostParams {
                 field_manager: Some(FIELD_MANAGER.into()),
                 ..PostParams::default()
             };
             api.replace(&name, &params, &secret)
                 .await
-                .map_err(Error::Apply)?;
+                .map_err(Error::WriteSecret)?;
         }
-        Write::Merge { set_owner } => {
-            let merge = Secret {
-                metadata: ObjectMeta {
-                    name: Some(name.clone()),
-                    namespace: Some(namespace.clone()),
-                    labels: desired.metadata.labels.take(),
-                    annotations: desired.metadata.annotations.take(),
-                    owner_references: if set_owner {
-                        desired.metadata.owner_references.take()
-                    } else {
-                        None
-                    },
-                    ..ObjectMeta::default()
-                },
-                data: desired.data.take().or_else(|| Some(BTreeMap::new())),
-                ..Secret::default()
-            };
-            let params = PatchParams::apply(FIELD_MANAGER).force();
-            api.patch(&name, &params, &Patch::Apply(&merge))
+        WritePlan::Merge(secret) => {
+            api.patch(&name, &apply, &Patch::Apply(&secret))
                 .await
-                .map_err(Error::Apply)?;
+                .map_err(Error::WriteSecret)?;
         }
     }
     Ok(())
+}
+
+/// Unseals on the blocking pool, holding one of the cores' slots.
+async fn unseal_on_a_core(ss: &SealedSecret, ctx: &Context) -> Result<Secret, Error> {
+    let keys = ctx.keys.get();
+    let ss = ss.clone();
+    let options = ctx.unseal_options;
+    let slots = ctx.unseal_slots.clone();
+    let slot = slots
+        .clone()
+        .acquire_owned()
+        .await
+        .map_err(|e| Error::UnsealTask(e.to_string()))?;
+    let runtime = tokio::runtime::Handle::current();
+    let unsealed = tokio::task::spawn_blocking(move || {
+        let mut slot = Some(slot);
+        // Between items, queue again behind whoever waits for a core (the semaphore is FIFO):
+        // a good object beside one with 1,000 items waits for one item, not 1,000.
+        let mut between_items = || {
+            drop(slot.take());
+            slot = runtime.block_on(slots.clone().acquire_owned()).ok();
+        };
+        unseal_with(&ss, &keys.ring, options, &mut between_items)
+    })
+    .await
+    .map_err(|e| Error::UnsealTask(e.to_string()))??;
+    Ok(unsealed)
 }
 
 #[cfg(test)]

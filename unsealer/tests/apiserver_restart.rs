@@ -123,7 +123,7 @@ async fn watches_survive_an_api_server_kill() -> Result<()> {
     }
     let changed_by = now_epoch() - ready;
 
-    let mut last = Vec::new();
+    let mut last: Vec<String>;
     let converged = loop {
         last = wrong(&env, &want).await?;
         let since_ready = now_epoch() - ready;

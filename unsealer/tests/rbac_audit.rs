@@ -25,7 +25,7 @@ use k8s_openapi::api::rbac::v1::ClusterRole;
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
 use k8s_openapi::jiff::Timestamp;
 use kube::api::{Api, DeleteParams, ListParams, Patch, PatchParams, PostParams};
-use shared::scope::{MANAGED, PATCH};
+use shared::marks::{MANAGED, PATCH};
 use support::*;
 use tests::cluster::{self, is_api_status, wait_for};
 

@@ -40,10 +40,8 @@ pub const GC_TIMEOUT: Duration = Duration::from_secs(90);
 const MANAGER: &str = "unsealer-cluster-tests";
 /// The ServiceAccount of manifests/rbac.yaml.
 pub const UNSEALER_SA: &str = "sealed-secrets-controller";
-/// The label the unsealer sets on Secrets it writes whole.
-pub const UNSEALED_LABEL: &str = "sealedsecrets.bitnami.com/unsealed-by";
-/// The label of key Secrets.
-pub const KEY_LABEL: &str = "sealedsecrets.bitnami.com/sealed-secrets-key";
+pub use shared::marks::KEY_LABEL;
+pub use unsealer::marks::UNSEALED_LABEL;
 
 const CRD_YAML: &str = include_str!("../../../manifests/crd.yaml");
 const RBAC_YAML: &str = include_str!("../../../manifests/rbac.yaml");
@@ -601,6 +599,11 @@ impl Unsealer {
 
     pub fn log(&self) -> String {
         std::fs::read_to_string(&self.log_path).unwrap_or_default()
+    }
+
+    /// The process ID, for /proc checks (descriptors, memory).
+    pub fn pid(&self) -> Option<u32> {
+        self.child.id()
     }
 
     /// SIGKILL (by PID) and reap.
