@@ -104,10 +104,29 @@ pub async fn bind(
     api_addr: SocketAddr,
     metrics_addr: SocketAddr,
 ) -> io::Result<(TcpListener, TcpListener)> {
-    let api = TcpListener::bind(api_addr).await?;
-    let metrics = TcpListener::bind(metrics_addr).await?;
+    let api = listen(api_addr)?;
+    let metrics = listen(metrics_addr)?;
     info!(api = %api.local_addr()?, metrics = %metrics.local_addr()?, "listening");
     Ok((api, metrics))
+}
+
+/// Connections the kernel completes and queues for accept (clamped to `net.core.somaxconn`).
+/// `TcpListener::bind` asks for 1024, which a burst of 3000 loopback connections overflowed 5
+/// to 7 times on the 2-core test machine (with `axum::serve` too): each overflow drops a SYN,
+/// which the client, a health probe included, sends again only after 1 s. With 4096: none.
+const BACKLOG: u32 = 4096;
+
+fn listen(addr: SocketAddr) -> io::Result<TcpListener> {
+    let socket = if addr.is_ipv4() {
+        tokio::net::TcpSocket::new_v4()?
+    } else {
+        tokio::net::TcpSocket::new_v6()?
+    };
+    // As TcpListener::bind does: a restarted controller can bind while old connections linger.
+    #[cfg(unix)]
+    socket.set_reuseaddr(true)?;
+    socket.bind(addr)?;
+    socket.listen(BACKLOG)
 }
 
 /// Serves both listeners with the default [`Limits`] until `shutdown` resolves, then lets the
