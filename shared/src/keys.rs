@@ -58,10 +58,10 @@ pub enum KeyError {
     #[error("tls.key in data is not valid base64")]
     TlsKeyNotBase64,
     /// A key Secret's `tls.key` could not be read; names the Secret.
-    #[error("secret {name}: {source}")]
+    #[error("secret {name}: {error}")]
     InSecret {
         name: SecretName,
-        source: Box<KeyError>,
+        error: Box<KeyError>,
     },
     #[error("key generation failed: {0}")]
     Generate(String),
@@ -857,7 +857,7 @@ fn collect_secret_keys(
             let name = SecretName::new(doc.pointer("/metadata/name").and_then(|n| n.as_str()));
             let in_secret = |source: KeyError| KeyError::InSecret {
                 name: name.clone(),
-                source: Box::new(source),
+                error: Box::new(source),
             };
             let data = doc.pointer("/data/tls.key");
             let string_data = doc.pointer("/stringData/tls.key");

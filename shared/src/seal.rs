@@ -49,11 +49,11 @@ pub enum SealError {
         key: String,
         reason: &'static str,
     },
-    #[error("secret {name:?}: item {key:?}: {source}")]
+    #[error("secret {name:?}: item {key:?}: {error}")]
     Encrypt {
         name: String,
         key: String,
-        source: EncryptError,
+        error: EncryptError,
     },
 }
 
@@ -151,7 +151,7 @@ pub fn seal<R: CryptoRng + ?Sized>(
             SealError::Encrypt {
                 name: name.clone(),
                 key: key.to_owned(),
-                source,
+                error: source,
             }
         })?;
         encrypted_data.insert(key.to_owned(), wire::encode(&sealed));

@@ -10,8 +10,8 @@ use zeroize::Zeroize as _;
 
 use crate::crypto::{self, DecryptError};
 use crate::keys::KeyRing;
-use crate::resource::SealedSecret;
 use crate::marks::SKIP_SET_OWNER_REFERENCES;
+use crate::resource::SealedSecret;
 use crate::scope::Scope;
 use crate::template::{self, TemplateError};
 use crate::text;
@@ -59,10 +59,10 @@ pub enum UnsealError {
     V1DataRefused,
     #[error("spec.data: {0}")]
     V1Data(String),
-    #[error("spec.template.data.{key}: {source}")]
+    #[error("spec.template.data.{key}: {error}")]
     Template {
         key: String,
-        source: TemplateErrorText,
+        error: TemplateErrorText,
     },
     #[error("{field} has {count} items; at most {MAX_ITEMS} are accepted")]
     TooManyItems { field: &'static str, count: usize },
@@ -321,7 +321,7 @@ pub fn unseal_with(
         let value = template::render_within(tpl, items.items(), &mut budget).map_err(|e| {
             UnsealError::Template {
                 key: key.clone(),
-                source: e.into(),
+                error: e.into(),
             }
         })?;
         rendered.insert(key.clone(), value);

@@ -8,7 +8,7 @@
 pub enum Error {
     #[error("invalid SealedSecret: {0}")]
     Invalid(String),
-    #[error("{0}")]
+    #[error(transparent)]
     Unseal(#[from] shared::unseal::UnsealError),
     #[error("Resource \"{0}\" already exists and is not managed by SealedSecret")]
     ForeignSecret(String),
