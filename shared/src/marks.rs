@@ -18,7 +18,10 @@ pub const KEY_LABEL: &str = "sealedsecrets.bitnami.com/sealed-secrets-key";
 pub const KEY_ACTIVE: &str = "active";
 
 /// Whether `annotations` hold `key: "true"` (the reference compares the string exactly).
-pub fn is_true(annotations: Option<&std::collections::BTreeMap<String, String>>, key: &str) -> bool {
+pub fn is_true(
+    annotations: Option<&std::collections::BTreeMap<String, String>>,
+    key: &str,
+) -> bool {
     annotations
         .and_then(|a| a.get(key))
         .is_some_and(|v| v == "true")
