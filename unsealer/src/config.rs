@@ -51,11 +51,11 @@ pub struct Config {
     pub key_order_priority: KeyOrder,
 
     /// Accept the deprecated v1 `spec.data` format.
-    #[arg(long, env = "SEALED_SECRETS_ACCEPT_DEPRECATED_V1_DATA", action = ArgAction::Set, num_args = 0..=1, default_value_t = true, default_missing_value = "true")]
+    #[arg(long, env = "SEALED_SECRETS_ACCEPT_DEPRECATED_V1_DATA", action = ArgAction::Set, num_args = 0..=1, default_value_t = true, default_missing_value = "true", value_parser = shared::go::parse_bool)]
     pub accept_deprecated_v1_data: bool,
 
     /// Watch SealedSecrets in all namespaces; false: only the controller's own.
-    #[arg(long, env = "SEALED_SECRETS_ALL_NAMESPACES", action = ArgAction::Set, num_args = 0..=1, default_value_t = true, default_missing_value = "true")]
+    #[arg(long, env = "SEALED_SECRETS_ALL_NAMESPACES", action = ArgAction::Set, num_args = 0..=1, default_value_t = true, default_missing_value = "true", value_parser = shared::go::parse_bool)]
     pub all_namespaces: bool,
 
     /// Comma-separated namespaces to watch besides the controller's own (narrows the watch).
@@ -67,7 +67,7 @@ pub struct Config {
     pub additional_namespaces: Vec<String>,
 
     /// Write `.status` on SealedSecrets.
-    #[arg(long, env = "SEALED_SECRETS_UPDATE_STATUS", action = ArgAction::Set, num_args = 0..=1, default_value_t = true, default_missing_value = "true")]
+    #[arg(long, env = "SEALED_SECRETS_UPDATE_STATUS", action = ArgAction::Set, num_args = 0..=1, default_value_t = true, default_missing_value = "true", value_parser = shared::go::parse_bool)]
     pub update_status: bool,
 
     /// Accepted for compatibility; failures are retried with capped backoff instead.
@@ -75,7 +75,7 @@ pub struct Config {
     pub max_unseal_retries: u32,
 
     /// Accepted for compatibility: key Secrets are always watched (in the own namespace only).
-    #[arg(long, env = "SEALED_SECRETS_WATCH_FOR_SECRETS", action = ArgAction::Set, num_args = 0..=1, default_value_t = true, default_missing_value = "true")]
+    #[arg(long, env = "SEALED_SECRETS_WATCH_FOR_SECRETS", action = ArgAction::Set, num_args = 0..=1, default_value_t = true, default_missing_value = "true", value_parser = shared::go::parse_bool)]
     pub watch_for_secrets: bool,
 
     /// HTTP API address (`/healthz`, `/v1/cert.pem`).
@@ -208,5 +208,10 @@ mod tests {
         .unwrap();
         assert_eq!(c.additional_namespaces, ["a", "b"]);
         assert_eq!(c.key_renew_period, Duration::ZERO);
+        // Go's strconv.ParseBool, as the reference's flags: T and 0 yes, yes and on no.
+        let c = Config::try_parse_from(["unsealer", "--update-status=0", "--all-namespaces=T"])
+            .unwrap();
+        assert!(!c.update_status && c.all_namespaces);
+        assert!(Config::try_parse_from(["unsealer", "--update-status=yes"]).is_err());
     }
 }
