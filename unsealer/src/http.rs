@@ -512,6 +512,7 @@ mod tests {
                     "slow\n"
                 }),
             )
+            .route("/echo", axum::routing::post(|body: String| async { body }))
     }
 
     /// Starts a server; the returned sender shuts it down, the handle ends after that.
@@ -592,6 +593,46 @@ mod tests {
         assert!(
             took >= Duration::from_millis(350) && took < Duration::from_secs(2),
             "{took:?}"
+        );
+    }
+
+    #[tokio::test]
+    async fn a_stalled_request_body_is_cut_by_the_io_timeout() {
+        let (addr, _stop, _server) = start(Limits {
+            header_read_timeout: Duration::from_secs(30),
+            io_timeout: Duration::from_millis(400),
+            max_connections: 4,
+        })
+        .await;
+        let mut s = TcpStream::connect(addr).await.unwrap();
+        s.write_all(b"POST /echo HTTP/1.1\r\nHost: x\r\nContent-Length: 100\r\n\r\nhalf")
+            .await
+            .unwrap();
+        let started = Instant::now();
+        read_to_close(&mut s, Duration::from_secs(3))
+            .await
+            .expect("closed by the server");
+        let took = started.elapsed();
+        assert!(
+            took >= Duration::from_millis(350) && took < Duration::from_secs(2),
+            "{took:?}"
+        );
+        // A body that keeps coming is not cut.
+        let mut s = TcpStream::connect(addr).await.unwrap();
+        s.write_all(
+            b"POST /echo HTTP/1.1\r\nHost: x\r\nContent-Length: 4\r\nConnection: close\r\n\r\n",
+        )
+        .await
+        .unwrap();
+        for b in [b"a", b"b", b"c", b"d"] {
+            tokio::time::sleep(Duration::from_millis(250)).await;
+            s.write_all(b).await.unwrap();
+        }
+        let body = read_to_close(&mut s, Duration::from_secs(2)).await.unwrap();
+        assert!(
+            body.ends_with(b"abcd"),
+            "{:?}",
+            String::from_utf8_lossy(&body)
         );
     }
 
