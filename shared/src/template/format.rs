@@ -1,7 +1,9 @@
-//! Go's fmt (`Sprint`, `Sprintf`), strconv quoting, encoding/json and encoding/base64 for the
-//! value kinds templates compute with.
+//! Go's fmt (`Sprint`, `Sprintf`), strconv quoting and encoding/json for the value kinds
+//! templates compute with. JSON strings are [`crate::go::json_string`].
 
 use std::borrow::Cow;
+
+use crate::go;
 
 use super::error::{FnError, check_len};
 use super::strings::{decode_rune, push_rune, runes};
@@ -372,7 +374,7 @@ fn escape_rune(r: u32, quote: u8, out: &mut Vec<u8>) {
 /// Go's `encoding/json` for the value kinds above (`html`: escape `<`, `>`, `&`).
 pub(super) fn json_value(value: &Value<'_>, html: bool, out: &mut Vec<u8>) {
     match value {
-        Value::Str(s) => json_string(s, html, out),
+        Value::Str(s) => go::json_string(s, html, out),
         Value::Int(i) => out.extend_from_slice(i.to_string().as_bytes()),
         Value::Byte(b) => out.extend_from_slice(b.to_string().as_bytes()),
         Value::Bool(b) => out.extend_from_slice(if *b { b"true" } else { b"false" }),
@@ -383,162 +385,11 @@ pub(super) fn json_value(value: &Value<'_>, html: bool, out: &mut Vec<u8>) {
                 if i > 0 {
                     out.push(b',');
                 }
-                json_string(k.as_bytes(), html, out);
+                go::json_string(k.as_bytes(), html, out);
                 out.push(b':');
-                json_string(v, html, out);
+                go::json_string(v, html, out);
             }
             out.push(b'}');
-        }
-    }
-}
-
-/// Go's `encoding/json` `appendString`.
-fn json_string(s: &[u8], html: bool, out: &mut Vec<u8>) {
-    out.push(b'"');
-    let mut start = 0;
-    let mut i = 0;
-    while i < s.len() {
-        let c = s[i];
-        if c < 0x80 {
-            let safe =
-                c >= 0x20 && c != b'"' && c != b'\\' && !(html && matches!(c, b'<' | b'>' | b'&'));
-            if !safe {
-                out.extend_from_slice(&s[start..i]);
-                match c {
-                    b'"' | b'\\' => out.extend_from_slice(&[b'\\', c]),
-                    0x08 => out.extend_from_slice(b"\\b"),
-                    0x0c => out.extend_from_slice(b"\\f"),
-                    b'\n' => out.extend_from_slice(b"\\n"),
-                    b'\r' => out.extend_from_slice(b"\\r"),
-                    b'\t' => out.extend_from_slice(b"\\t"),
-                    _ => out.extend_from_slice(format!("\\u{:04x}", c).as_bytes()),
-                }
-                start = i + 1;
-            }
-            i += 1;
-            continue;
-        }
-        let (r, width) = decode_rune(&s[i..]);
-        if width == 1 && r == 0xfffd {
-            out.extend_from_slice(&s[start..i]);
-            out.extend_from_slice(b"\\ufffd");
-            start = i + 1;
-        } else if r == 0x2028 || r == 0x2029 {
-            out.extend_from_slice(&s[start..i]);
-            out.extend_from_slice(format!("\\u{r:04x}").as_bytes());
-            start = i + width;
-        }
-        i += width.max(1);
-    }
-    out.extend_from_slice(&s[start..]);
-    out.push(b'"');
-}
-
-const B64: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-
-/// Standard base64 with padding (Go's `base64.StdEncoding.EncodeToString`).
-pub(super) fn b64_encode(s: &[u8]) -> Vec<u8> {
-    let mut out = Vec::with_capacity(s.len().div_ceil(3) * 4);
-    for chunk in s.chunks(3) {
-        let b = [
-            chunk[0],
-            chunk.get(1).copied().unwrap_or(0),
-            chunk.get(2).copied().unwrap_or(0),
-        ];
-        let n = u32::from(b[0]) << 16 | u32::from(b[1]) << 8 | u32::from(b[2]);
-        for k in 0..4 {
-            if k <= chunk.len() {
-                out.push(B64[(n >> (18 - 6 * k) & 0x3f) as usize]);
-            } else {
-                out.push(b'=');
-            }
-        }
-    }
-    out
-}
-
-/// Go's `base64.StdEncoding.DecodeString`: newlines ignored, padding required, trailing
-/// bits ignored. `Err(offset)` is Go's `CorruptInputError`.
-pub(super) fn b64_decode(src: &[u8]) -> Result<Vec<u8>, usize> {
-    let mut table = [0xffu8; 256];
-    for (i, &c) in B64.iter().enumerate() {
-        table[usize::from(c)] = i as u8;
-    }
-    let decode = |c: u8| Some(u32::from(table[usize::from(c)])).filter(|&d| d != 0xff);
-    let skip_newlines = |mut si: usize| {
-        while matches!(src.get(si), Some(b'\n' | b'\r')) {
-            si += 1;
-        }
-        si
-    };
-    let mut out = Vec::with_capacity(src.len() / 4 * 3);
-    let mut si = 0;
-    while si < src.len() {
-        // Go's decodeQuantum.
-        let mut quantum = [0u32; 4];
-        let mut len = 4;
-        let mut trailing = None;
-        let mut j = 0;
-        while j < 4 {
-            let Some(&c) = src.get(si) else {
-                if j == 0 {
-                    return Ok(out);
-                }
-                return Err(si - j);
-            };
-            si += 1;
-            if let Some(d) = decode(c) {
-                quantum[j] = d;
-                j += 1;
-                continue;
-            }
-            if c == b'\n' || c == b'\r' {
-                continue;
-            }
-            if c != b'=' || j < 2 {
-                return Err(si - 1);
-            }
-            if j == 2 {
-                si = skip_newlines(si);
-                match src.get(si) {
-                    None => return Err(src.len()),
-                    Some(b'=') => si += 1,
-                    Some(_) => return Err(si - 1),
-                }
-            }
-            si = skip_newlines(si);
-            if si < src.len() {
-                trailing = Some(si);
-            }
-            len = j;
-            break;
-        }
-        let n = quantum[0] << 18 | quantum[1] << 12 | quantum[2] << 6 | quantum[3];
-        out.extend_from_slice(&[(n >> 16) as u8, (n >> 8) as u8, n as u8][..len - 1]);
-        if let Some(at) = trailing {
-            return Err(at);
-        }
-    }
-    Ok(out)
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn go_base64_decoding() {
-        assert_eq!(b64_decode(b"aGVsbG8="), Ok(b"hello".to_vec()));
-        assert_eq!(b64_decode(b"aGVs\r\nbG8=\n"), Ok(b"hello".to_vec()));
-        assert_eq!(b64_decode(b""), Ok(Vec::new()));
-        assert_eq!(b64_decode(b"aGVsbG8"), Err(4));
-        assert_eq!(b64_decode(b"aGVsbA="), Err(7));
-        assert_eq!(b64_decode(b"aGVsbA=x"), Err(6));
-        assert_eq!(b64_decode(b"a==="), Err(1));
-        assert_eq!(b64_decode(b"aGVs*"), Err(4));
-        for len in 0..10 {
-            let input: Vec<u8> = (0..len).map(|i| (i * 37) as u8).collect();
-            assert_eq!(b64_decode(&b64_encode(&input)), Ok(input));
         }
     }
 }

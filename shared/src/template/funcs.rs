@@ -2,10 +2,10 @@
 
 use sha2::{Digest as _, Sha256};
 
+use crate::go;
+
 use super::error::{FnError, TemplateError, check_len, failed};
-use super::format::{
-    b64_decode, b64_encode, fmt_value, json_value, push_hex, quote_bytes, sprintf, strval,
-};
+use super::format::{fmt_value, json_value, push_hex, quote_bytes, sprintf, strval};
 use super::strings::{
     Finder, is_space_rune, push_rune, replace_all, runes, trim_cutset, trim_space,
 };
@@ -261,15 +261,15 @@ fn f_to_raw_json(argv: Vec<Value<'_>>) -> Result<Value<'_>, FnError> {
 
 fn f_b64enc(argv: Vec<Value<'_>>) -> Result<Value<'_>, FnError> {
     let [s] = args(argv)?;
-    sized(b64_encode(bytes(&s)))
+    sized(go::base64_encode(bytes(&s)).into_bytes())
 }
 
 fn f_b64dec(argv: Vec<Value<'_>>) -> Result<Value<'_>, FnError> {
     let [s] = args(argv)?;
     // sprig returns the decoder's error text as the value.
-    Ok(owned(match b64_decode(bytes(&s)) {
+    Ok(owned(match go::base64_decode(bytes(&s)) {
         Ok(decoded) => decoded,
-        Err(at) => format!("illegal base64 data at input byte {at}").into_bytes(),
+        Err(e) => e.to_string().into_bytes(),
     }))
 }
 

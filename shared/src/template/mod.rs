@@ -68,9 +68,12 @@
 //! - `exec`: evaluation, Go's exec.go with the dot fixed to the items, and the [`Budget`];
 //! - `parser`: Go's parse.go for pipelines; `lexer`: Go's lex.go and constant syntax;
 //! - `funcs`: the function table (Go builtins and sprig) and the functions;
-//! - `format`: Go's fmt, strconv quoting, encoding/json and encoding/base64 for the values;
+//! - `format`: Go's fmt, strconv quoting and encoding/json for the values;
 //! - `strings`: Go's utf8 and strings rules on byte strings; `unicode`: Go's Unicode tables;
 //! - `value`: the values; `error`: the errors and the limits.
+//!
+//! Go's base64 and its JSON string escaping, which other parts of the workspace need too,
+//! are [`crate::go`]'s.
 
 mod error;
 mod exec;
