@@ -1,8 +1,7 @@
 //! Byte layout of one sealed value, without any crypto:
 //! `be16(len(rsa)) || rsa || aes-gcm ciphertext with tag`, carried as standard padded base64.
 
-use base64::Engine as _;
-use base64::engine::general_purpose::STANDARD;
+use crate::go;
 
 /// A sealed value split into its two parts.
 #[derive(Debug, PartialEq, Eq)]
@@ -57,17 +56,14 @@ pub fn join(wrapped_key: &[u8], sealed: &[u8]) -> Vec<u8> {
 
 /// Encodes as the reference does: standard alphabet, padded, no line breaks.
 pub fn encode(bytes: &[u8]) -> String {
-    STANDARD.encode(bytes)
+    go::base64_encode(bytes)
 }
 
-/// Decodes standard padded base64, skipping CR and LF as Go's decoder does (folded YAML).
+/// Decodes as the reference does, with Go's `base64.StdEncoding.DecodeString`
+/// ([`go::base64_decode`]): standard alphabet, padding required, CR and LF skipped (folded
+/// YAML), non-zero trailing bits accepted.
 pub fn decode(text: &str) -> Result<Vec<u8>, WireError> {
-    if text.contains(['\r', '\n']) {
-        let cleaned: String = text.chars().filter(|c| !matches!(c, '\r' | '\n')).collect();
-        STANDARD.decode(cleaned).map_err(|_| WireError::Base64)
-    } else {
-        STANDARD.decode(text).map_err(|_| WireError::Base64)
-    }
+    go::base64_decode(text.as_bytes()).map_err(|_| WireError::Base64)
 }
 
 #[cfg(test)]
@@ -96,5 +92,11 @@ mod tests {
         assert_eq!(decode("AQ\r\nID").unwrap(), [1, 2, 3]);
         assert_eq!(decode("AQ ID"), Err(WireError::Base64));
         assert_eq!(decode("AQI"), Err(WireError::Base64));
+    }
+
+    /// As Go's decoder, which the reference uses: `AR==` is `AQ==` with a trailing bit set.
+    #[test]
+    fn decode_accepts_non_zero_trailing_bits() {
+        assert_eq!(decode("AR==").unwrap(), [1]);
     }
 }

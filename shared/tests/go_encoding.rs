@@ -53,6 +53,10 @@ fn base64_decodes_as_go_decodes() {
         if got.clone().map_err(|e| e.to_string()) != want {
             failures.push(format!("{input:?}: {got:?}, Go {want:?}"));
         }
+        // wire::decode, how encryptedData values are read, accepts exactly the same.
+        if shared::wire::decode(input).is_ok() != got.is_ok() {
+            failures.push(format!("{input:?}: wire::decode disagrees"));
+        }
     }
     assert!(
         failures.is_empty(),
@@ -69,6 +73,7 @@ fn base64_encodes_as_go_encodes() {
     for case in cases(&doc, "base64_encode", 10) {
         let input = hex(str_of(case, "in"));
         assert_eq!(go::base64_encode(&input), str_of(case, "out"), "{case}");
+        assert_eq!(shared::wire::encode(&input), str_of(case, "out"), "{case}");
     }
 }
 
