@@ -12,8 +12,9 @@ pub enum Error {
     Unseal(#[from] shared::unseal::UnsealError),
     #[error("Resource \"{0}\" already exists and is not managed by SealedSecret")]
     ForeignSecret(String),
+    /// The reference's text (tools and its suite match on it); the key is `namespace/name`.
     #[error(
-        "the target Secret {0:?} is immutable and its data differs: delete it and the controller will recreate it"
+        "Error updating {0}: the target Secret is immutable. Once a Secret is marked as immutable, it is not possible to revert this change nor to mutate the contents of the data field. You can only delete and recreate the Secret."
     )]
     Immutable(String),
     #[error("reading Secret: {}", api_text(.0))]

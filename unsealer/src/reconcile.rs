@@ -261,7 +261,7 @@ async fn write_secret(ss: &SealedSecret, ctx: &Context) -> Result<(), Error> {
     };
     let desired = unseal_on_a_core(ss, ctx).await?;
     let plan = write::plan_write(strategy, desired, &source)
-        .map_err(|ImmutableDiffers| Error::Immutable(name.clone()))?;
+        .map_err(|ImmutableDiffers| Error::Immutable(format!("{namespace}/{name}")))?;
     let apply = PatchParams::apply(FIELD_MANAGER).force();
     match plan {
         WritePlan::Nothing => {}
