@@ -17,6 +17,7 @@ use std::time::{Duration, Instant};
 
 use futures::{Stream, StreamExt as _};
 use k8s_openapi::api::core::v1::Secret;
+use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
 use kube::api::Api;
 use kube::core::PartialObjectMeta;
 use kube::runtime::controller::{Config, Controller};
@@ -27,7 +28,7 @@ use kube::runtime::{WatchStreamExt as _, predicates, reflector};
 use tracing::{debug, warn};
 
 use crate::guard::Guarded;
-use crate::marks::{UNSEALED_LABEL, UNSEALED_VALUE};
+use crate::marks::Source;
 use crate::reconcile::{Context, error_policy, reconcile};
 use crate::throttle::Throttle;
 
@@ -156,25 +157,40 @@ pub struct Written {
     relisting: HashSet<(String, String)>,
 }
 
+/// A Secret as the deleted-Secret watch sees it: its namespace and name, and whether it is one
+/// the controller must recreate ([`recreated_if_deleted`]).
+pub type Seen = ((String, String), bool);
+
 impl Written {
-    /// The Secrets that an event says are gone: a deletion, or, at the end of a re-list, every
-    /// Secret known before that the re-list did not report. Pure, so it is unit-tested.
-    pub fn gone(&mut self, event: Event<(String, String)>) -> Vec<(String, String)> {
+    /// The Secrets that an event says are gone: a deletion of one of ours, or, at the end of a
+    /// re-list, every Secret of ours known before that the re-list did not report. Pure, so it
+    /// is unit-tested.
+    pub fn gone(&mut self, event: Event<Seen>) -> Vec<(String, String)> {
         match event {
-            Event::Apply(key) => {
-                self.known.insert(key);
+            Event::Apply((key, ours)) => {
+                if ours {
+                    self.known.insert(key);
+                } else {
+                    // No longer ours (ownership handed over): not recreated.
+                    self.known.remove(&key);
+                }
                 Vec::new()
             }
-            Event::Delete(key) => {
-                self.known.remove(&key);
-                vec![key]
+            Event::Delete((key, ours)) => {
+                if self.known.remove(&key) || ours {
+                    vec![key]
+                } else {
+                    Vec::new()
+                }
             }
             Event::Init => {
                 self.relisting.clear();
                 Vec::new()
             }
-            Event::InitApply(key) => {
-                self.relisting.insert(key);
+            Event::InitApply((key, ours)) => {
+                if ours {
+                    self.relisting.insert(key);
+                }
                 Vec::new()
             }
             Event::InitDone => {
@@ -187,28 +203,48 @@ impl Written {
     }
 }
 
+/// Whether a deleted Secret is to be written again, as the reference decides: it was controlled
+/// by a SealedSecret (taken-over `managed` Secrets are), or written by the controller without an
+/// owner (`skip-set-owner-references`, by its source mark). `patch`-only and foreign Secrets are
+/// not.
+pub fn recreated_if_deleted(meta: &ObjectMeta) -> bool {
+    let controlled = meta
+        .owner_references
+        .iter()
+        .flatten()
+        .any(|o| o.controller == Some(true) && o.kind == "SealedSecret");
+    let unowned_ours = Source::of_annotations(meta.annotations.as_ref()).is_some()
+        && shared::marks::is_true(
+            meta.annotations.as_ref(),
+            shared::marks::SKIP_SET_OWNER_REFERENCES,
+        );
+    controlled || unowned_ours
+}
+
 /// Deleted Secrets that the controller wrote, as triggers for their SealedSecret (same name
 /// and namespace). Only deletions count: our own writes must not wake the reconciler again.
-/// Metadata only: the data of those Secrets is never needed here.
+/// The controller puts no label on the Secrets it writes, so this watches the metadata of every
+/// Secret and keeps only the names of its own: memory grows with the Secrets it wrote, not with
+/// the cluster (the list comes in pages, and nothing else is stored).
 fn deleted_secrets(
     api: Api<PartialObjectMeta<Secret>>,
 ) -> impl Stream<Item = ObjectRef<Guarded>> + Send + 'static {
-    let selector = format!("{UNSEALED_LABEL}={UNSEALED_VALUE}");
-    let events = watcher::watcher(api, watcher::Config::default().labels(&selector));
+    let events = watcher::watcher(api, watcher::Config::default());
     let mut written = Written::default();
-    logged("written Secrets", events)
+    logged("Secrets", events)
         .map(move |event| {
-            let key = |m: &PartialObjectMeta<Secret>| {
-                (
+            let seen = |m: &PartialObjectMeta<Secret>| {
+                let key = (
                     m.metadata.namespace.clone().unwrap_or_default(),
                     m.metadata.name.clone().unwrap_or_default(),
-                )
+                );
+                (key, recreated_if_deleted(&m.metadata))
             };
             let event = match event {
-                Event::Apply(m) => Event::Apply(key(&m)),
-                Event::Delete(m) => Event::Delete(key(&m)),
+                Event::Apply(m) => Event::Apply(seen(&m)),
+                Event::Delete(m) => Event::Delete(seen(&m)),
                 Event::Init => Event::Init,
-                Event::InitApply(m) => Event::InitApply(key(&m)),
+                Event::InitApply(m) => Event::InitApply(seen(&m)),
                 Event::InitDone => Event::InitDone,
             };
             futures::stream::iter(written.gone(event))
@@ -288,7 +324,11 @@ pub async fn run(
 mod tests {
     use super::*;
 
-    fn k(name: &str) -> (String, String) {
+    fn k(name: &str) -> Seen {
+        (("ns".into(), name.into()), true)
+    }
+
+    fn n(name: &str) -> (String, String) {
         ("ns".into(), name.into())
     }
 
@@ -296,24 +336,66 @@ mod tests {
     fn a_relist_reports_what_vanished_in_the_gap() {
         let mut w = Written::default();
         assert!(w.gone(Event::Init).is_empty());
-        for n in ["a", "b", "c"] {
-            assert!(w.gone(Event::InitApply(k(n))).is_empty());
+        for name in ["a", "b", "c"] {
+            assert!(w.gone(Event::InitApply(k(name))).is_empty());
         }
+        // Someone else's Secret is never reported.
+        w.gone(Event::InitApply((n("foreign"), false)));
         assert!(w.gone(Event::InitDone).is_empty());
         assert!(w.gone(Event::Apply(k("d"))).is_empty());
-        assert_eq!(w.gone(Event::Delete(k("a"))), vec![k("a")]);
+        assert_eq!(w.gone(Event::Delete(k("a"))), vec![n("a")]);
+        assert!(w.gone(Event::Delete((n("foreign"), false))).is_empty());
         // The API server was away; b and d were deleted meanwhile, e created.
         w.gone(Event::Init);
         w.gone(Event::InitApply(k("c")));
         w.gone(Event::InitApply(k("e")));
         let mut gone = w.gone(Event::InitDone);
         gone.sort();
-        assert_eq!(gone, vec![k("b"), k("d")]);
+        assert_eq!(gone, vec![n("b"), n("d")]);
         // Nothing is reported twice.
         w.gone(Event::Init);
         w.gone(Event::InitApply(k("c")));
         w.gone(Event::InitApply(k("e")));
         assert!(w.gone(Event::InitDone).is_empty());
+        // Handed over (owner removed), then deleted: not recreated.
+        w.gone(Event::Apply((n("c"), false)));
+        assert!(w.gone(Event::Delete((n("c"), false))).is_empty());
+    }
+
+    #[test]
+    fn which_deleted_secrets_are_recreated() {
+        use k8s_openapi::apimachinery::pkg::apis::meta::v1::OwnerReference;
+        let owner = |controller| OwnerReference {
+            api_version: "bitnami.com/v1alpha1".into(),
+            kind: "SealedSecret".into(),
+            name: "s".into(),
+            uid: "u".into(),
+            controller: Some(controller),
+            block_owner_deletion: None,
+        };
+        let meta = |owners: Vec<OwnerReference>, annotations: &[(&str, &str)]| ObjectMeta {
+            owner_references: Some(owners),
+            annotations: Some(
+                annotations
+                    .iter()
+                    .map(|(k, v)| (k.to_string(), v.to_string()))
+                    .collect(),
+            ),
+            ..ObjectMeta::default()
+        };
+        assert!(recreated_if_deleted(&meta(vec![owner(true)], &[])));
+        assert!(!recreated_if_deleted(&meta(vec![owner(false)], &[])));
+        assert!(!recreated_if_deleted(&meta(vec![], &[])));
+        assert!(!recreated_if_deleted(&meta(
+            vec![],
+            &[(shared::marks::PATCH, "true")]
+        )));
+        let skip = shared::marks::SKIP_SET_OWNER_REFERENCES;
+        assert!(recreated_if_deleted(&meta(
+            vec![],
+            &[(crate::marks::SOURCE_ANNOTATION, "u:1"), (skip, "true")]
+        )));
+        assert!(!recreated_if_deleted(&meta(vec![], &[(skip, "true")])));
     }
 
     #[test]

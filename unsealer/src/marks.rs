@@ -1,15 +1,11 @@
-//! The controller's own marks on the Secrets it writes, and its field manager. Leaf module:
-//! the reference's marks are in `shared::marks`.
+//! The controller's own mark on the Secrets it writes whole, and its field manager. Leaf
+//! module: the reference's marks are in `shared::marks`. Labels are the template's exactly, as
+//! the reference writes them: the controller adds none.
 
 use std::fmt;
 
 /// The one field manager for every write.
 pub const FIELD_MANAGER: &str = "sealed-secrets-unsealer";
-
-/// Set on Secrets the controller writes whole, so it watches only those (not every Secret).
-pub const UNSEALED_LABEL: &str = "sealedsecrets.bitnami.com/unsealed-by";
-/// The value of [`UNSEALED_LABEL`].
-pub const UNSEALED_VALUE: &str = "unsealer";
 
 /// On Secrets written whole: the [`Source`] they were unsealed from.
 pub const SOURCE_ANNOTATION: &str = "sealedsecrets.bitnami.com/unsealed-from";

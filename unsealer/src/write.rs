@@ -10,7 +10,7 @@ use k8s_openapi::api::core::v1::Secret;
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
 use shared::marks::{MANAGED, PATCH, SKIP_SET_OWNER_REFERENCES, is_true};
 
-use crate::marks::{SOURCE_ANNOTATION, Source, UNSEALED_LABEL, UNSEALED_VALUE};
+use crate::marks::{SOURCE_ANNOTATION, Source};
 
 type Data = BTreeMap<String, ByteString>;
 
@@ -74,16 +74,10 @@ pub fn is_controlled_by(secret: &Secret, owner_uid: &str) -> bool {
 }
 
 /// Whether the controller itself wrote this Secret whole for this SealedSecret with
-/// `skip-set-owner-references` (our label, that annotation, our source mark naming this UID,
-/// no controller): it has no owner to check, but it is still ours to update (the reference
+/// `skip-set-owner-references` (that annotation, our source mark naming this UID, no
+/// controller): it has no owner to check, but it is still ours to update (the reference
 /// refuses, which turns every later reconcile into an error).
-fn written_without_owner(secret: &Secret, owner_uid: &str) -> bool {
-    let labelled = secret
-        .metadata
-        .labels
-        .as_ref()
-        .and_then(|l| l.get(UNSEALED_LABEL))
-        .is_some_and(|v| v == UNSEALED_VALUE);
+pub fn written_without_owner(secret: &Secret, owner_uid: &str) -> bool {
     let annotations = secret.metadata.annotations.as_ref();
     let from_us = Source::of_annotations(annotations)
         .is_some_and(|s| !owner_uid.is_empty() && s.uid == owner_uid);
@@ -93,7 +87,7 @@ fn written_without_owner(secret: &Secret, owner_uid: &str) -> bool {
         .iter()
         .flatten()
         .any(|o| o.controller == Some(true));
-    labelled && from_us && is_true(annotations, SKIP_SET_OWNER_REFERENCES) && !controlled
+    from_us && is_true(annotations, SKIP_SET_OWNER_REFERENCES) && !controlled
 }
 
 /// Decides, from the existing Secret (if any), what the SealedSecret at `source` may do.
@@ -159,11 +153,6 @@ pub fn plan_write(
                 .collect();
             desired
                 .metadata
-                .labels
-                .get_or_insert_default()
-                .insert(UNSEALED_LABEL.into(), UNSEALED_VALUE.into());
-            desired
-                .metadata
                 .annotations
                 .get_or_insert_default()
                 .insert(SOURCE_ANNOTATION.into(), source.to_string());
@@ -174,9 +163,7 @@ pub fn plan_write(
         }
         How::TakeOver { existing } => {
             let mut secret = *existing;
-            let mut labels = desired.metadata.labels.take().unwrap_or_default();
-            labels.insert(UNSEALED_LABEL.into(), UNSEALED_VALUE.into());
-            secret.metadata.labels = Some(labels);
+            secret.metadata.labels = desired.metadata.labels.take();
             secret.metadata.annotations = desired.metadata.annotations.take();
             secret.metadata.owner_references = desired.metadata.owner_references.take();
             secret.data = desired.data.take();
@@ -299,11 +286,6 @@ mod tests {
         );
         let mut ours = secret(&[(SKIP_SET_OWNER_REFERENCES, "true")], None);
         assert!(refused(ours.clone()), "the annotation alone is not enough");
-        ours.metadata.labels = Some(BTreeMap::from([(
-            UNSEALED_LABEL.to_owned(),
-            UNSEALED_VALUE.to_owned(),
-        )]));
-        assert!(refused(ours.clone()), "our label alone is not enough");
         let a = ours.metadata.annotations.get_or_insert_default();
         a.insert(SOURCE_ANNOTATION.to_owned(), "other:1".to_owned());
         assert!(refused(ours.clone()), "written for another SealedSecret");
@@ -355,9 +337,11 @@ mod tests {
         };
         assert_eq!(stale, ["old"]);
         assert_eq!(secret.data, Some(data(&[("kept", "3"), ("new", "4")])));
-        let labels = secret.metadata.labels.unwrap();
-        assert_eq!(labels[UNSEALED_LABEL], UNSEALED_VALUE);
-        assert_eq!(labels["team"], "a");
+        // Exactly the template's labels: no mark of ours, as the reference writes them.
+        assert_eq!(
+            secret.metadata.labels,
+            Some(BTreeMap::from([("team".into(), "a".into())]))
+        );
         assert_eq!(
             secret.metadata.annotations.unwrap()[SOURCE_ANNOTATION],
             "u:2"
@@ -390,6 +374,11 @@ mod tests {
         );
         assert!(is_controlled_by(&secret, "u"));
         assert_eq!(secret.type_.as_deref(), Some("Opaque"), "the type is kept");
+        assert_eq!(
+            secret.metadata.labels,
+            Some(BTreeMap::from([("team".into(), "a".into())])),
+            "exactly the template's labels"
+        );
     }
 
     #[test]

@@ -15,7 +15,7 @@ use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD as B64;
 use k8s_openapi::api::core::v1::Secret;
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
-use kube::api::{DeleteParams, ListParams, Patch, PatchParams, PostParams};
+use kube::api::{DeleteParams, Patch, PatchParams, PostParams};
 use shared::keys::{KeySize, generate};
 use shared::marks::{MANAGED, PATCH, SKIP_SET_OWNER_REFERENCES};
 use shared::resource::SealedSecretStatus;
@@ -77,14 +77,10 @@ async fn create_update_delete() -> Result<()> {
         expected(&[("username", &user), ("password", &pass)])
     );
     assert_owned_by(&secret, &ss);
+    // Exactly the template's labels (none here), as the reference writes them: no mark of ours.
     assert_eq!(
-        secret
-            .metadata
-            .labels
-            .unwrap_or_default()
-            .get(UNSEALED_LABEL)
-            .map(String::as_str),
-        Some("unsealer")
+        secret.metadata.labels.clone().unwrap_or_default(),
+        BTreeMap::new()
     );
     assert_eq!(secret.type_.as_deref(), Some("Opaque"));
 
@@ -870,13 +866,8 @@ async fn sigkill_mid_run_loses_nothing() -> Result<()> {
     let created = futures::future::try_join_all(objects.iter().map(|ss| env.create(ss))).await?;
 
     let ctl = env.unsealer(&[]).await?;
-    let secrets = env.secret_api(&ns);
     wait_for("the first Secret", TIMEOUT, || async {
-        let n = secrets
-            .list(&ListParams::default().labels(UNSEALED_LABEL))
-            .await?
-            .items
-            .len();
+        let n = env.unsealed_secrets(&ns).await?.len();
         Ok((n > 0).then_some(()))
     })
     .await?;

@@ -41,7 +41,6 @@ const MANAGER: &str = "unsealer-cluster-tests";
 /// The ServiceAccount of manifests/rbac.yaml.
 pub const UNSEALER_SA: &str = "sealed-secrets-controller";
 pub use shared::marks::KEY_LABEL;
-pub use unsealer::marks::UNSEALED_LABEL;
 
 const CRD_YAML: &str = include_str!("../../../manifests/crd.yaml");
 const RBAC_YAML: &str = include_str!("../../../manifests/rbac.yaml");
@@ -474,13 +473,22 @@ impl Env {
         Ok(status)
     }
 
-    /// Secrets in `ns` carrying the unsealer's label.
+    /// Secrets in `ns` controlled by a SealedSecret.
     pub async fn unsealed_secrets(&self, ns: &str) -> Result<Vec<Secret>> {
         Ok(self
             .secret_api(ns)
-            .list(&ListParams::default().labels(UNSEALED_LABEL))
+            .list(&ListParams::default())
             .await?
-            .items)
+            .items
+            .into_iter()
+            .filter(|s| {
+                s.metadata
+                    .owner_references
+                    .iter()
+                    .flatten()
+                    .any(|o| o.kind == "SealedSecret" && o.controller == Some(true))
+            })
+            .collect())
     }
 
     /// Key Secrets in the key namespace (any value of the key label).
