@@ -86,6 +86,7 @@ async fn watches_survive_an_api_server_kill() -> Result<()> {
         want.insert(name, expected(&[("v", &value)]));
     }
     let log_before = std::fs::metadata(&ctl.log_path)?.len();
+    env.allow_transient_forbidden();
     let killed_at = Instant::now();
     let ready = restart_apiserver(DOWN)?;
     let outage = killed_at.elapsed();
