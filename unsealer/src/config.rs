@@ -10,10 +10,15 @@ use time::OffsetDateTime;
 #[derive(Debug, Parser)]
 #[command(
     name = "unsealer",
-    version,
+    disable_version_flag = true,
     about = "Unseals SealedSecrets into Secrets; a drop-in for the Bitnami controller"
 )]
 pub struct Config {
+    /// Print `<name> version: v<version>` (`controller version: ...` under the reference's
+    /// binary name, as scripts and the reference's suite expect) and exit.
+    #[arg(long)]
+    pub version: bool,
+
     #[command(subcommand)]
     pub command: Option<Command>,
 

@@ -8,6 +8,10 @@ use unsealer::config::{Command, Config};
 
 fn main() -> ExitCode {
     let config = Config::parse();
+    if config.version {
+        println!("{} version: v{}", binary_name(), env!("CARGO_PKG_VERSION"));
+        return ExitCode::SUCCESS;
+    }
     if let Some(Command::Crd) = config.command {
         return match unsealer::crd_yaml() {
             Ok(yaml) => {
@@ -38,4 +42,14 @@ fn main() -> ExitCode {
             ExitCode::FAILURE
         }
     }
+}
+
+/// The name this binary was run as: `unsealer`, or `controller` as the reference's image has it.
+fn binary_name() -> String {
+    std::env::args_os()
+        .next()
+        .as_deref()
+        .map(std::path::Path::new)
+        .and_then(|p| p.file_name())
+        .map_or_else(|| "unsealer".into(), |n| n.to_string_lossy().into_owned())
 }
