@@ -1,15 +1,19 @@
-//! SealedSecret + key ring -> Secret, as the reference controller builds it.
+//! SealedSecret + key ring -> Secret, as the reference controller builds it; and, for the
+//! controller's HTTP API, [`verify`] (does every item open?) and [`rotate`] (re-seal for the
+//! newest key), which never render templates.
 
 use std::collections::BTreeMap;
 use std::fmt;
+use std::ops::ControlFlow;
 
 use k8s_openapi::ByteString;
 use k8s_openapi::api::core::v1::Secret;
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::{ObjectMeta, OwnerReference};
+use rand_core::CryptoRng;
 use zeroize::Zeroize as _;
 
-use crate::crypto::{self, DecryptError};
-use crate::keys::KeyRing;
+use crate::crypto::{self, DecryptError, EncryptError};
+use crate::keys::{KeyRing, PublicKey};
 use crate::marks::SKIP_SET_OWNER_REFERENCES;
 use crate::resource::SealedSecret;
 use crate::scope::Scope;
@@ -218,8 +222,9 @@ pub fn scope_of(sealed: &SealedSecret) -> Scope {
     Scope::from_annotations(sealed.metadata.annotations.as_ref())
 }
 
-/// Decrypts every `encryptedData` item without rendering any template: what `/v1/verify` and
-/// `/v1/rotate` may do without becoming a decryption oracle.
+/// Decrypts every `encryptedData` item without rendering any template, naming the items that
+/// fail (for the controller's own status). `/v1/verify` and `/v1/rotate` use [`verify`] and
+/// [`rotate`] instead, which say nothing about which item failed.
 pub fn decrypt_items(sealed: &SealedSecret, ring: &KeyRing) -> Result<Plaintext, UnsealError> {
     decrypt_items_with(sealed, ring, &mut || {})
 }
@@ -390,4 +395,597 @@ fn unseal_v1(
         .map_err(|e: DecryptError| UnsealError::V1Data(e.to_string()))?;
     serde_json::from_slice::<Secret>(&plain)
         .map_err(|_| UnsealError::V1Data("decrypted blob is not a Secret".into()))
+}
+
+/// Why [`verify_with`] or [`rotate_with`] gave no answer. Deliberately coarse where it matters:
+/// a decryption failure never says which item failed nor why, so the endpoints that use these
+/// (`/v1/verify`, `/v1/rotate`, open to every user of the cluster) are no decryption oracle.
+#[derive(Debug, thiserror::Error)]
+pub enum CheckError {
+    /// Refused before any RSA work: [`precheck`], both data formats, the v1 format turned off.
+    /// Each says what is wrong with the object's shape, never anything about its plaintext.
+    #[error(transparent)]
+    Refused(UnsealError),
+    /// Some sealed value does not open with any key of the ring. Nothing more is said.
+    #[error("no key could decrypt the SealedSecret")]
+    Undecryptable,
+    /// `between_items` asked to stop before every value was opened.
+    #[error("stopped before every item was decrypted")]
+    Stopped,
+    /// Sealing a value again failed (only a broken RNG or key does that).
+    #[error("re-sealing failed: {0}")]
+    Reseal(EncryptError),
+}
+
+/// One sealed value of an object: the v1 `spec.data` blob, or an `encryptedData` item.
+enum Value<'a> {
+    V1(&'a [u8]),
+    Item(&'a str, &'a str),
+}
+
+/// What [`open_each`] does with each value it opened: the value, the index of the key that
+/// opened it, the plaintext.
+type OnOpened<'f> = dyn FnMut(Value<'_>, usize, &[u8]) -> Result<(), CheckError> + 'f;
+
+/// Opens every sealed value of `sealed` with `ring`, in order, and hands each to `each` with
+/// the index (in `ring.keys()`) of the key that opened it. Renders no template, ever: the
+/// template is not covered by the OAEP label, so rendering an attacker's template over a
+/// victim's items would leak the plaintext through success or failure. Stops at the first
+/// value no key opens. `between_items` runs before each value's RSA work.
+fn open_each(
+    sealed: &SealedSecret,
+    ring: &KeyRing,
+    options: UnsealOptions,
+    between_items: &mut dyn FnMut() -> ControlFlow<()>,
+    each: &mut OnOpened<'_>,
+) -> Result<(), CheckError> {
+    precheck(sealed).map_err(CheckError::Refused)?;
+    let name = sealed.metadata.name.as_deref().unwrap_or_default();
+    let namespace = sealed.metadata.namespace.as_deref().unwrap_or_default();
+    // The scope of the object's own metadata, never the template's (CVE-2026-22728).
+    let label = scope_of(sealed).label(namespace, name);
+    let mut hint = None;
+    if let Some(blob) = sealed.spec.data.as_ref().filter(|b| !b.0.is_empty()) {
+        if !sealed.spec.encrypted_data.is_empty() {
+            return Err(CheckError::Refused(UnsealError::BothDataFormats));
+        }
+        if !options.accept_v1_data {
+            return Err(CheckError::Refused(UnsealError::V1DataRefused));
+        }
+        if between_items().is_break() {
+            return Err(CheckError::Stopped);
+        }
+        let plain = crypto::decrypt(ring, &blob.0, &label, &mut hint)
+            .map_err(|_| CheckError::Undecryptable)?;
+        // The controller would refuse a blob that is not a Secret: so do these.
+        let secret =
+            serde_json::from_slice::<Secret>(&plain).map_err(|_| CheckError::Undecryptable)?;
+        wipe(secret);
+        let index = hint.expect("set on success");
+        return each(Value::V1(&blob.0), index, &plain);
+    }
+    for (key, value) in &sealed.spec.encrypted_data {
+        if between_items().is_break() {
+            return Err(CheckError::Stopped);
+        }
+        let bytes = wire::decode(value).map_err(|_| CheckError::Undecryptable)?;
+        let plain = crypto::decrypt(ring, &bytes, &label, &mut hint)
+            .map_err(|_| CheckError::Undecryptable)?;
+        let index = hint.expect("set on success");
+        each(Value::Item(key, value), index, &plain)?;
+    }
+    Ok(())
+}
+
+/// Zeroizes the values of a Secret parsed from a decrypted v1 blob.
+fn wipe(mut secret: Secret) {
+    for v in secret.data.iter_mut().flat_map(|d| d.values_mut()) {
+        v.0.zeroize();
+    }
+    for v in secret.string_data.iter_mut().flat_map(|d| d.values_mut()) {
+        v.zeroize();
+    }
+}
+
+/// Whether every sealed value of `sealed` opens with some key of `ring`: what `/v1/verify`
+/// answers. No template is rendered (see [`open_each`]); [`precheck`] runs first.
+pub fn verify(
+    sealed: &SealedSecret,
+    ring: &KeyRing,
+    options: UnsealOptions,
+) -> Result<(), CheckError> {
+    verify_with(sealed, ring, options, &mut || ControlFlow::Continue(()))
+}
+
+/// [`verify`], calling `between_items` before each value's RSA work; it may stop the work
+/// ([`CheckError::Stopped`]), e.g. past a deadline.
+pub fn verify_with(
+    sealed: &SealedSecret,
+    ring: &KeyRing,
+    options: UnsealOptions,
+    between_items: &mut dyn FnMut() -> ControlFlow<()>,
+) -> Result<(), CheckError> {
+    open_each(sealed, ring, options, between_items, &mut |_, _, _| Ok(()))
+}
+
+/// `sealed` re-encrypted for `newest` (the controller's sealing key), as `/v1/rotate` returns
+/// it, without Git churn: a value that `newest` already opens comes back byte for byte as it
+/// was; only values opened by another key of the ring are sealed again, for `newest`, with the
+/// same OAEP label. The label comes from the object's own metadata only (never the
+/// template's, CVE-2026-22728), and the metadata, template and scope come back unchanged, so
+/// the scope is kept. `status` is dropped (the server's, not the user's). No template is
+/// rendered, and nothing is decrypted before [`precheck`] passes. Every plaintext is zeroized
+/// as soon as its value is sealed again.
+pub fn rotate<R: CryptoRng + ?Sized>(
+    sealed: &SealedSecret,
+    ring: &KeyRing,
+    newest: &PublicKey,
+    options: UnsealOptions,
+    rng: &mut R,
+) -> Result<SealedSecret, CheckError> {
+    rotate_with(sealed, ring, newest, options, rng, &mut || {
+        ControlFlow::Continue(())
+    })
+}
+
+/// [`rotate`], calling `between_items` before each value's RSA work (see [`verify_with`]).
+pub fn rotate_with<R: CryptoRng + ?Sized>(
+    sealed: &SealedSecret,
+    ring: &KeyRing,
+    newest: &PublicKey,
+    options: UnsealOptions,
+    rng: &mut R,
+    between_items: &mut dyn FnMut() -> ControlFlow<()>,
+) -> Result<SealedSecret, CheckError> {
+    let newest_fingerprint = newest.fingerprint();
+    let newest_index = ring
+        .keys()
+        .iter()
+        .position(|k| k.fingerprint() == newest_fingerprint);
+    let name = sealed.metadata.name.as_deref().unwrap_or_default();
+    let namespace = sealed.metadata.namespace.as_deref().unwrap_or_default();
+    let label = scope_of(sealed).label(namespace, name);
+    let mut out = sealed.clone();
+    out.status = None;
+    let mut items = BTreeMap::new();
+    let mut v1 = None;
+    open_each(
+        sealed,
+        ring,
+        options,
+        between_items,
+        &mut |value, index, plain| {
+            let keep = Some(index) == newest_index;
+            match value {
+                Value::Item(key, text) => {
+                    let text = if keep {
+                        text.to_owned()
+                    } else {
+                        let bytes = crypto::encrypt(rng, newest, plain, &label)
+                            .map_err(CheckError::Reseal)?;
+                        wire::encode(&bytes)
+                    };
+                    items.insert(key.to_owned(), text);
+                }
+                Value::V1(blob) => {
+                    v1 = Some(if keep {
+                        blob.to_vec()
+                    } else {
+                        crypto::encrypt(rng, newest, plain, &label).map_err(CheckError::Reseal)?
+                    });
+                }
+            }
+            Ok(())
+        },
+    )?;
+    if let Some(blob) = v1 {
+        out.spec.data = Some(ByteString(blob));
+    } else {
+        out.spec.encrypted_data = items;
+    }
+    Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::OnceLock;
+
+    use k8s_openapi::ByteString;
+
+    use super::*;
+    use crate::keys::{KeySize, PrivateKey, generate};
+    use crate::marks::CLUSTER_WIDE;
+
+    const OLD_KEY: &str = include_str!("../tests/vectors/sealing-key.pem");
+
+    /// The vector key (older) and a generated one (newest), newest first as the controller
+    /// orders them; plus a stranger key that is in no ring.
+    struct Keys {
+        ring: KeyRing,
+        newest: PrivateKey,
+        old: PrivateKey,
+        stranger: PrivateKey,
+    }
+
+    fn keys() -> &'static Keys {
+        static KEYS: OnceLock<Keys> = OnceLock::new();
+        KEYS.get_or_init(|| {
+            let fresh = || {
+                generate(
+                    KeySize::Rsa2048,
+                    time::OffsetDateTime::now_utc(),
+                    std::time::Duration::from_secs(3600),
+                    "",
+                    [7; 16],
+                )
+                .unwrap()
+                .key
+            };
+            let newest = fresh();
+            let old = PrivateKey::from_pem(OLD_KEY).unwrap();
+            Keys {
+                ring: KeyRing::new(vec![
+                    PrivateKey::from_pem(&newest.to_pkcs1_pem().unwrap()).unwrap(),
+                    PrivateKey::from_pem(OLD_KEY).unwrap(),
+                ]),
+                newest,
+                old,
+                stranger: fresh(),
+            }
+        })
+    }
+
+    fn secret(ns: &str, name: &str, scope: Scope, items: &[(&str, &str)]) -> Secret {
+        let mut annotations = BTreeMap::new();
+        scope.apply_to(&mut annotations);
+        Secret {
+            metadata: ObjectMeta {
+                name: Some(name.into()),
+                namespace: Some(ns.into()),
+                annotations: Some(annotations).filter(|a| !a.is_empty()),
+                ..ObjectMeta::default()
+            },
+            data: Some(
+                items
+                    .iter()
+                    .map(|(k, v)| ((*k).to_owned(), ByteString(v.as_bytes().to_vec())))
+                    .collect(),
+            ),
+            ..Secret::default()
+        }
+    }
+
+    /// Items sealed for strict `ns/name`, each with the key given beside it.
+    fn sealed_with(ns: &str, name: &str, items: &[(&str, &str, &PrivateKey)]) -> SealedSecret {
+        let mut out: Option<SealedSecret> = None;
+        for (k, v, key) in items {
+            let one = crate::seal::seal(
+                &secret(ns, name, Scope::Strict, &[(k, v)]),
+                key.public_key(),
+                &mut rand::rng(),
+            )
+            .unwrap();
+            match &mut out {
+                None => out = Some(one),
+                Some(o) => o.spec.encrypted_data.extend(one.spec.encrypted_data),
+            }
+        }
+        out.unwrap()
+    }
+
+    fn plain(secret: &Secret) -> BTreeMap<String, String> {
+        secret
+            .data
+            .iter()
+            .flatten()
+            .map(|(k, v)| (k.clone(), String::from_utf8(v.0.clone()).unwrap()))
+            .collect()
+    }
+
+    fn go_on() -> impl FnMut() -> ControlFlow<()> {
+        || ControlFlow::Continue(())
+    }
+
+    #[test]
+    fn rotate_keeps_items_on_the_newest_key_and_reseals_the_others() {
+        let k = keys();
+        let ss = sealed_with(
+            "ns",
+            "app",
+            &[
+                ("kept", "on-the-newest", &k.newest),
+                ("moved", "on-the-old", &k.old),
+            ],
+        );
+        let mut with_status = ss.clone();
+        with_status.status = Some(crate::SealedSecretStatus::default());
+        let rotated = rotate(
+            &with_status,
+            &k.ring,
+            k.newest.public_key(),
+            UnsealOptions::default(),
+            &mut rand::rng(),
+        )
+        .unwrap();
+        let items = &rotated.spec.encrypted_data;
+        assert_eq!(items["kept"], ss.spec.encrypted_data["kept"], "no churn");
+        assert_ne!(items["moved"], ss.spec.encrypted_data["moved"]);
+        assert_eq!(rotated.metadata, ss.metadata);
+        assert_eq!(rotated.spec.template, ss.spec.template);
+        assert!(rotated.status.is_none());
+        // The re-sealed item opens with the newest key alone.
+        let newest_only = KeyRing::new(vec![
+            PrivateKey::from_pem(&k.newest.to_pkcs1_pem().unwrap()).unwrap(),
+        ]);
+        let out = unseal(&rotated, &newest_only, UnsealOptions::default()).unwrap();
+        assert_eq!(
+            plain(&out),
+            BTreeMap::from([
+                ("kept".to_owned(), "on-the-newest".to_owned()),
+                ("moved".to_owned(), "on-the-old".to_owned()),
+            ])
+        );
+        // Rotating again changes nothing at all.
+        let again = rotate(
+            &rotated,
+            &k.ring,
+            k.newest.public_key(),
+            UnsealOptions::default(),
+            &mut rand::rng(),
+        )
+        .unwrap();
+        assert_eq!(again.metadata, rotated.metadata);
+        assert_eq!(again.spec, rotated.spec);
+    }
+
+    /// CVE-2026-22728: a strict SealedSecret whose template claims cluster-wide. The reference
+    /// re-sealed with the template's scope, giving back a copy that unseals anywhere.
+    #[test]
+    fn rotate_keeps_the_object_scope_whatever_the_template_says() {
+        let k = keys();
+        let mut ss = sealed_with("victim", "db", &[("password", "hunter2-cve", &k.old)]);
+        let template = ss.spec.template.get_or_insert_with(Default::default);
+        template
+            .metadata
+            .annotations
+            .get_or_insert_with(BTreeMap::new)
+            .insert(CLUSTER_WIDE.to_owned(), "true".to_owned());
+        let rotated = rotate(
+            &ss,
+            &k.ring,
+            k.newest.public_key(),
+            UnsealOptions::default(),
+            &mut rand::rng(),
+        )
+        .unwrap();
+        assert_eq!(scope_of(&rotated), Scope::Strict);
+        assert_eq!(rotated.metadata, ss.metadata, "the outer metadata is kept");
+        assert_ne!(
+            rotated.spec.encrypted_data["password"],
+            ss.spec.encrypted_data["password"]
+        );
+        // It unseals where it is...
+        let here = unseal(&rotated, &k.ring, UnsealOptions::default()).unwrap();
+        assert_eq!(plain(&here)["password"], "hunter2-cve");
+        // ...and nowhere else: not under another name, nor as cluster-wide.
+        let mut elsewhere = rotated.clone();
+        elsewhere.metadata.namespace = Some("attacker".into());
+        elsewhere.metadata.name = Some("loot".into());
+        assert!(matches!(
+            unseal(&elsewhere, &k.ring, UnsealOptions::default()),
+            Err(UnsealError::Items(_))
+        ));
+        let mut wide = elsewhere.clone();
+        Scope::ClusterWide.apply_to(wide.metadata.annotations.get_or_insert_with(BTreeMap::new));
+        assert!(matches!(
+            unseal(&wide, &k.ring, UnsealOptions::default()),
+            Err(UnsealError::Items(_))
+        ));
+        assert!(matches!(
+            verify(&elsewhere, &k.ring, UnsealOptions::default()),
+            Err(CheckError::Undecryptable)
+        ));
+    }
+
+    #[test]
+    fn verify_opens_every_item_and_stops_at_the_first_that_fails() {
+        let k = keys();
+        let good = sealed_with(
+            "ns",
+            "app",
+            &[("a", "one-aaaa", &k.newest), ("b", "two-bbbb", &k.old)],
+        );
+        verify(&good, &k.ring, UnsealOptions::default()).unwrap();
+        let bad = sealed_with(
+            "ns",
+            "app",
+            &[
+                ("a", "one-aaaa", &k.stranger),
+                ("b", "two-bbbb", &k.newest),
+                ("c", "three-cc", &k.newest),
+            ],
+        );
+        let mut calls = 0;
+        let err = verify_with(&bad, &k.ring, UnsealOptions::default(), &mut || {
+            calls += 1;
+            ControlFlow::Continue(())
+        })
+        .unwrap_err();
+        assert!(matches!(err, CheckError::Undecryptable), "{err:?}");
+        assert_eq!(calls, 1, "no RSA work after the first failure");
+        // The message names no item and no cause.
+        let text = err.to_string();
+        assert_eq!(text, "no key could decrypt the SealedSecret");
+        // Broken base64 is the same answer.
+        let mut broken = good.clone();
+        broken.spec.encrypted_data.insert("z".into(), "%%%".into());
+        assert!(matches!(
+            verify(&broken, &k.ring, UnsealOptions::default()),
+            Err(CheckError::Undecryptable)
+        ));
+        assert!(matches!(
+            rotate(
+                &bad,
+                &k.ring,
+                k.newest.public_key(),
+                UnsealOptions::default(),
+                &mut rand::rng()
+            ),
+            Err(CheckError::Undecryptable)
+        ));
+    }
+
+    /// The template is never rendered: one that cannot render, or that would tell the items'
+    /// values apart, changes nothing.
+    #[test]
+    fn templates_are_never_rendered() {
+        let k = keys();
+        let mut ss = sealed_with("ns", "app", &[("a", "one-aaaa", &k.old)]);
+        let template = ss.spec.template.get_or_insert_with(Default::default);
+        template.data = Some(BTreeMap::from([
+            ("bad".to_owned(), "{{ fail \"no\" }}".to_owned()),
+            (
+                "oracle".to_owned(),
+                "{{ if eq .a \"one-aaaa\" }}x{{ end }}".to_owned(),
+            ),
+            ("broken".to_owned(), "{{ .a ".to_owned()),
+        ]));
+        assert!(matches!(
+            unseal(&ss, &k.ring, UnsealOptions::default()),
+            Err(UnsealError::Template { .. })
+        ));
+        verify(&ss, &k.ring, UnsealOptions::default()).unwrap();
+        let rotated = rotate(
+            &ss,
+            &k.ring,
+            k.newest.public_key(),
+            UnsealOptions::default(),
+            &mut rand::rng(),
+        )
+        .unwrap();
+        assert_eq!(rotated.spec.template, ss.spec.template, "kept as it was");
+    }
+
+    #[test]
+    fn precheck_applies_before_any_rsa_work() {
+        let k = keys();
+        let mut ss = sealed_with("ns", "app", &[("a", "one-aaaa", &k.newest)]);
+        let value = ss.spec.encrypted_data["a"].clone();
+        for i in 0..MAX_ITEMS {
+            ss.spec
+                .encrypted_data
+                .insert(format!("k{i}"), value.clone());
+        }
+        let mut calls = 0;
+        let mut count = || {
+            calls += 1;
+            ControlFlow::Continue(())
+        };
+        let err = verify_with(&ss, &k.ring, UnsealOptions::default(), &mut count).unwrap_err();
+        assert!(
+            matches!(err, CheckError::Refused(UnsealError::TooManyItems { .. })),
+            "{err:?}"
+        );
+        let mut ss = sealed_with("ns", "app", &[("a", "one-aaaa", &k.newest)]);
+        ss.spec.encrypted_data.insert("bad/key".into(), value);
+        let err = rotate_with(
+            &ss,
+            &k.ring,
+            k.newest.public_key(),
+            UnsealOptions::default(),
+            &mut rand::rng(),
+            &mut count,
+        )
+        .unwrap_err();
+        assert!(
+            matches!(err, CheckError::Refused(UnsealError::InvalidKey { .. })),
+            "{err:?}"
+        );
+        assert_eq!(calls, 0);
+    }
+
+    #[test]
+    fn between_items_can_stop_the_work() {
+        let k = keys();
+        let ss = sealed_with(
+            "ns",
+            "app",
+            &[("a", "one-aaaa", &k.newest), ("b", "two-bbbb", &k.old)],
+        );
+        let mut calls = 0;
+        let err = verify_with(&ss, &k.ring, UnsealOptions::default(), &mut || {
+            calls += 1;
+            if calls > 1 {
+                ControlFlow::Break(())
+            } else {
+                ControlFlow::Continue(())
+            }
+        })
+        .unwrap_err();
+        assert!(matches!(err, CheckError::Stopped), "{err:?}");
+        verify_with(&ss, &k.ring, UnsealOptions::default(), &mut go_on()).unwrap();
+    }
+
+    /// The deprecated v1 format: the whole Secret in `spec.data`, re-sealed as one blob.
+    #[test]
+    fn v1_blobs_are_verified_and_rotated_as_one_value() {
+        let k = keys();
+        let inner = secret("ns", "v1", Scope::Strict, &[("a", "v1-plain-aaaa")]);
+        let json = serde_json::to_vec(&inner).unwrap();
+        let label = Scope::Strict.label("ns", "v1");
+        let blob = crypto::encrypt(&mut rand::rng(), k.old.public_key(), &json, &label).unwrap();
+        let ss = SealedSecret {
+            metadata: ObjectMeta {
+                name: Some("v1".into()),
+                namespace: Some("ns".into()),
+                ..ObjectMeta::default()
+            },
+            spec: crate::SealedSecretSpec {
+                data: Some(ByteString(blob.clone())),
+                ..Default::default()
+            },
+            status: None,
+        };
+        verify(&ss, &k.ring, UnsealOptions::default()).unwrap();
+        let refused = UnsealOptions {
+            accept_v1_data: false,
+        };
+        assert!(matches!(
+            verify(&ss, &k.ring, refused),
+            Err(CheckError::Refused(UnsealError::V1DataRefused))
+        ));
+        let rotated = rotate(
+            &ss,
+            &k.ring,
+            k.newest.public_key(),
+            UnsealOptions::default(),
+            &mut rand::rng(),
+        )
+        .unwrap();
+        let new_blob = rotated.spec.data.clone().unwrap().0;
+        assert_ne!(new_blob, blob);
+        assert!(rotated.spec.encrypted_data.is_empty());
+        let newest_only = KeyRing::new(vec![
+            PrivateKey::from_pem(&k.newest.to_pkcs1_pem().unwrap()).unwrap(),
+        ]);
+        let out = unseal(&rotated, &newest_only, UnsealOptions::default()).unwrap();
+        assert_eq!(plain(&out)["a"], "v1-plain-aaaa");
+        let again = rotate(
+            &rotated,
+            &k.ring,
+            k.newest.public_key(),
+            UnsealOptions::default(),
+            &mut rand::rng(),
+        )
+        .unwrap();
+        assert_eq!(again.spec.data.unwrap().0, new_blob, "no churn");
+        // A blob that opens but is not a Secret fails as the controller would.
+        let junk = crypto::encrypt(&mut rand::rng(), k.old.public_key(), b"nope", &label).unwrap();
+        let mut not_secret = ss.clone();
+        not_secret.spec.data = Some(ByteString(junk));
+        assert!(matches!(
+            verify(&not_secret, &k.ring, UnsealOptions::default()),
+            Err(CheckError::Undecryptable)
+        ));
+    }
 }
