@@ -30,14 +30,18 @@ use serde::{Deserialize, Deserializer, Serialize};
     printcolumn = r#"{"name":"Synced","type":"string","jsonPath":".status.conditions[0].status"}"#,
     printcolumn = r#"{"name":"Age","type":"date","jsonPath":".metadata.creationTimestamp"}"#
 )]
+#[schemars(transform = require_encrypted_data)]
 pub struct SealedSecretSpec {
     /// Metadata, type and templated data of the Secret to create.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub template: Option<SecretTemplateSpec>,
 
+    // Required, and string values only, at apply time, as in the reference's CRD (see
+    // `require_encrypted_data`); the controller still reads leniently what an older CRD let
+    // through (a missing map is empty, a non-string value is reported on the object).
     /// Item key to base64 ciphertext.
     #[serde(rename = "encryptedData", default, deserialize_with = "encrypted_data")]
-    #[schemars(schema_with = "preserve_unknown_object")]
+    #[schemars(schema_with = "string_map")]
     pub encrypted_data: BTreeMap<String, String>,
 
     /// Deprecated v1 format: the whole Secret sealed as one blob.
@@ -209,9 +213,23 @@ impl<'de> Deserialize<'de> for StringOr {
     }
 }
 
-fn preserve_unknown_object(_: &mut schemars::SchemaGenerator) -> schemars::Schema {
+/// `encryptedData` is required at apply time, with no default, as in the reference's CRD.
+fn require_encrypted_data(schema: &mut schemars::Schema) {
+    if let Some(props) = schema
+        .get_mut("properties")
+        .and_then(|p| p.get_mut("encryptedData"))
+        .and_then(|e| e.as_object_mut())
+    {
+        props.remove("default");
+    }
+    schema.insert("required".into(), serde_json::json!(["encryptedData"]));
+}
+
+/// The reference's schema for `encryptedData`: an object of strings.
+fn string_map(_: &mut schemars::SchemaGenerator) -> schemars::Schema {
     schemars::json_schema!({
         "type": "object",
+        "additionalProperties": {"type": "string"},
         "x-kubernetes-preserve-unknown-fields": true
     })
 }

@@ -107,11 +107,13 @@ pub async fn reconcile(obj: Arc<Guarded>, ctx: Arc<Context>) -> Result<Action, E
     let outcome = match &result {
         Ok(()) => Outcome {
             ok: true,
+            permanent: false,
             reason: "Unsealed",
             message: String::new(),
         },
         Err(e) => Outcome {
             ok: false,
+            permanent: e.is_permanent(),
             reason: e.condition_reason(),
             message: message(e),
         },

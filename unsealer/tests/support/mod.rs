@@ -78,11 +78,22 @@ pub struct Env {
 impl Env {
     /// Sets up a test: CRD, namespace, RBAC, token. `None` when the cluster tests are skipped.
     pub async fn start(prefix: &str) -> Result<Option<Env>> {
+        Env::start_with(prefix, false).await
+    }
+
+    /// [`Env::start`] with an older, lenient CRD installed: `manifests/crd.yaml` without the
+    /// reference's rules that `encryptedData` is required and holds strings, so that malformed
+    /// objects reach the controller. For a test binary of its own (the CRD is cluster-wide).
+    pub async fn start_with_older_crd(prefix: &str) -> Result<Option<Env>> {
+        Env::start_with(prefix, true).await
+    }
+
+    async fn start_with(prefix: &str, older_crd: bool) -> Result<Option<Env>> {
         let Some(cluster) = TestCluster::from_env() else {
             return Ok(None);
         };
         let admin = cluster.admin_client().await?;
-        ensure_crd(&admin).await?;
+        ensure_crd(&admin, older_crd).await?;
         let ns = cluster::create_namespace(&admin, prefix).await?;
         let cluster_role = install_rbac(&admin, &ns).await?;
         let token =
@@ -726,9 +737,26 @@ pub fn assert_owned_by(secret: &Secret, ss: &SealedSecret) {
 }
 
 /// Server-side applies the CRD of manifests/crd.yaml (idempotent) and waits until Established.
-async fn ensure_crd(admin: &Client) -> Result<()> {
-    let crd: CustomResourceDefinition =
+async fn ensure_crd(admin: &Client, older: bool) -> Result<()> {
+    let mut crd: serde_json::Value =
         serde_saphyr::from_str(CRD_YAML).context("parsing manifests/crd.yaml")?;
+    if older {
+        let spec =
+            &mut crd["spec"]["versions"][0]["schema"]["openAPIV3Schema"]["properties"]["spec"];
+        let removed = spec
+            .as_object_mut()
+            .and_then(|s| s.remove("required"))
+            .is_some()
+            && spec["properties"]["encryptedData"]
+                .as_object_mut()
+                .and_then(|e| e.remove("additionalProperties"))
+                .is_some();
+        ensure!(
+            removed,
+            "manifests/crd.yaml no longer has the rules an older CRD lacks"
+        );
+    }
+    let crd: CustomResourceDefinition = serde_json::from_value(crd)?;
     let name = crd
         .metadata
         .name
