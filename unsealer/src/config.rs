@@ -87,6 +87,26 @@ pub struct Config {
     #[arg(long, env = "SEALED_SECRETS_LISTEN_ADDR", default_value = ":8080", value_parser = parse_addr)]
     pub listen_addr: SocketAddr,
 
+    /// Sustained requests a second each client may send to `/v1/verify` and to `/v1/rotate`
+    /// (each path counted apart; a client is the last `X-Forwarded-For` entry, else the peer).
+    #[arg(long, env = "SEALED_SECRETS_RATE_LIMIT", default_value_t = 2, value_parser = clap::value_parser!(u32).range(1..))]
+    pub rate_limit: u32,
+
+    /// Requests a client may send beyond the rate in one burst (as the reference: a burst of 2
+    /// admits 3 requests at once).
+    #[arg(long, env = "SEALED_SECRETS_RATE_LIMIT_BURST", default_value_t = 2)]
+    pub rate_limit_burst: u32,
+
+    /// Time to receive the body of a `/v1/verify` or `/v1/rotate` request; 0: no limit but the
+    /// 30 s I/O timeout. (The request head must always arrive within 10 s.)
+    #[arg(long, env = "SEALED_SECRETS_READ_TIMEOUT", default_value = "2m", value_parser = parse_duration)]
+    pub read_timeout: Duration,
+
+    /// Time to answer a `/v1/verify` or `/v1/rotate` request once its body is in (waiting for
+    /// a core included); past it the answer is 503. 0: no limit.
+    #[arg(long, env = "SEALED_SECRETS_WRITE_TIMEOUT", default_value = "2m", value_parser = parse_duration)]
+    pub write_timeout: Duration,
+
     /// Metrics address (`/metrics`).
     #[arg(long, env = "SEALED_SECRETS_LISTEN_METRICS_ADDR", default_value = ":8081", value_parser = parse_addr)]
     pub listen_metrics_addr: SocketAddr,
@@ -218,5 +238,26 @@ mod tests {
             .unwrap();
         assert!(!c.update_status && c.all_namespaces);
         assert!(Config::try_parse_from(["unsealer", "--update-status=yes"]).is_err());
+    }
+
+    #[test]
+    fn http_api_flags_take_the_reference_defaults() {
+        let c = Config::try_parse_from(["unsealer"]).unwrap();
+        assert_eq!((c.rate_limit, c.rate_limit_burst), (2, 2));
+        assert_eq!(c.read_timeout, Duration::from_secs(120));
+        assert_eq!(c.write_timeout, Duration::from_secs(120));
+        let c = Config::try_parse_from([
+            "unsealer",
+            "--rate-limit=5",
+            "--rate-limit-burst=0",
+            "--read-timeout=10s",
+            "--write-timeout=0",
+        ])
+        .unwrap();
+        assert_eq!((c.rate_limit, c.rate_limit_burst), (5, 0));
+        assert_eq!(c.read_timeout, Duration::from_secs(10));
+        assert_eq!(c.write_timeout, Duration::ZERO);
+        // The reference divides by the rate: 0 crashes it. Refused here.
+        assert!(Config::try_parse_from(["unsealer", "--rate-limit=0"]).is_err());
     }
 }

@@ -1,5 +1,8 @@
-//! The HTTP API (`/healthz`, `/v1/cert.pem`) and the metrics endpoint. The rest of the
-//! reference's API (`/v1/verify`, `/v1/rotate`) comes with the CLI's cluster modes.
+//! The HTTP API (`/healthz`, `/v1/cert.pem`, `POST /v1/verify`, `POST /v1/rotate`: see
+//! [`crate::api`]) and the metrics endpoint. Every route is counted in
+//! `http_requests_total{path,code,method}` and `http_request_duration_seconds{path,method}`,
+//! with `path` from the route table ([`API_ROUTES`], [`METRICS_ROUTES`]; anything else is
+//! `other`), never the raw URL.
 //!
 //! Both listeners run on hyper's HTTP/1 server with limits ([`Limits`]), because
 //! `axum::serve` keeps every connection for as long as the client likes (a thousand clients that
@@ -9,7 +12,9 @@
 //!   the timer whenever the connection waits for a head, on accept and again after each
 //!   response, so it is also the keep-alive idle timeout.
 //! * **I/O timeout** (30 s): a connection on which no byte moves either way for that long is
-//!   closed (a stalled request body, a client that stops reading its response).
+//!   closed (a stalled request body, a client that stops reading its response). It waits
+//!   while a handler works on a request whose body is in ([`ConnInfo::working`]): that time
+//!   is bounded by `--write-timeout` instead.
 //! * **Connection cap** (256 per listener). A connection that arrives at the cap is accepted
 //!   and makes room by closing the connection that has been idle longest: one with no request
 //!   in progress (fresh, keep-alive, or still sending its head). Only when every connection is
@@ -23,16 +28,17 @@ use std::collections::BTreeMap;
 use std::io;
 use std::net::SocketAddr;
 use std::pin::Pin;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::task::{Context, Poll};
 use std::time::Duration;
 
 use axum::Router;
 use axum::extract::State;
-use axum::http::{Request, StatusCode, header};
-use axum::response::IntoResponse;
-use axum::routing::get;
+use axum::http::{Method, Request, StatusCode, header};
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
 use hyper::body::Incoming;
 use hyper_util::rt::{TokioIo, TokioTimer};
 use hyper_util::service::TowerToHyperService;
@@ -42,8 +48,15 @@ use tokio::sync::{Notify, OwnedSemaphorePermit, Semaphore, watch};
 use tokio::time::Instant;
 use tracing::{error, info, trace};
 
-use crate::keyring::KeyStore;
+use crate::api::{self, Api};
 use crate::metrics::Metrics;
+
+/// The API listener's routes: the only values of the metrics' `path` label, with `other`.
+pub const API_ROUTES: [&str; 4] = ["/healthz", "/v1/cert.pem", "/v1/verify", "/v1/rotate"];
+/// The metrics listener's routes.
+pub const METRICS_ROUTES: [&str; 1] = ["/metrics"];
+/// The `path` label of a request that matched no route.
+pub const OTHER_ROUTE: &str = "other";
 
 /// Per-listener connection limits.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -74,8 +87,8 @@ async fn healthz() -> impl IntoResponse {
     ([(header::CONTENT_TYPE, "text/plain")], "ok\n")
 }
 
-async fn cert(State(keys): State<KeyStore>) -> impl IntoResponse {
-    match keys.get().newest_cert_pem.clone() {
+async fn cert(State(api): State<Arc<Api>>) -> impl IntoResponse {
+    match api.keys.get().newest_cert_pem.clone() {
         Some(pem) => (
             StatusCode::OK,
             [(header::CONTENT_TYPE, "application/x-pem-file")],
@@ -132,25 +145,113 @@ fn listen(addr: SocketAddr) -> io::Result<TcpListener> {
 /// Serves both listeners with the default [`Limits`] until `shutdown` resolves, then lets the
 /// requests in progress finish.
 pub async fn serve(
-    api: TcpListener,
+    api_listener: TcpListener,
     metrics_listener: TcpListener,
-    keys: KeyStore,
+    api: Arc<Api>,
     metrics_state: Arc<Metrics>,
     shutdown: impl std::future::Future<Output = ()> + Send + Clone + 'static,
 ) -> io::Result<()> {
     let api_router = Router::new()
-        .route("/healthz", get(healthz))
-        .route("/v1/cert.pem", get(cert))
-        .with_state(keys);
+        .route(API_ROUTES[0], get(healthz))
+        .route(API_ROUTES[1], get(cert))
+        .route(API_ROUTES[2], post(api::verify))
+        .route(API_ROUTES[3], post(api::rotate))
+        .with_state(api);
+    let api_router = instrumented(api_router, &API_ROUTES, metrics_state.clone());
     let metrics_router = Router::new()
-        .route("/metrics", get(metrics))
-        .with_state(metrics_state);
+        .route(METRICS_ROUTES[0], get(metrics))
+        .with_state(metrics_state.clone());
+    let metrics_router = instrumented(metrics_router, &METRICS_ROUTES, metrics_state);
     let limits = Limits::default();
     tokio::try_join!(
-        serve_listener(api, api_router, limits, shutdown.clone()),
+        serve_listener(api_listener, api_router, limits, shutdown.clone()),
         serve_listener(metrics_listener, metrics_router, limits, shutdown),
     )?;
     Ok(())
+}
+
+/// `router` with every request counted and timed under its route of `routes`.
+pub fn instrumented(
+    router: Router,
+    routes: &'static [&'static str],
+    metrics: Arc<Metrics>,
+) -> Router {
+    router.layer(axum::middleware::from_fn(
+        move |request: Request<axum::body::Body>, next: Next| {
+            let metrics = metrics.clone();
+            async move {
+                let path = route_label(routes, request.uri().path());
+                let method = method_label(request.method());
+                let started = std::time::Instant::now();
+                let response: Response = next.run(request).await;
+                metrics.http_request(
+                    path,
+                    method,
+                    response.status().as_u16(),
+                    started.elapsed().as_secs_f64(),
+                );
+                response
+            }
+        },
+    ))
+}
+
+/// The route of the table that `path` is, or [`OTHER_ROUTE`].
+pub fn route_label(routes: &'static [&'static str], path: &str) -> &'static str {
+    routes
+        .iter()
+        .copied()
+        .find(|r| *r == path)
+        .unwrap_or(OTHER_ROUTE)
+}
+
+/// The method as the reference's promhttp names it: lower case, `unknown` beyond the standard
+/// ones (so a client cannot add series with made-up methods).
+pub fn method_label(method: &Method) -> &'static str {
+    match *method {
+        Method::GET => "get",
+        Method::PUT => "put",
+        Method::HEAD => "head",
+        Method::POST => "post",
+        Method::DELETE => "delete",
+        Method::CONNECT => "connect",
+        Method::OPTIONS => "options",
+        Method::TRACE => "trace",
+        Method::PATCH => "patch",
+        _ => "unknown",
+    }
+}
+
+/// What a handler may know of its connection (a request extension).
+#[derive(Clone)]
+pub struct ConnInfo {
+    peer: Option<SocketAddr>,
+    activity: Activity,
+}
+
+impl ConnInfo {
+    /// The peer's address.
+    pub fn peer(&self) -> Option<SocketAddr> {
+        self.peer
+    }
+
+    /// Holds off the connection's I/O timeout until dropped: the request's body is in and the
+    /// handler is working (its own deadline bounds that).
+    pub fn working(&self) -> Working {
+        self.activity.working.fetch_add(1, Ordering::Relaxed);
+        Working(self.activity.clone())
+    }
+}
+
+/// See [`ConnInfo::working`].
+pub struct Working(Activity);
+
+impl Drop for Working {
+    fn drop(&mut self) {
+        // The I/O timeout counts again from now.
+        self.0.touch();
+        self.0.working.fetch_sub(1, Ordering::Relaxed);
+    }
 }
 
 /// The accept loop of one listener.
@@ -169,8 +270,8 @@ pub async fn serve_listener(
             accepted = listener.accept() => accepted,
             () = &mut shutdown => break,
         };
-        let stream = match accepted {
-            Ok((stream, _)) => stream,
+        let (stream, peer) = match accepted {
+            Ok((stream, peer)) => (stream, peer),
             Err(e) if is_connection_error(&e) => continue,
             Err(e) => {
                 // Most likely out of descriptors (EMFILE): wait for some to close, as hyper
@@ -188,6 +289,7 @@ pub async fn serve_listener(
         };
         tokio::spawn(connection(
             stream,
+            peer,
             router.clone(),
             limits,
             slot,
@@ -215,6 +317,7 @@ fn is_connection_error(e: &io::Error) -> bool {
 /// One connection, from accept to close.
 async fn connection(
     stream: TcpStream,
+    peer: SocketAddr,
     router: Router,
     limits: Limits,
     slot: OwnedSemaphorePermit,
@@ -229,10 +332,15 @@ async fn connection(
         inner: stream,
         activity: activity.clone(),
     });
+    let info = ConnInfo {
+        peer: Some(peer),
+        activity: activity.clone(),
+    };
     let service = {
         let router = TowerToHyperService::new(router);
         let conn = conn.clone();
-        hyper::service::service_fn(move |request: Request<Incoming>| {
+        hyper::service::service_fn(move |mut request: Request<Incoming>| {
+            request.extensions_mut().insert(info.clone());
             conn.busy();
             let response = hyper::service::Service::call(&router, request);
             let conn = conn.clone();
@@ -392,11 +500,13 @@ impl Drop for Conn {
     }
 }
 
-/// When a connection last moved a byte, in milliseconds since it was accepted.
+/// When a connection last moved a byte, in milliseconds since it was accepted, and how many
+/// handlers work on it with the body in ([`ConnInfo::working`]).
 #[derive(Clone)]
 struct Activity {
     since: Instant,
     last_ms: Arc<AtomicU64>,
+    working: Arc<AtomicUsize>,
 }
 
 impl Activity {
@@ -404,6 +514,7 @@ impl Activity {
         Activity {
             since: Instant::now(),
             last_ms: Arc::new(AtomicU64::new(0)),
+            working: Arc::new(AtomicUsize::new(0)),
         }
     }
 
@@ -412,9 +523,13 @@ impl Activity {
         self.last_ms.store(ms, Ordering::Relaxed);
     }
 
-    /// Resolves once no byte has moved for `limit`.
+    /// Resolves once no byte has moved for `limit` while no handler was working.
     async fn stalled(&self, limit: Duration) {
         loop {
+            if self.working.load(Ordering::Relaxed) > 0 {
+                tokio::time::sleep(limit).await;
+                continue;
+            }
             let last = self.since + Duration::from_millis(self.last_ms.load(Ordering::Relaxed));
             let due = last + limit;
             if Instant::now() >= due {

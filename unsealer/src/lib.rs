@@ -1,11 +1,12 @@
 //! `unsealer`: the in-cluster controller. Owns the sealing keys, unseals SealedSecrets into
-//! Secrets, and serves `/healthz`, `/v1/cert.pem` and metrics. The binary is a thin `main`
+//! Secrets, and serves `/healthz`, `/v1/cert.pem`, `/v1/verify`, `/v1/rotate` and metrics. The binary is a thin `main`
 //! over [`run`].
 //!
 //! Data flows one way: watch ([`controller`]) → precheck ([`write::precheck`]) → unseal
 //! (`shared::unseal`) → plan the write ([`write::plan_write`]) → apply ([`reconcile`]) →
 //! status ([`status`]).
 
+pub mod api;
 pub mod config;
 pub mod controller;
 pub mod error;
@@ -14,6 +15,7 @@ pub mod http;
 pub mod keyring;
 pub mod marks;
 pub mod metrics;
+pub mod ratelimit;
 pub mod reconcile;
 pub mod status;
 pub mod throttle;
@@ -160,6 +162,12 @@ pub async fn run(config: Config) -> anyhow::Result<()> {
             accept_v1_data: config.accept_deprecated_v1_data,
         },
     ));
+    // verify/rotate take the reconciles' RSA slots (fair, per item).
+    let api = Arc::new(api::Api::new(
+        keys.clone(),
+        &config,
+        ctx.unseal_slots.clone(),
+    ));
     let scope = if !config.additional_namespaces.is_empty() {
         let mut namespaces = vec![namespace.clone()];
         namespaces.extend(
@@ -195,7 +203,7 @@ pub async fn run(config: Config) -> anyhow::Result<()> {
     let shutdown_for_http = shutdown.clone();
     tokio::select! {
         () = controller::run(ctx, scope, shutdown.clone()) => {}
-        served = http::serve(api_listener, metrics_listener, keys.clone(), metrics.clone(), shutdown_for_http) => {
+        served = http::serve(api_listener, metrics_listener, api, metrics.clone(), shutdown_for_http) => {
             served.context("HTTP server")?;
         }
         _ = background => {}

@@ -1,10 +1,12 @@
 //! Prometheus metrics under the reference's `sealed_secrets_controller_` prefix. Labels hold
-//! namespaces and reasons only, never names of items or values.
+//! namespaces, reasons and the HTTP route table's paths only, never names of items or values,
+//! nor a raw request path (which would let any client add series at will).
 
 use prometheus_client::encoding::EncodeLabelSet;
 use prometheus_client::metrics::counter::Counter;
 use prometheus_client::metrics::family::Family;
 use prometheus_client::metrics::gauge::Gauge;
+use prometheus_client::metrics::histogram::Histogram;
 use prometheus_client::registry::Registry;
 
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
@@ -18,11 +20,38 @@ pub struct BuildLabels {
     pub revision: String,
 }
 
+/// `http_requests_total` labels, as the reference's promhttp: the route's path, the status
+/// code, the lower-case method (`unknown` for others).
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+pub struct HttpLabels {
+    pub path: &'static str,
+    pub code: u16,
+    pub method: &'static str,
+}
+
+/// `http_request_duration_seconds` labels.
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+pub struct HttpDurationLabels {
+    pub path: &'static str,
+    pub method: &'static str,
+}
+
+/// The reference's buckets (Prometheus' `DefBuckets`), in seconds.
+pub const DURATION_BUCKETS: [f64; 11] = [
+    0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0,
+];
+
+fn duration_histogram() -> Histogram {
+    Histogram::new(DURATION_BUCKETS)
+}
+
 pub struct Metrics {
     pub registry: Registry,
     pub unseal_requests: Counter,
     pub unseal_errors: Family<ErrorLabels, Counter>,
     pub keys: Gauge,
+    pub http_requests: Family<HttpLabels, Counter>,
+    pub http_duration: Family<HttpDurationLabels, Histogram, fn() -> Histogram>,
 }
 
 impl Default for Metrics {
@@ -55,12 +84,39 @@ impl Metrics {
         );
         registry.register("keys", "Number of active sealing keys", keys.clone());
         registry.register("build_info", "Build information", build);
+        let http_requests = Family::<HttpLabels, Counter>::default();
+        let http_duration =
+            Family::<HttpDurationLabels, Histogram, fn() -> Histogram>::new_with_constructor(
+                duration_histogram,
+            );
+        registry.register(
+            "http_requests",
+            "HTTP requests, by route, status code and method",
+            http_requests.clone(),
+        );
+        registry.register(
+            "http_request_duration_seconds",
+            "HTTP request latencies, by route and method",
+            http_duration.clone(),
+        );
         Metrics {
             registry,
             unseal_requests,
             unseal_errors,
             keys,
+            http_requests,
+            http_duration,
         }
+    }
+
+    /// Counts one HTTP request of `path` (a route of the table, never the raw URL).
+    pub fn http_request(&self, path: &'static str, method: &'static str, code: u16, seconds: f64) {
+        self.http_requests
+            .get_or_create(&HttpLabels { path, code, method })
+            .inc();
+        self.http_duration
+            .get_or_create(&HttpDurationLabels { path, method })
+            .observe(seconds);
     }
 
     pub fn error(&self, reason: &str, namespace: &str) {
