@@ -173,9 +173,9 @@ async fn serve(api: &Api, endpoint: Endpoint, request: Request) -> Response {
         Err(refusal) => {
             let status = refusal.status.as_u16();
             if refusal.status.is_server_error() {
-                warn!(path, client = %client, status, message = %refusal.message, "refused");
+                warn!(path, client = %client, status, reason = %refusal.message, "refused");
             } else {
-                debug!(path, client = %client, status, message = %refusal.message, "refused");
+                debug!(path, client = %client, status, reason = %refusal.message, "refused");
             }
             refusal.into_response()
         }

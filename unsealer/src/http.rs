@@ -628,6 +628,18 @@ mod tests {
                 }),
             )
             .route("/echo", axum::routing::post(|body: String| async { body }))
+            .route(
+                "/work",
+                axum::routing::post(|request: axum::extract::Request| async move {
+                    let _working = request
+                        .extensions()
+                        .get::<super::ConnInfo>()
+                        .expect("every request carries its connection")
+                        .working();
+                    tokio::time::sleep(Duration::from_millis(900)).await;
+                    "done\n"
+                }),
+            )
     }
 
     /// Starts a server; the returned sender shuts it down, the handle ends after that.
@@ -749,6 +761,45 @@ mod tests {
             "{:?}",
             String::from_utf8_lossy(&body)
         );
+    }
+
+    /// A handler that works on a request whose body is in holds the I/O timeout off; the
+    /// timeout counts again once it answers.
+    #[tokio::test]
+    async fn the_io_timeout_waits_for_a_working_handler() {
+        let (addr, _stop, _server) = start(Limits {
+            header_read_timeout: Duration::from_secs(30),
+            io_timeout: Duration::from_millis(300),
+            max_connections: 4,
+        })
+        .await;
+        let mut s = TcpStream::connect(addr).await.unwrap();
+        s.write_all(b"POST /work HTTP/1.1\r\nHost: x\r\nContent-Length: 0\r\n\r\n")
+            .await
+            .unwrap();
+        let started = Instant::now();
+        let mut buf = [0u8; 1024];
+        let n = timeout(Duration::from_secs(3), s.read(&mut buf))
+            .await
+            .expect("an answer")
+            .unwrap();
+        assert!(buf[..n].starts_with(b"HTTP/1.1 200"), "{:?}", &buf[..n]);
+        assert!(started.elapsed() >= Duration::from_millis(850));
+        // Then idle: cut after the I/O timeout, as before.
+        read_to_close(&mut s, Duration::from_secs(2))
+            .await
+            .expect("closed by the server");
+    }
+
+    #[test]
+    fn metric_labels_come_from_the_route_table() {
+        use super::{API_ROUTES, OTHER_ROUTE, method_label, route_label};
+        assert_eq!(route_label(&API_ROUTES, "/v1/verify"), "/v1/verify");
+        assert_eq!(route_label(&API_ROUTES, "/v1/verify/"), OTHER_ROUTE);
+        assert_eq!(route_label(&API_ROUTES, "/anything/at/all"), OTHER_ROUTE);
+        assert_eq!(method_label(&axum::http::Method::POST), "post");
+        let brew = axum::http::Method::from_bytes(b"BREW").unwrap();
+        assert_eq!(method_label(&brew), "unknown");
     }
 
     #[tokio::test]
