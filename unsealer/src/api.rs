@@ -18,6 +18,22 @@
 //!
 //! Answers: `text/plain; charset=utf-8` with a one-line message, except rotate's 200, which is
 //! the SealedSecret as `application/json`.
+//!
+//! Where the reference (v0.36.6) differs, as a kubeseal user sees it:
+//! * rotate answers **409** when it cannot decrypt; the reference answered 500. kubeseal
+//!   `--re-encrypt` looks for a 409 (it then says `unable to rotate secret`); on a 500 it says
+//!   `cannot re-encrypt secret: <client-go's error>`.
+//! * rotate's 200 carries `Content-Type: application/json`; the reference set the header after
+//!   `WriteHeader`, so Go sniffed `text/plain; charset=utf-8`. kubeseal reads the body raw.
+//! * rotate keeps the object (metadata, labels, template, `template.data`) and every item the
+//!   newest key opens; the reference rebuilt the object from the unsealed Secret: every item
+//!   new on every run, rendered `template.data` turned into items, outer labels dropped.
+//! * bad bodies get 400, 413 or 415 with a message; the reference answered 500 (kubeseal says
+//!   `cannot validate sealed secret: ...` / `cannot re-encrypt secret: ...` either way). Only
+//!   POST is served (405 otherwise); the reference took any method.
+//! * both paths are rate limited (the reference: verify only, until PR #1971), keyed on the
+//!   last `X-Forwarded-For` entry rather than the whole header; past `--write-timeout` the
+//!   answer is 503, where Go would cut the connection.
 
 use std::borrow::Cow;
 use std::num::NonZeroU32;
@@ -263,6 +279,8 @@ async fn answer(
                     "cannot encode the result",
                 )
             })?;
+            // The reference meant to send this type but set it too late (Go sniffed
+            // text/plain); kubeseal reads the body as JSON whatever the type.
             Ok((
                 StatusCode::OK,
                 [(header::CONTENT_TYPE, "application/json")],
@@ -294,6 +312,7 @@ fn refusal_of(e: CheckError, busy: impl Fn() -> Refusal) -> Refusal {
             Refusal::new(StatusCode::CONFLICT, e.to_string())
         }
         CheckError::Refused(e) => Refusal::new(StatusCode::BAD_REQUEST, e.to_string()),
+        // For rotate too: kubeseal waits for a 409 (the reference answered 500).
         CheckError::Undecryptable => Refusal::new(StatusCode::CONFLICT, UNDECRYPTABLE),
         CheckError::Stopped => busy(),
         CheckError::Reseal(_) => {
