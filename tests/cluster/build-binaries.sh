@@ -24,6 +24,14 @@ ALL=(kube-apiserver kube-controller-manager kubectl etcd kubeseal sealed-secrets
 
 log() { echo "build-binaries: $*" >&2; }
 
+# with-cluster.sh makes its service address with iproute2 (service-net.sh); as root, with apt,
+# install it if missing. Output on stderr: the last stdout line stays the bin dir.
+if ! command -v ip >/dev/null 2>&1 && [[ $(id -u) == 0 ]] && command -v apt-get >/dev/null 2>&1; then
+  log "installing iproute2 (for with-cluster.sh's service address) ..."
+  { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq iproute2; } >&2 ||
+    log "WARNING: installing iproute2 failed; with-cluster.sh will run without TEST_CLUSTER_SERVICE_IP"
+fi
+
 all_present() {
   local b
   for b in "${ALL[@]}"; do [[ -x $BIN/$b ]] || return 1; done

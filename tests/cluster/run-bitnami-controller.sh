@@ -14,7 +14,10 @@
 #
 # Env: BITNAMI_NAMESPACE (default kube-system; where the controller keeps its keys),
 #      BITNAMI_LISTEN_PORT / BITNAMI_METRICS_PORT (default: free loopback ports; both are printed
-#      on stderr as "bitnami-controller: listen 127.0.0.1:PORT metrics 127.0.0.1:PORT").
+#      on stderr as "bitnami-controller: listen HOST:PORT metrics 127.0.0.1:PORT"),
+#      BITNAMI_LISTEN_HOST (default 127.0.0.1): the address of the HTTP API (/v1/cert.pem, ...);
+#      set it to TEST_CLUSTER_SERVICE_IP to reach the controller through the API server's service
+#      proxy (expose-service.sh wires the Service). The controller listens on one address only.
 # Needs root (for the mount namespace) and KUBECONFIG / TEST_CLUSTER_DIR from with-cluster.sh.
 set -euo pipefail
 
@@ -27,8 +30,8 @@ CRD="$BIN/../share/bitnami.com_sealedsecrets.yaml"
 KUBECTL=("$BIN/kubectl" --kubeconfig "$KUBECONFIG")
 
 log() { echo "bitnami-controller: $*" >&2; }
-free_port() {
-  python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1]); s.close()'
+free_port() { # [HOST]
+  python3 -c 'import socket, sys; s=socket.socket(); s.bind((sys.argv[1], 0)); print(s.getsockname()[1]); s.close()' "${1:-127.0.0.1}"
 }
 
 if ! "${KUBECTL[@]}" get crd sealedsecrets.bitnami.com >/dev/null 2>&1; then
@@ -59,9 +62,10 @@ printf '%s' "$NS" > "$SA_DIR/namespace"
 
 SERVER=$(cat "$TEST_CLUSTER_DIR/server-url") # https://127.0.0.1:PORT
 HOSTPORT=${SERVER#https://}
-LISTEN_PORT="${BITNAMI_LISTEN_PORT:-$(free_port)}"
+LISTEN_HOST="${BITNAMI_LISTEN_HOST:-127.0.0.1}"
+LISTEN_PORT="${BITNAMI_LISTEN_PORT:-$(free_port "$LISTEN_HOST")}"
 METRICS_PORT="${BITNAMI_METRICS_PORT:-$(free_port)}"
-log "listen 127.0.0.1:$LISTEN_PORT metrics 127.0.0.1:$METRICS_PORT namespace $NS pid $$"
+log "listen $LISTEN_HOST:$LISTEN_PORT metrics 127.0.0.1:$METRICS_PORT namespace $NS pid $$"
 
 # In the new mount namespace (private propagation, so nothing leaks to the host's mounts):
 # mount a tmpfs at the deepest existing ancestor of the in-cluster path (on most hosts /run,
@@ -81,4 +85,4 @@ exec unshare --mount --propagation private -- sh -euc '
   cp "$SA_DIR/token" "$SA_DIR/ca.crt" "$SA_DIR/namespace" "$target/"
   unset SA_DIR KUBECONFIG
   exec "$CONTROLLER" "$@"
-' sh --listen-addr "127.0.0.1:$LISTEN_PORT" --listen-metrics-addr "127.0.0.1:$METRICS_PORT" "$@"
+' sh --listen-addr "$LISTEN_HOST:$LISTEN_PORT" --listen-metrics-addr "127.0.0.1:$METRICS_PORT" "$@"

@@ -10,6 +10,10 @@
 #   K8S_TEST_BIN         bin dir of the built binaries (also prepended to PATH)
 #   TEST_CLUSTER_AUDIT_LOG  the apiserver's audit log, logs/audit.log (JSON lines at level
 #                        Metadata: user, verb, resource, response code; no bodies)
+#   TEST_CLUSTER_SERVICE_IP  an address of this run's own (198.51.100.N on a veth interface it
+#                        makes, see service-net.sh) for controllers that must be reachable
+#                        through the API server's service proxy (expose-service.sh); unset if
+#                        it could not be made (needs root)
 # The apiserver's command line and PID are kept in the run dir, so a test can kill -9 it and
 # start it again with tests/cluster/restart-apiserver.sh (which see).
 # and then stops every process it started, by PID, also when CMD fails or on INT/TERM.
@@ -30,6 +34,8 @@ if (( $# == 0 )); then
 fi
 
 log() { echo "with-cluster: $*" >&2; }
+# shellcheck source=tests/cluster/service-net.sh
+source "$HERE/service-net.sh"
 
 RUN=$(mktemp -d "${TMPDIR:-/tmp}/sealed-secrets-cluster.XXXXXX")
 mkdir -p "$RUN/logs" # etcd creates etcd-data itself, with the 0700 mode it insists on
@@ -52,6 +58,7 @@ cleanup() {
   # An apiserver that restart-apiserver.sh started again has a PID of its own.
   if [[ -f $RUN/kube-apiserver.pid ]]; then
     p=$(cat "$RUN/kube-apiserver.pid")
+    # shellcheck disable=SC2076 # a literal match on purpose
     if [[ -n $p && ! " ${PIDS[*]} " =~ " $p " ]] && kill -0 "$p" 2>/dev/null; then
       kill -TERM "$p" 2>/dev/null || true
       for (( n=0; n<100; n++ )); do kill -0 "$p" 2>/dev/null || break; sleep 0.1; done
@@ -69,6 +76,8 @@ cleanup() {
     fi
     wait "$p" 2>/dev/null || true
   done
+  # Nothing listens on the service address any more: remove it, its interface and namespace.
+  service_net_down
   if [[ -n ${K8S_TEST_KEEP_LOGS:-} ]]; then
     { mkdir -p "$K8S_TEST_KEEP_LOGS" && cp -r "$RUN/logs/." "$K8S_TEST_KEEP_LOGS/"; } || true
   fi
@@ -182,6 +191,13 @@ pki() {
 }
 pki >"$RUN/logs/openssl.log" 2>&1 || cluster_down "openssl failed to make the test PKI"
 
+# --- the service address (service-net.sh): removed by cleanup, like the servers ---
+if service_net_up; then
+  echo "$SERVICE_IP" > "$RUN/service-ip"
+else
+  log "WARNING: no TEST_CLUSTER_SERVICE_IP; tests of the service-proxy path will fail"
+fi
+
 ETCD_PORT=$(free_port); ETCD_PEER_PORT=$(free_port); API_PORT=$(free_port); KCM_PORT=$(free_port)
 SERVER="https://127.0.0.1:$API_PORT"
 echo "$SERVER" > "$RUN/server-url"
@@ -211,7 +227,7 @@ EOF
 # "kubernetes" Service's endpoint), so that is switched off: nothing here needs the endpoint. ---
 # The command line is kept in the run dir, NUL-separated, with the PID, so that
 # restart-apiserver.sh can kill -9 it and start the same server again mid-test.
-# shellcheck disable=SC2086 # KUBE_APISERVER_EXTRA_ARGS is a word list on purpose
+# shellcheck disable=SC2206 # KUBE_APISERVER_EXTRA_ARGS is a word list on purpose
 APISERVER_CMD=("$BIN/kube-apiserver" \
   --etcd-servers="http://127.0.0.1:$ETCD_PORT" \
   --bind-address=127.0.0.1 --advertise-address=127.0.0.1 --secure-port="$API_PORT" \
@@ -280,6 +296,7 @@ log "$(awk -v a="$T0" -v b="$T_BIN" -v c="$T_API" -v d="$T_END" 'BEGIN {
 
 export KUBECONFIG="$RUN/admin.kubeconfig" TEST_CLUSTER_DIR="$RUN" TEST_CLUSTER_SERVER="$SERVER"
 export TEST_CLUSTER_AUDIT_LOG="$RUN/logs/audit.log"
+if [[ -n $SERVICE_IP ]]; then export TEST_CLUSTER_SERVICE_IP="$SERVICE_IP"; else unset TEST_CLUSTER_SERVICE_IP; fi
 export K8S_TEST_BIN="$BIN" PATH="$BIN:$PATH"
 # kubectl's discovery/HTTP cache would otherwise pile up in ~/.kube/cache, one dir per port.
 export KUBECACHEDIR="$RUN/kube-cache"
