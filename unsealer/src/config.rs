@@ -43,8 +43,9 @@ pub struct Config {
     pub key_renew_period: Duration,
 
     /// RFC 1123Z time: if the newest key is older, a new one is made at start.
-    #[arg(long, env = "SEALED_SECRETS_KEY_CUTOFF_TIME", value_parser = parse_cutoff)]
-    pub key_cutoff_time: Option<OffsetDateTime>,
+    /// Empty (the reference's default): no cutoff.
+    #[arg(long, env = "SEALED_SECRETS_KEY_CUTOFF_TIME", default_value = "", value_parser = parse_cutoff)]
+    pub key_cutoff_time: Cutoff,
 
     /// How the newest (sealing) key is chosen.
     #[arg(
@@ -75,9 +76,46 @@ pub struct Config {
     #[arg(long, env = "SEALED_SECRETS_UPDATE_STATUS", action = ArgAction::Set, num_args = 0..=1, default_value_t = true, default_missing_value = "true", value_parser = shared::go::parse_bool)]
     pub update_status: bool,
 
-    /// Accepted for compatibility; failures are retried with capped backoff instead.
+    /// Retries of a failure that may heal (a conflict, a server error), with capped backoff;
+    /// after that many the object waits until it or the keys change. Failures that no retry
+    /// cures are not retried at all, and an unreachable API server is retried until it is back.
     #[arg(long, env = "SEALED_SECRETS_MAX_UNSEAL_RETRIES", default_value_t = 5)]
     pub max_unseal_retries: u32,
+
+    /// Watch only SealedSecrets (and Secrets) with these labels (a Kubernetes label selector).
+    #[arg(long, env = "SEALED_SECRETS_LABEL_SELECTOR", value_parser = parse_selector)]
+    pub label_selector: Option<String>,
+
+    /// Labels added to generated key Secrets: `k=v,k=v`.
+    #[arg(long, env = "SEALED_SECRETS_PRIVATEKEY_LABELS", default_value = "", value_parser = parse_pairs)]
+    pub privatekey_labels: Pairs,
+
+    /// Annotations added to generated key Secrets: `k=v,k=v`.
+    #[arg(long, env = "SEALED_SECRETS_PRIVATEKEY_ANNOTATIONS", default_value = "", value_parser = parse_pairs)]
+    pub privatekey_annotations: Pairs,
+
+    /// Do not watch Secrets, so deleted Secrets are not recreated (less memory and RBAC).
+    #[arg(long, env = "SEALED_SECRETS_SKIP_RECREATE", action = ArgAction::Set, num_args = 0..=1, default_value_t = false, default_missing_value = "true", value_parser = shared::go::parse_bool)]
+    pub skip_recreate: bool,
+
+    /// Accepted for compatibility, no effect: Secrets always go with their SealedSecret by
+    /// ownerReference garbage collection.
+    #[arg(long, env = "SEALED_SECRETS_OLD_GC_BEHAVIOR", action = ArgAction::Set, num_args = 0..=1, default_value_t = false, default_missing_value = "true", value_parser = shared::go::parse_bool)]
+    pub old_gc_behavior: bool,
+
+    /// Accepted for compatibility, no effect: the client is not throttled here (the reference's
+    /// 5 requests a second made a first sync of 1,000 objects take 10 minutes); the work in
+    /// flight is bounded instead.
+    #[arg(long, env = "SEALED_SECRETS_KUBECLIENT_QPS", default_value_t = 5.0)]
+    pub kubeclient_qps: f32,
+
+    /// Accepted for compatibility, no effect (see --kubeclient-qps).
+    #[arg(long, env = "SEALED_SECRETS_KUBECLIENT_BURST", default_value_t = 10)]
+    pub kubeclient_burst: u32,
+
+    /// Info and debug lines to stdout, warnings and errors to stderr (false: all to stderr).
+    #[arg(long, env = "SEALED_SECRETS_LOG_INFO_STDOUT", action = ArgAction::Set, num_args = 0..=1, default_value_t = true, default_missing_value = "true", value_parser = shared::go::parse_bool)]
+    pub log_info_stdout: bool,
 
     /// Accepted for compatibility: key Secrets are always watched (in the own namespace only).
     #[arg(long, env = "SEALED_SECRETS_WATCH_FOR_SECRETS", action = ArgAction::Set, num_args = 0..=1, default_value_t = true, default_missing_value = "true", value_parser = shared::go::parse_bool)]
@@ -161,10 +199,19 @@ pub fn parse_duration(s: &str) -> Result<Duration, String> {
     humantime::parse_duration(s).map_err(|e| format!("invalid duration {s:?}: {e}"))
 }
 
-fn parse_cutoff(s: &str) -> Result<OffsetDateTime, String> {
-    OffsetDateTime::parse(s, &time::format_description::well_known::Rfc2822).map_err(|e| {
-        format!("invalid RFC1123Z time {s:?} (like \"Mon, 02 Jan 2006 15:04:05 -0700\"): {e}")
-    })
+/// `--key-cutoff-time`: a time, or none when the flag is empty.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Cutoff(pub Option<OffsetDateTime>);
+
+fn parse_cutoff(s: &str) -> Result<Cutoff, String> {
+    if s.trim().is_empty() {
+        return Ok(Cutoff(None));
+    }
+    OffsetDateTime::parse(s, &time::format_description::well_known::Rfc2822)
+        .map(|t| Cutoff(Some(t)))
+        .map_err(|e| {
+            format!("invalid RFC1123Z time {s:?} (like \"Mon, 02 Jan 2006 15:04:05 -0700\"): {e}")
+        })
 }
 
 fn parse_key_prefix(s: &str) -> Result<String, String> {
@@ -182,6 +229,40 @@ fn parse_key_prefix(s: &str) -> Result<String, String> {
 }
 
 /// `:8080` (Go's any-address form) or `host:port`.
+/// `k=v` pairs, comma-separated, as the reference's `--privatekey-labels`.
+pub type Pairs = Vec<(String, String)>;
+
+fn parse_pairs(s: &str) -> Result<Pairs, String> {
+    s.split(',')
+        .filter(|p| !p.trim().is_empty())
+        .map(|p| {
+            let (k, v) = p
+                .split_once('=')
+                .ok_or_else(|| format!("{:?} is not key=value", shared::text::escape(p)))?;
+            let k = k.trim();
+            if k.is_empty() {
+                return Err(format!("{:?} has an empty key", shared::text::escape(p)));
+            }
+            Ok((k.to_owned(), v.trim().to_owned()))
+        })
+        .collect()
+}
+
+/// A label selector, checked for the characters selectors may hold.
+fn parse_selector(s: &str) -> Result<String, String> {
+    let ok = s
+        .chars()
+        .all(|c| c.is_ascii_alphanumeric() || " -_./=!,()".contains(c));
+    if ok {
+        Ok(s.trim().to_owned())
+    } else {
+        Err(format!(
+            "{:?} is not a label selector",
+            shared::text::escape(s)
+        ))
+    }
+}
+
 fn parse_addr(s: &str) -> Result<SocketAddr, String> {
     let full = if s.starts_with(':') {
         format!("0.0.0.0{s}")
@@ -207,7 +288,14 @@ mod tests {
         assert!(parse_duration("soon").is_err());
         assert_eq!(parse_addr(":8080").unwrap().port(), 8080);
         assert!(parse_addr("127.0.0.1:1").unwrap().ip().is_loopback());
-        assert!(parse_cutoff("Mon, 02 Jan 2006 15:04:05 -0700").is_ok());
+        assert!(
+            parse_cutoff("Mon, 02 Jan 2006 15:04:05 -0700")
+                .unwrap()
+                .0
+                .is_some()
+        );
+        assert_eq!(parse_cutoff(""), Ok(Cutoff(None)));
+        assert!(parse_cutoff("soon").is_err());
         assert!(parse_key_prefix("Bad_Prefix").is_err());
     }
 
@@ -238,6 +326,32 @@ mod tests {
             .unwrap();
         assert!(!c.update_status && c.all_namespaces);
         assert!(Config::try_parse_from(["unsealer", "--update-status=yes"]).is_err());
+        // The reference's other flags are accepted.
+        let c = Config::try_parse_from([
+            "unsealer",
+            "--label-selector=team=a,tier!=x",
+            "--privatekey-labels=owner=ops, env=prod",
+            "--privatekey-annotations=",
+            "--skip-recreate",
+            "--old-gc-behavior=false",
+            "--kubeclient-qps=20",
+            "--kubeclient-burst=40",
+            "--log-info-stdout=false",
+            "--max-unseal-retries=3",
+        ])
+        .unwrap();
+        assert_eq!(c.label_selector.as_deref(), Some("team=a,tier!=x"));
+        assert_eq!(
+            c.privatekey_labels,
+            [
+                ("owner".into(), "ops".into()),
+                ("env".into(), "prod".into())
+            ]
+        );
+        assert!(c.privatekey_annotations.is_empty());
+        assert!(c.skip_recreate && !c.log_info_stdout);
+        assert!(Config::try_parse_from(["unsealer", "--privatekey-labels=novalue"]).is_err());
+        assert!(Config::try_parse_from(["unsealer", "--label-selector=a;b"]).is_err());
     }
 
     #[test]

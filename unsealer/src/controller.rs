@@ -42,6 +42,24 @@ pub enum Scope {
     Namespaces(Vec<String>),
 }
 
+/// What to watch besides the scope (the reference's `--label-selector` and `--skip-recreate`).
+#[derive(Clone, Debug, Default)]
+pub struct Watching {
+    /// Only SealedSecrets and Secrets with these labels.
+    pub label_selector: Option<String>,
+    /// No watch of Secrets: deleted Secrets are not recreated.
+    pub skip_recreate: bool,
+}
+
+impl Watching {
+    fn config(&self) -> watcher::Config {
+        match &self.label_selector {
+            Some(selector) if !selector.is_empty() => watcher::Config::default().labels(selector),
+            _ => watcher::Config::default(),
+        }
+    }
+}
+
 /// Retry delays of a failing watch: 250 ms doubling to 4 s, with jitter, reset by any event.
 /// Short, so that a watch is back within seconds of the API server, however long it was away.
 pub struct WatchBackoff {
@@ -228,8 +246,9 @@ pub fn recreated_if_deleted(meta: &ObjectMeta) -> bool {
 /// the cluster (the list comes in pages, and nothing else is stored).
 fn deleted_secrets(
     api: Api<PartialObjectMeta<Secret>>,
+    config: watcher::Config,
 ) -> impl Stream<Item = ObjectRef<Guarded>> + Send + 'static {
-    let events = watcher::watcher(api, watcher::Config::default());
+    let events = watcher::watcher(api, config);
     let mut written = Written::default();
     logged("Secrets", events)
         .map(move |event| {
@@ -259,13 +278,14 @@ fn deleted_secrets(
 async fn run_one(
     ss_api: Api<Guarded>,
     secret_api: Api<PartialObjectMeta<Secret>>,
+    watching: Watching,
     ctx: Arc<Context>,
     shutdown: impl std::future::Future<Output = ()> + Send + Sync + 'static,
 ) {
     let (reader, writer) = reflector::store();
     let reflected = logged(
         "SealedSecrets",
-        watcher::watcher(ss_api, watcher::Config::default())
+        watcher::watcher(ss_api, watching.config())
             // managedFields are most of a cached object's size and never read here.
             .modify(|obj: &mut Guarded| {
                 kube::Resource::meta_mut(obj).managed_fields = None;
@@ -281,10 +301,15 @@ async fn run_one(
         versions.changed().await.ok()?;
         Some(((), versions))
     });
+    let deleted = if watching.skip_recreate {
+        futures::stream::pending().boxed()
+    } else {
+        deleted_secrets(secret_api, watching.config()).boxed()
+    };
     Controller::for_stream(sealed, reader)
         .with_config(Config::default().concurrency(CONCURRENCY))
         .trigger_backoff(WatchBackoff::new())
-        .reconcile_on(deleted_secrets(secret_api))
+        .reconcile_on(deleted)
         .reconcile_all_on(keys_changed)
         .graceful_shutdown_on(shutdown)
         .run(reconcile, error_policy, ctx)
@@ -300,16 +325,21 @@ async fn run_one(
 pub async fn run(
     ctx: Arc<Context>,
     scope: Scope,
+    watching: Watching,
     shutdown: impl std::future::Future<Output = ()> + Clone + Send + Sync + 'static,
 ) {
     let client = ctx.client.clone();
     match scope {
-        Scope::All => run_one(Api::all(client.clone()), Api::all(client), ctx, shutdown).await,
+        Scope::All => {
+            let (ss, secrets) = (Api::all(client.clone()), Api::all(client));
+            run_one(ss, secrets, watching, ctx, shutdown).await
+        }
         Scope::Namespaces(namespaces) => {
             let runs = namespaces.into_iter().map(|ns| {
                 run_one(
                     Api::namespaced(client.clone(), &ns),
                     Api::namespaced(client.clone(), &ns),
+                    watching.clone(),
                     ctx.clone(),
                     shutdown.clone(),
                 )

@@ -169,10 +169,17 @@ pub async fn generate_and_store(api: &Api<Secret>, config: &Config) -> Result<St
     let secret = Secret {
         metadata: ObjectMeta {
             generate_name: Some(config.key_prefix.clone()),
-            labels: Some(BTreeMap::from([(
-                KEY_LABEL.to_owned(),
-                KEY_ACTIVE.to_owned(),
-            )])),
+            // The reference's --privatekey-labels/-annotations; the key label wins.
+            labels: Some(
+                config
+                    .privatekey_labels
+                    .iter()
+                    .cloned()
+                    .chain([(KEY_LABEL.to_owned(), KEY_ACTIVE.to_owned())])
+                    .collect(),
+            ),
+            annotations: Some(config.privatekey_annotations.iter().cloned().collect())
+                .filter(|a: &BTreeMap<String, String>| !a.is_empty()),
             ..ObjectMeta::default()
         },
         type_: Some("kubernetes.io/tls".to_owned()),
@@ -222,7 +229,7 @@ pub async fn init(api: &Api<Secret>, config: &Config, store: &KeyStore) -> Resul
         &list_keys(api, &config.key_prefix).await?,
         config.key_order_priority,
     );
-    let stale = match (config.key_cutoff_time, keys.newest_at) {
+    let stale = match (config.key_cutoff_time.0, keys.newest_at) {
         (Some(cutoff), Some(newest)) => newest < cutoff,
         _ => false,
     };
@@ -316,4 +323,24 @@ pub async fn renew(api: Api<Secret>, config: Arc<Config>, store: KeyStore) {
             _ = versions.changed() => {}
         }
     }
+}
+
+/// SIGUSR1 makes a new key at once, as with the reference (the live key watch then loads it).
+pub async fn on_signal(api: Api<Secret>, config: Arc<Config>) {
+    #[cfg(unix)]
+    {
+        use tokio::signal::unix::{SignalKind, signal};
+        let Ok(mut usr1) = signal(SignalKind::user_defined1()) else {
+            warn!("cannot listen for SIGUSR1; a key can still be added by hand");
+            return;
+        };
+        while usr1.recv().await.is_some() {
+            info!("SIGUSR1: generating a new key");
+            if let Err(e) = generate_and_store(&api, &config).await {
+                warn!(error = %e, "key generation on SIGUSR1 failed");
+            }
+        }
+    }
+    #[cfg(not(unix))]
+    std::future::pending::<()>().await;
 }

@@ -49,9 +49,20 @@ pub fn init_logging(config: &Config) {
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(quiet(&config.log_level)));
     // Colour only on a terminal: log files and `kubectl logs` get plain text.
     let ansi = std::io::IsTerminal::is_terminal(&std::io::stderr());
+    // The reference's --log-info-stdout (its default): info and below to stdout.
+    use tracing_subscriber::fmt::writer::{BoxMakeWriter, MakeWriterExt as _};
+    let writer = if config.log_info_stdout {
+        BoxMakeWriter::new(
+            std::io::stderr
+                .with_max_level(tracing::Level::WARN)
+                .or_else(std::io::stdout),
+        )
+    } else {
+        BoxMakeWriter::new(std::io::stderr)
+    };
     let builder = tracing_subscriber::fmt()
         .with_env_filter(filter)
-        .with_writer(std::io::stderr)
+        .with_writer(writer)
         .with_ansi(ansi);
     match config.log_format {
         // JSON strings escape control characters by construction.
@@ -152,7 +163,7 @@ pub async fn run(config: Config) -> anyhow::Result<()> {
             instance: None,
         },
     );
-    let ctx = Arc::new(reconcile::Context::new(
+    let mut ctx = reconcile::Context::new(
         client.clone(),
         keys.clone(),
         metrics.clone(),
@@ -161,7 +172,9 @@ pub async fn run(config: Config) -> anyhow::Result<()> {
         UnsealOptions {
             accept_v1_data: config.accept_deprecated_v1_data,
         },
-    ));
+    );
+    ctx.max_retries = config.max_unseal_retries;
+    let ctx = Arc::new(ctx);
     // verify/rotate take the reconciles' RSA slots (fair, per item).
     let api = Arc::new(api::Api::new(
         keys.clone(),
@@ -184,6 +197,10 @@ pub async fn run(config: Config) -> anyhow::Result<()> {
         controller::Scope::Namespaces(vec![namespace.clone()])
     };
 
+    let watching = controller::Watching {
+        label_selector: config.label_selector.clone(),
+        skip_recreate: config.skip_recreate,
+    };
     let key_metrics = {
         let (keys, metrics) = (keys.clone(), metrics.clone());
         async move {
@@ -197,12 +214,13 @@ pub async fn run(config: Config) -> anyhow::Result<()> {
         tokio::join!(
             keyring::watch(key_api.clone(), config.clone(), keys.clone()),
             keyring::renew(key_api.clone(), config.clone(), keys.clone()),
+            keyring::on_signal(key_api.clone(), config.clone()),
             key_metrics,
         )
     };
     let shutdown_for_http = shutdown.clone();
     tokio::select! {
-        () = controller::run(ctx, scope, shutdown.clone()) => {}
+        () = controller::run(ctx, scope, watching, shutdown.clone()) => {}
         served = http::serve(api_listener, metrics_listener, api, metrics.clone(), shutdown_for_http) => {
             served.context("HTTP server")?;
         }

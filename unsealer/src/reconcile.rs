@@ -51,6 +51,8 @@ pub struct Context {
     /// given back between items, so an object with many items cannot hold a core for long.
     pub unseal_slots: Arc<Semaphore>,
     failures: Mutex<HashMap<(String, String), Failures>>,
+    /// Retries of a failure that may heal before the object waits for a change.
+    pub max_retries: u32,
     unavailable_log: Throttle,
 }
 
@@ -73,6 +75,7 @@ impl Context {
             unseal_options,
             unseal_slots: Arc::new(Semaphore::new(cores)),
             failures: Mutex::new(HashMap::new()),
+            max_retries: 5,
             unavailable_log: Throttle::new(UNAVAILABLE_LOG_INTERVAL),
         }
     }
@@ -174,39 +177,57 @@ pub async fn reconcile(obj: Arc<Guarded>, ctx: Arc<Context>) -> Result<Action, E
     }
 }
 
-/// Consecutive failures of one object, counted apart: an outage of the API server says
-/// nothing about the object, so it must not lengthen the object's backoff once the server is
-/// back.
+/// Consecutive failures of one generation of one object, counted apart: an outage of the API
+/// server says nothing about the object, so it must not lengthen the object's backoff once the
+/// server is back, nor use up its retries.
 #[derive(Debug, Default)]
 pub struct Failures {
+    generation: Option<i64>,
     unavailable: u32,
     other: u32,
 }
 
 impl Failures {
     /// The delay before the next attempt: 2 s, 4 s, ... 5 min for failures of the object, at
-    /// most 5 s while the API server is unavailable.
-    pub fn next_delay(&mut self, unavailable: bool) -> Duration {
+    /// most 5 s while the API server is unavailable; `None` once the object has failed
+    /// `max_retries` times (the reference's `--max-unseal-retries`): it then waits until it or
+    /// the keys change. A new generation starts the count again.
+    pub fn next_delay(
+        &mut self,
+        generation: Option<i64>,
+        unavailable: bool,
+        max_retries: u32,
+    ) -> Option<Duration> {
+        if self.generation != generation {
+            *self = Failures {
+                generation,
+                ..Failures::default()
+            };
+        }
         let (n, cap) = if unavailable {
             (&mut self.unavailable, UNAVAILABLE_RETRY_MAX)
         } else {
             self.unavailable = 0;
+            if self.other >= max_retries {
+                return None;
+            }
             (&mut self.other, RETRY_MAX)
         };
         *n = n.saturating_add(1);
-        Duration::from_secs(2u64.saturating_pow((*n).min(9))).min(cap)
+        Some(Duration::from_secs(2u64.saturating_pow((*n).min(9))).min(cap))
     }
 }
 
 /// Capped exponential backoff per object ([`Failures`]).
 pub fn error_policy(obj: Arc<Guarded>, err: &Error, ctx: Arc<Context>) -> Action {
-    let key = key_of(obj.meta_ref());
+    let meta = obj.meta_ref();
     let mut failures = ctx.failures();
-    let delay = failures
-        .entry(key)
-        .or_default()
-        .next_delay(err.is_unavailable());
-    Action::requeue(delay)
+    let delay = failures.entry(key_of(meta)).or_default().next_delay(
+        meta.generation,
+        err.is_unavailable(),
+        ctx.max_retries,
+    );
+    delay.map_or_else(Action::await_change, Action::requeue)
 }
 
 /// The object an event is about; built from metadata so invalid objects get events too.
@@ -338,13 +359,32 @@ mod tests {
     #[test]
     fn an_outage_does_not_lengthen_the_backoff_after_it() {
         let mut f = Failures::default();
-        let outage: Vec<Duration> = (0..20).map(|_| f.next_delay(true)).collect();
+        let g = Some(1);
+        let outage: Vec<Duration> = (0..20).map(|_| f.next_delay(g, true, 5).unwrap()).collect();
         assert_eq!(outage[0], Duration::from_secs(2));
         assert!(outage.iter().all(|d| *d <= UNAVAILABLE_RETRY_MAX));
         // Back, but refused for a moment (RBAC warming up): short again.
-        assert_eq!(f.next_delay(false), Duration::from_secs(2));
-        assert_eq!(f.next_delay(false), Duration::from_secs(4));
-        let later: Vec<Duration> = (0..20).map(|_| f.next_delay(false)).collect();
+        assert_eq!(f.next_delay(g, false, 5), Some(Duration::from_secs(2)));
+        assert_eq!(f.next_delay(g, false, 5), Some(Duration::from_secs(4)));
+        let mut many = Failures::default();
+        let later: Vec<Duration> = (0..20)
+            .map(|_| many.next_delay(g, false, 99).unwrap())
+            .collect();
         assert_eq!(*later.last().unwrap(), RETRY_MAX);
+    }
+
+    #[test]
+    fn retries_stop_after_max_until_a_new_generation() {
+        let mut f = Failures::default();
+        for _ in 0..3 {
+            assert!(f.next_delay(Some(1), false, 3).is_some());
+        }
+        assert_eq!(f.next_delay(Some(1), false, 3), None);
+        // An outage still retries: the object is not at fault.
+        assert!(f.next_delay(Some(1), true, 3).is_some());
+        assert_eq!(
+            f.next_delay(Some(2), false, 3),
+            Some(Duration::from_secs(2))
+        );
     }
 }
