@@ -8,8 +8,14 @@ pub const MAX_RENDERED_LEN: usize = 1 << 20;
 pub const MAX_BUILT_PER_OBJECT: usize = 16 << 20;
 /// Evaluation steps (commands and function calls) that the templates of one object may take.
 pub const MAX_STEPS_PER_OBJECT: u64 = 100_000;
-/// Deepest nesting of parenthesised pipelines accepted.
+/// Deepest nesting accepted of parenthesised pipelines, and separately of control
+/// structures (`if`, `range`, `with`).
 pub const MAX_NESTING: usize = 64;
+/// Deepest nesting of `template` (and `block`) calls. Go allows 100,000; a template that
+/// recurses deeper than this is refused rather than rendered.
+pub const MAX_TEMPLATE_DEPTH: usize = 32;
+/// Most elements one list may have (`until`, `seq`, `append`, `splitList`, ...).
+pub const MAX_LIST_LEN: usize = 1 << 16;
 
 /// Why a template could not be rendered. Messages carry template positions (byte offsets),
 /// construct, function and field names, never an item value.
@@ -19,12 +25,6 @@ pub enum TemplateError {
     /// The template is malformed (Go would not parse it either).
     #[error("template syntax error at offset {offset}: {reason}")]
     Syntax { offset: usize, reason: String },
-    /// A control or definition action (`if`, `range`, `with`, `define`, ...).
-    #[error("unsupported action {keyword:?} at offset {offset}")]
-    UnsupportedAction { keyword: String, offset: usize },
-    /// A variable other than `$`.
-    #[error("unsupported variable {name:?} at offset {offset}")]
-    UnsupportedVariable { name: String, offset: usize },
     /// Another construct outside the supported subset.
     #[error("unsupported {construct} at offset {offset}")]
     Unsupported { construct: String, offset: usize },
@@ -71,6 +71,19 @@ pub enum TemplateError {
     /// The object's templates together would build more than [`MAX_BUILT_PER_OBJECT`] bytes.
     #[error("the templates of this object would build more than {limit} bytes")]
     TooMuchOutput { limit: usize },
+    /// `template` calls nested deeper than [`MAX_TEMPLATE_DEPTH`].
+    #[error("template calls nested deeper than {limit} at offset {offset}")]
+    TooDeepCalls { limit: usize, offset: usize },
+    /// `fail` was called: the template's own message.
+    #[error("error calling fail at offset {offset}: {message}")]
+    Fail { message: String, offset: usize },
+    /// A function needs the clock or randomness, and the caller passed none.
+    #[error("function {name:?} at offset {offset} needs {what}, which this renderer was not given")]
+    NoEnvironment {
+        name: String,
+        what: &'static str,
+        offset: usize,
+    },
     /// The object's templates together would take more than [`MAX_STEPS_PER_OBJECT`] steps.
     #[error("the templates of this object would take more than {limit} evaluation steps")]
     TooManySteps { limit: u64 },
@@ -108,6 +121,18 @@ pub(super) enum FnError {
     Failed(String),
     Unsupported(String),
     TooLarge,
+    /// `fail`'s message (the template's text, never an item value).
+    Fail(String),
+    /// The environment lacks the clock (`"a clock"`) or randomness.
+    NoEnv(&'static str),
+    /// A budget ran out, or another error already complete.
+    Template(TemplateError),
+}
+
+impl From<TemplateError> for FnError {
+    fn from(e: TemplateError) -> Self {
+        FnError::Template(e)
+    }
 }
 
 impl FnError {
@@ -120,6 +145,13 @@ impl FnError {
             },
             FnError::Unsupported(what) => unsupported(offset, what),
             FnError::TooLarge => too_large(),
+            FnError::Fail(message) => TemplateError::Fail { message, offset },
+            FnError::NoEnv(what) => TemplateError::NoEnvironment {
+                name: function.into(),
+                what,
+                offset,
+            },
+            FnError::Template(e) => e,
         }
     }
 }

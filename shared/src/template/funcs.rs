@@ -1,22 +1,23 @@
-//! The function table (Go builtins and the sprig functions supported) and the functions.
+//! The function table (Go's builtins and sprig's functions) and Go's builtins.
 
-use sha2::{Digest as _, Sha256};
-
-use crate::go;
-
+use super::cx::Cx;
 use super::error::{FnError, TemplateError, check_len, failed};
-use super::format::{fmt_value, json_value, push_hex, quote_bytes, sprintf, strval};
-use super::strings::{
-    Finder, is_space_rune, push_rune, replace_all, runes, trim_cutset, trim_space,
-};
-use super::unicode::{to_lower, to_title, to_upper};
-use super::value::{Value, borrowed, owned};
+use super::format::{fmt_value, quote_bytes, sprintf};
+use super::sprig;
+use super::strings::decode_rune;
+use super::unicode::is_print;
+use super::value::{IntTy, Value, owned, truth};
 
-/// A parameter's Go type: `string`, `int` or `interface{}`.
+/// A parameter's Go type.
 #[derive(Clone, Copy, PartialEq, Eq)]
 pub(super) enum Ty {
     Str,
     Int,
+    Float,
+    Bool,
+    /// `map[string]interface {}`
+    Dict,
+    /// `interface{}` (and `reflect.Value`)
     Any,
 }
 
@@ -25,12 +26,21 @@ impl Ty {
         match self {
             Ty::Str => "string",
             Ty::Int => "int",
+            Ty::Float => "float64",
+            Ty::Bool => "bool",
+            Ty::Dict => "map[string]interface {}",
             Ty::Any => "any value",
         }
     }
+
+    /// Whether Go's untyped nil converts to the type (Go's canBeNil).
+    pub(super) fn can_be_nil(self) -> bool {
+        matches!(self, Ty::Any | Ty::Dict)
+    }
 }
 
-type Imp = for<'a> fn(Vec<Value<'a>>) -> Result<Value<'a>, FnError>;
+pub(super) type R<'a> = Result<Value<'a>, FnError>;
+type Imp = for<'a> fn(&Cx<'a>, Vec<Value<'a>>) -> R<'a>;
 
 pub(super) struct Func {
     pub(super) name: &'static str,
@@ -39,7 +49,7 @@ pub(super) struct Func {
     pub(super) imp: Imp,
 }
 
-fn sized<'a>(bytes: Vec<u8>) -> Result<Value<'a>, FnError> {
+pub(super) fn sized<'a>(bytes: Vec<u8>) -> R<'a> {
     check_len(bytes.len() as u128)?;
     Ok(owned(bytes))
 }
@@ -47,6 +57,9 @@ fn sized<'a>(bytes: Vec<u8>) -> Result<Value<'a>, FnError> {
 const S: Ty = Ty::Str;
 const I: Ty = Ty::Int;
 const A: Ty = Ty::Any;
+const F: Ty = Ty::Float;
+const B: Ty = Ty::Bool;
+const D: Ty = Ty::Dict;
 
 macro_rules! func {
     ($name:literal, [$($p:expr),*], $variadic:expr, $imp:expr) => {
@@ -56,43 +69,221 @@ macro_rules! func {
 
 static FUNCS: &[Func] = &[
     // Go builtins.
+    func!("and", [A], Some(A), f_unreachable),
+    func!("or", [A], Some(A), f_unreachable),
+    func!("not", [A], None, f_not),
+    func!("call", [A], Some(A), f_call),
     func!("index", [A], Some(A), f_index),
+    // sprig's `slice` replaces Go's builtin of that name (FuncMap entries win).
+    func!("slice", [A], Some(A), sprig::slice),
     func!("len", [A], None, f_len),
     func!("print", [], Some(A), f_print),
     func!("println", [], Some(A), f_println),
     func!("printf", [S], Some(A), f_printf),
-    // sprig.
-    func!("toJson", [A], None, f_to_json),
-    func!("toRawJson", [A], None, f_to_raw_json),
-    func!("b64enc", [S], None, f_b64enc),
-    func!("b64dec", [S], None, f_b64dec),
-    func!("quote", [], Some(A), f_quote),
-    func!("squote", [], Some(A), f_squote),
-    func!("trim", [S], None, f_trim),
-    func!("trimAll", [S, S], None, f_trim_all),
-    func!("trimall", [S, S], None, f_trim_all),
-    func!("trimPrefix", [S, S], None, f_trim_prefix),
-    func!("trimSuffix", [S, S], None, f_trim_suffix),
-    func!("upper", [S], None, f_upper),
-    func!("lower", [S], None, f_lower),
-    func!("title", [S], None, f_title),
-    func!("replace", [S, S, S], None, f_replace),
-    func!("nospace", [S], None, f_nospace),
-    func!("cat", [], Some(A), f_cat),
-    func!("default", [A], Some(A), f_default),
-    func!("empty", [A], None, f_empty),
-    func!("coalesce", [], Some(A), f_coalesce),
-    func!("contains", [S, S], None, f_contains),
-    func!("hasPrefix", [S, S], None, f_has_prefix),
-    func!("hasSuffix", [S, S], None, f_has_suffix),
-    func!("repeat", [I, S], None, f_repeat),
-    func!("substr", [I, I, S], None, f_substr),
-    func!("trunc", [I, S], None, f_trunc),
-    func!("indent", [I, S], None, f_indent),
-    func!("nindent", [I, S], None, f_nindent),
-    func!("sha256sum", [S], None, f_sha256sum),
-    func!("toString", [A], None, f_to_string),
-    func!("join", [S, A], None, f_join),
+    func!("html", [], Some(A), f_html),
+    func!("js", [], Some(A), f_js),
+    func!("urlquery", [], Some(A), f_urlquery),
+    func!("eq", [A], Some(A), f_eq),
+    func!("ne", [A, A], None, f_ne),
+    func!("lt", [A, A], None, f_lt),
+    func!("le", [A, A], None, f_le),
+    func!("gt", [A, A], None, f_gt),
+    func!("ge", [A, A], None, f_ge),
+    // sprig: strings.
+    func!("hello", [], None, sprig::hello),
+    func!("abbrev", [I, S], None, sprig::abbrev),
+    func!("abbrevboth", [I, I, S], None, sprig::abbrevboth),
+    func!("trunc", [I, S], None, sprig::trunc),
+    func!("trim", [S], None, sprig::trim),
+    func!("upper", [S], None, sprig::upper),
+    func!("lower", [S], None, sprig::lower),
+    func!("title", [S], None, sprig::title),
+    func!("untitle", [S], None, sprig::untitle),
+    func!("substr", [I, I, S], None, sprig::substr),
+    func!("repeat", [I, S], None, sprig::repeat),
+    func!("trimall", [S, S], None, sprig::trim_all),
+    func!("trimAll", [S, S], None, sprig::trim_all),
+    func!("trimSuffix", [S, S], None, sprig::trim_suffix),
+    func!("trimPrefix", [S, S], None, sprig::trim_prefix),
+    func!("nospace", [S], None, sprig::nospace),
+    func!("initials", [S], None, sprig::initials),
+    func!("randAlphaNum", [I], None, sprig::rand_alpha_num),
+    func!("randAlpha", [I], None, sprig::rand_alpha),
+    func!("randAscii", [I], None, sprig::rand_ascii),
+    func!("randNumeric", [I], None, sprig::rand_numeric),
+    func!("swapcase", [S], None, sprig::swapcase),
+    func!("shuffle", [S], None, sprig::shuffle),
+    func!("camelcase", [S], None, sprig::camelcase),
+    func!("wrap", [I, S], None, sprig::wrap),
+    func!("wrapWith", [I, S, S], None, sprig::wrap_with),
+    func!("contains", [S, S], None, sprig::contains),
+    func!("hasPrefix", [S, S], None, sprig::has_prefix),
+    func!("hasSuffix", [S, S], None, sprig::has_suffix),
+    func!("quote", [], Some(A), sprig::quote),
+    func!("squote", [], Some(A), sprig::squote),
+    func!("cat", [], Some(A), sprig::cat),
+    func!("indent", [I, S], None, sprig::indent),
+    func!("nindent", [I, S], None, sprig::nindent),
+    func!("replace", [S, S, S], None, sprig::replace),
+    func!("plural", [S, S, I], None, sprig::plural),
+    func!("sha1sum", [S], None, sprig::sha1sum),
+    func!("sha256sum", [S], None, sprig::sha256sum),
+    func!("sha512sum", [S], None, sprig::sha512sum),
+    func!("adler32sum", [S], None, sprig::adler32sum),
+    func!("toString", [A], None, sprig::to_string),
+    // sprig: conversion and math.
+    func!("atoi", [S], None, sprig::atoi),
+    func!("int64", [A], None, sprig::to_int64),
+    func!("int", [A], None, sprig::to_int),
+    func!("float64", [A], None, sprig::to_float64),
+    func!("seq", [], Some(I), sprig::seq),
+    func!("toDecimal", [A], None, sprig::to_decimal),
+    func!("split", [S, S], None, sprig::split),
+    func!("splitList", [S, S], None, sprig::split_list),
+    func!("splitn", [S, I, S], None, sprig::splitn),
+    func!("toStrings", [A], None, sprig::to_strings),
+    func!("until", [I], None, sprig::until),
+    func!("untilStep", [I, I, I], None, sprig::until_step),
+    func!("add1", [A], None, sprig::add1),
+    func!("add", [], Some(A), sprig::add),
+    func!("sub", [A, A], None, sprig::sub),
+    func!("div", [A, A], None, sprig::div),
+    func!("mod", [A, A], None, sprig::modulo),
+    func!("mul", [A], Some(A), sprig::mul),
+    func!("randInt", [I, I], None, sprig::rand_int),
+    func!("biggest", [A], Some(A), sprig::max),
+    func!("max", [A], Some(A), sprig::max),
+    func!("min", [A], Some(A), sprig::min),
+    func!("maxf", [A], Some(A), sprig::maxf),
+    func!("minf", [A], Some(A), sprig::minf),
+    func!("ceil", [A], None, sprig::ceil),
+    func!("floor", [A], None, sprig::floor),
+    func!("round", [A, I], Some(F), sprig::round),
+    func!("join", [S, A], None, sprig::join),
+    func!("sortAlpha", [A], None, sprig::sort_alpha),
+    // sprig: defaults, JSON, reflection.
+    func!("default", [A], Some(A), sprig::default),
+    func!("empty", [A], None, sprig::empty),
+    func!("coalesce", [], Some(A), sprig::coalesce),
+    func!("all", [], Some(A), sprig::all),
+    func!("any", [], Some(A), sprig::any),
+    func!("compact", [A], None, sprig::compact),
+    func!("mustCompact", [A], None, sprig::compact),
+    func!("fromJson", [S], None, sprig::from_json),
+    func!("mustFromJson", [S], None, sprig::must_from_json),
+    func!("toJson", [A], None, sprig::to_json),
+    func!("mustToJson", [A], None, sprig::must_to_json),
+    func!("toPrettyJson", [A], None, sprig::to_pretty_json),
+    func!("mustToPrettyJson", [A], None, sprig::must_to_pretty_json),
+    func!("toRawJson", [A], None, sprig::to_raw_json),
+    func!("mustToRawJson", [A], None, sprig::to_raw_json),
+    func!("ternary", [A, A, B], None, sprig::ternary),
+    func!("deepCopy", [A], None, sprig::deep_copy),
+    func!("mustDeepCopy", [A], None, sprig::deep_copy),
+    func!("typeOf", [A], None, sprig::type_of),
+    func!("typeIs", [S, A], None, sprig::type_is),
+    func!("typeIsLike", [S, A], None, sprig::type_is_like),
+    func!("kindOf", [A], None, sprig::kind_of),
+    func!("kindIs", [S, A], None, sprig::kind_is),
+    func!("deepEqual", [A, A], None, sprig::deep_equal),
+    // sprig: paths.
+    func!("base", [S], None, sprig::path_base),
+    func!("dir", [S], None, sprig::path_dir),
+    func!("clean", [S], None, sprig::path_clean),
+    func!("ext", [S], None, sprig::path_ext),
+    func!("isAbs", [S], None, sprig::path_is_abs),
+    func!("osBase", [S], None, sprig::path_base),
+    func!("osDir", [S], None, sprig::path_dir),
+    func!("osClean", [S], None, sprig::path_clean),
+    func!("osExt", [S], None, sprig::path_ext),
+    func!("osIsAbs", [S], None, sprig::path_is_abs),
+    // sprig: encoding.
+    func!("b64enc", [S], None, sprig::b64enc),
+    func!("b64dec", [S], None, sprig::b64dec),
+    func!("b32enc", [S], None, sprig::b32enc),
+    func!("b32dec", [S], None, sprig::b32dec),
+    // sprig: lists and dicts.
+    func!("tuple", [], Some(A), sprig::list),
+    func!("list", [], Some(A), sprig::list),
+    func!("dict", [], Some(A), sprig::dict),
+    func!("get", [D, S], None, sprig::get),
+    func!("set", [D, S, A], None, sprig::set),
+    func!("unset", [D, S], None, sprig::unset),
+    func!("hasKey", [D, S], None, sprig::has_key),
+    func!("pluck", [S], Some(D), sprig::pluck),
+    func!("keys", [], Some(D), sprig::keys),
+    func!("pick", [D], Some(S), sprig::pick),
+    func!("omit", [D], Some(S), sprig::omit),
+    func!("merge", [D], Some(D), sprig::merge),
+    func!("mustMerge", [D], Some(D), sprig::merge),
+    func!("mergeOverwrite", [D], Some(D), sprig::merge_overwrite),
+    func!("mustMergeOverwrite", [D], Some(D), sprig::merge_overwrite),
+    func!("values", [D], None, sprig::values),
+    func!("append", [A, A], None, sprig::push),
+    func!("push", [A, A], None, sprig::push),
+    func!("mustAppend", [A, A], None, sprig::push),
+    func!("mustPush", [A, A], None, sprig::push),
+    func!("prepend", [A, A], None, sprig::prepend),
+    func!("mustPrepend", [A, A], None, sprig::prepend),
+    func!("first", [A], None, sprig::first),
+    func!("mustFirst", [A], None, sprig::first),
+    func!("rest", [A], None, sprig::rest),
+    func!("mustRest", [A], None, sprig::rest),
+    func!("last", [A], None, sprig::last),
+    func!("mustLast", [A], None, sprig::last),
+    func!("initial", [A], None, sprig::initial),
+    func!("mustInitial", [A], None, sprig::initial),
+    func!("reverse", [A], None, sprig::reverse),
+    func!("mustReverse", [A], None, sprig::reverse),
+    func!("uniq", [A], None, sprig::uniq),
+    func!("mustUniq", [A], None, sprig::uniq),
+    func!("without", [A], Some(A), sprig::without),
+    func!("mustWithout", [A], Some(A), sprig::without),
+    func!("has", [A, A], None, sprig::has),
+    func!("mustHas", [A, A], None, sprig::has),
+    func!("mustSlice", [A], Some(A), sprig::slice),
+    func!("concat", [], Some(A), sprig::concat),
+    func!("dig", [], Some(A), sprig::dig),
+    func!("chunk", [I, A], None, sprig::chunk),
+    func!("mustChunk", [I, A], None, sprig::chunk),
+    // sprig: random.
+    func!("randBytes", [I], None, sprig::rand_bytes),
+    func!("uuidv4", [], None, sprig::uuidv4),
+    // sprig: flow control and regular expressions.
+    func!("fail", [S], None, sprig::fail),
+    func!("regexMatch", [S, S], None, sprig::regex_match),
+    func!("mustRegexMatch", [S, S], None, sprig::must_regex_match),
+    func!("regexFindAll", [S, S, I], None, sprig::regex_find_all),
+    func!(
+        "mustRegexFindAll",
+        [S, S, I],
+        None,
+        sprig::must_regex_find_all
+    ),
+    func!("regexFind", [S, S], None, sprig::regex_find),
+    func!("mustRegexFind", [S, S], None, sprig::must_regex_find),
+    func!("regexReplaceAll", [S, S, S], None, sprig::regex_replace_all),
+    func!(
+        "mustRegexReplaceAll",
+        [S, S, S],
+        None,
+        sprig::must_regex_replace_all
+    ),
+    func!(
+        "regexReplaceAllLiteral",
+        [S, S, S],
+        None,
+        sprig::regex_replace_all_literal
+    ),
+    func!(
+        "mustRegexReplaceAllLiteral",
+        [S, S, S],
+        None,
+        sprig::must_regex_replace_all_literal
+    ),
+    func!("regexSplit", [S, S, I], None, sprig::regex_split),
+    func!("mustRegexSplit", [S, S, I], None, sprig::must_regex_split),
+    func!("regexQuoteMeta", [S], None, sprig::regex_quote_meta),
 ];
 
 /// Every name in Go's builtins and sprig's `GenericFuncMap` (less the three the reference
@@ -130,405 +321,16 @@ const GO_AND_SPRIG_FUNCS: &[&str] = &[
     "regexQuoteMeta", "urlParse", "urlJoin",
 ];
 
-/// Unpacks exactly `N` arguments (the caller has checked the count).
-fn args<const N: usize>(argv: Vec<Value<'_>>) -> Result<[Value<'_>; N], FnError> {
-    argv.try_into()
-        .map_err(|_| failed("internal error: wrong argument count"))
+/// The names this renderer implements, for the documentation test.
+#[cfg(test)]
+pub(super) fn implemented() -> impl Iterator<Item = &'static str> {
+    FUNCS.iter().map(|f| f.name)
 }
 
-fn bytes<'v>(value: &'v Value<'_>) -> &'v [u8] {
-    match value {
-        Value::Str(s) => s,
-        _ => &[],
-    }
-}
-
-fn int(value: &Value<'_>) -> i64 {
-    match value {
-        Value::Int(i) => *i,
-        _ => 0,
-    }
-}
-
-fn f_index(argv: Vec<Value<'_>>) -> Result<Value<'_>, FnError> {
-    let mut argv = argv.into_iter();
-    let mut item = argv.next().unwrap_or(Value::Nil);
-    if let Value::Nil = item {
-        return Err(failed("index of untyped nil"));
-    }
-    for index in argv {
-        item = match item {
-            Value::Map(map) => match index {
-                Value::Str(key) => {
-                    let found = std::str::from_utf8(&key).ok().and_then(|k| map.get(k));
-                    found.map_or(borrowed(&[]), |v| borrowed(v))
-                }
-                Value::Nil => return Err(failed("value is nil; should be of type string")),
-                other => {
-                    return Err(FnError::Failed(format!(
-                        "value has type {}; should be string",
-                        other.type_name()
-                    )));
-                }
-            },
-            Value::Str(s) => {
-                let i = match index {
-                    Value::Int(i) => i,
-                    Value::Byte(b) => i64::from(b),
-                    Value::Nil => return Err(failed("cannot index slice/array with nil")),
-                    other => {
-                        let reason =
-                            format!("cannot index slice/array with type {}", other.type_name());
-                        return Err(FnError::Failed(reason));
-                    }
-                };
-                let byte = usize::try_from(i).ok().and_then(|i| s.get(i).copied());
-                Value::Byte(byte.ok_or_else(|| failed("index out of range"))?)
-            }
-            Value::Nil => return Err(failed("index of nil pointer")),
-            other => {
-                return Err(FnError::Failed(format!(
-                    "can't index item of type {}",
-                    other.type_name()
-                )));
-            }
-        };
-    }
-    Ok(item)
-}
-
-fn f_len(argv: Vec<Value<'_>>) -> Result<Value<'_>, FnError> {
-    let [v] = args(argv)?;
-    match v {
-        Value::Str(s) => Ok(Value::Int(s.len() as i64)),
-        Value::Map(m) => Ok(Value::Int(m.len() as i64)),
-        Value::Nil => Err(failed("len of nil value")),
-        other => Err(FnError::Failed(format!(
-            "len of type {}",
-            other.type_name()
-        ))),
-    }
-}
-
-fn f_print(argv: Vec<Value<'_>>) -> Result<Value<'_>, FnError> {
-    let mut out = Vec::new();
-    let mut prev_string = false;
-    for (i, arg) in argv.iter().enumerate() {
-        let is_string = matches!(arg, Value::Str(_));
-        if i > 0 && !is_string && !prev_string {
-            out.push(b' ');
-        }
-        fmt_value(arg, &mut out);
-        check_len(out.len() as u128)?;
-        prev_string = is_string;
-    }
-    sized(out)
-}
-
-fn f_println(argv: Vec<Value<'_>>) -> Result<Value<'_>, FnError> {
-    let mut out = Vec::new();
-    for (i, arg) in argv.iter().enumerate() {
-        if i > 0 {
-            out.push(b' ');
-        }
-        fmt_value(arg, &mut out);
-        check_len(out.len() as u128)?;
-    }
-    out.push(b'\n');
-    sized(out)
-}
-
-fn f_printf(argv: Vec<Value<'_>>) -> Result<Value<'_>, FnError> {
-    let (format, rest) = argv.split_first().ok_or_else(|| failed("missing format"))?;
-    let mut out = Vec::new();
-    sprintf(bytes(format), rest, &mut out)?;
-    sized(out)
-}
-
-fn f_to_json(argv: Vec<Value<'_>>) -> Result<Value<'_>, FnError> {
-    let [v] = args(argv)?;
-    let mut out = Vec::new();
-    json_value(&v, true, &mut out);
-    sized(out)
-}
-
-fn f_to_raw_json(argv: Vec<Value<'_>>) -> Result<Value<'_>, FnError> {
-    let [v] = args(argv)?;
-    let mut out = Vec::new();
-    json_value(&v, false, &mut out);
-    sized(out)
-}
-
-fn f_b64enc(argv: Vec<Value<'_>>) -> Result<Value<'_>, FnError> {
-    let [s] = args(argv)?;
-    sized(go::base64_encode(bytes(&s)).into_bytes())
-}
-
-fn f_b64dec(argv: Vec<Value<'_>>) -> Result<Value<'_>, FnError> {
-    let [s] = args(argv)?;
-    // sprig returns the decoder's error text as the value.
-    Ok(owned(match go::base64_decode(bytes(&s)) {
-        Ok(decoded) => decoded,
-        Err(e) => e.to_string().into_bytes(),
-    }))
-}
-
-fn f_quote(argv: Vec<Value<'_>>) -> Result<Value<'_>, FnError> {
-    let mut out = Vec::new();
-    for (i, arg) in argv.iter().filter(|a| !matches!(a, Value::Nil)).enumerate() {
-        if i > 0 {
-            out.push(b' ');
-        }
-        quote_bytes(&strval(arg), b'"', &mut out);
-        check_len(out.len() as u128)?;
-    }
-    sized(out)
-}
-
-fn f_squote(argv: Vec<Value<'_>>) -> Result<Value<'_>, FnError> {
-    let mut out = Vec::new();
-    for (i, arg) in argv.iter().filter(|a| !matches!(a, Value::Nil)).enumerate() {
-        if i > 0 {
-            out.push(b' ');
-        }
-        out.push(b'\'');
-        fmt_value(arg, &mut out);
-        out.push(b'\'');
-        check_len(out.len() as u128)?;
-    }
-    sized(out)
-}
-
-fn f_trim(argv: Vec<Value<'_>>) -> Result<Value<'_>, FnError> {
-    let [s] = args(argv)?;
-    Ok(owned(trim_space(bytes(&s)).to_vec()))
-}
-
-fn f_trim_all(argv: Vec<Value<'_>>) -> Result<Value<'_>, FnError> {
-    let [cutset, s] = args(argv)?;
-    Ok(owned(trim_cutset(bytes(&s), bytes(&cutset)).to_vec()))
-}
-
-fn f_trim_prefix(argv: Vec<Value<'_>>) -> Result<Value<'_>, FnError> {
-    let [prefix, s] = args(argv)?;
-    let s = bytes(&s);
-    Ok(owned(s.strip_prefix(bytes(&prefix)).unwrap_or(s).to_vec()))
-}
-
-fn f_trim_suffix(argv: Vec<Value<'_>>) -> Result<Value<'_>, FnError> {
-    let [suffix, s] = args(argv)?;
-    let s = bytes(&s);
-    Ok(owned(s.strip_suffix(bytes(&suffix)).unwrap_or(s).to_vec()))
-}
-
-fn map_runes(s: &[u8], mut f: impl FnMut(u32) -> u32) -> Result<Value<'static>, FnError> {
-    let mut out = Vec::with_capacity(s.len());
-    for (r, _) in runes(s) {
-        push_rune(&mut out, f(r));
-    }
-    sized(out)
-}
-
-fn f_upper(argv: Vec<Value<'_>>) -> Result<Value<'_>, FnError> {
-    let [s] = args(argv)?;
-    map_runes(bytes(&s), to_upper)
-}
-
-fn f_lower(argv: Vec<Value<'_>>) -> Result<Value<'_>, FnError> {
-    let [s] = args(argv)?;
-    map_runes(bytes(&s), to_lower)
-}
-
-fn f_title(argv: Vec<Value<'_>>) -> Result<Value<'_>, FnError> {
-    let [s] = args(argv)?;
-    // Go's deprecated strings.Title: a letter after a separator is title-cased.
-    let is_separator = |r: u32| match u8::try_from(r) {
-        Ok(b) if b < 0x80 => !(b.is_ascii_alphanumeric() || b == b'_'),
-        _ => is_space_rune(r),
-    };
-    let mut prev = u32::from(b' ');
-    map_runes(bytes(&s), |r| {
-        let mapped = if is_separator(prev) { to_title(r) } else { r };
-        prev = r;
-        mapped
-    })
-}
-
-fn f_replace(argv: Vec<Value<'_>>) -> Result<Value<'_>, FnError> {
-    let [old, new, src] = args(argv)?;
-    sized(replace_all(bytes(&src), bytes(&old), bytes(&new))?)
-}
-
-fn f_nospace(argv: Vec<Value<'_>>) -> Result<Value<'_>, FnError> {
-    let [s] = args(argv)?;
-    // goutils.DeleteWhiteSpace walks bytes, not runes: each kept byte is written back as the
-    // rune of the same number, so bytes >= 0x80 are re-encoded when anything was removed.
-    let s = bytes(&s);
-    let is_space_byte = |b: u8| matches!(b, 0x09..=0x0d | b' ' | 0x85 | 0xa0);
-    if !s.iter().any(|&b| is_space_byte(b)) {
-        return Ok(owned(s.to_vec()));
-    }
-    let mut out = Vec::with_capacity(s.len());
-    for &b in s.iter().filter(|&&b| !is_space_byte(b)) {
-        push_rune(&mut out, u32::from(b));
-    }
-    sized(out)
-}
-
-fn f_cat(argv: Vec<Value<'_>>) -> Result<Value<'_>, FnError> {
-    let mut out = Vec::new();
-    for (i, arg) in argv.iter().filter(|a| !matches!(a, Value::Nil)).enumerate() {
-        if i > 0 {
-            out.push(b' ');
-        }
-        fmt_value(arg, &mut out);
-        check_len(out.len() as u128)?;
-    }
-    sized(out)
-}
-
-fn is_empty(value: &Value<'_>) -> bool {
-    match value {
-        Value::Nil => true,
-        Value::Str(s) => s.is_empty(),
-        Value::Int(i) => *i == 0,
-        Value::Byte(b) => *b == 0,
-        Value::Bool(b) => !b,
-        Value::Map(m) => m.is_empty(),
-    }
-}
-
-fn f_default(argv: Vec<Value<'_>>) -> Result<Value<'_>, FnError> {
-    let mut argv = argv.into_iter();
-    let default = argv.next().unwrap_or(Value::Nil);
-    match argv.next() {
-        Some(given) if !is_empty(&given) => Ok(given),
-        _ => Ok(default),
-    }
-}
-
-fn f_empty(argv: Vec<Value<'_>>) -> Result<Value<'_>, FnError> {
-    let [v] = args(argv)?;
-    Ok(Value::Bool(is_empty(&v)))
-}
-
-fn f_coalesce(argv: Vec<Value<'_>>) -> Result<Value<'_>, FnError> {
-    Ok(argv
-        .into_iter()
-        .find(|v| !is_empty(v))
-        .unwrap_or(Value::Nil))
-}
-
-fn f_contains(argv: Vec<Value<'_>>) -> Result<Value<'_>, FnError> {
-    let [sub, s] = args(argv)?;
-    let (sub, s) = (bytes(&sub), bytes(&s));
-    Ok(Value::Bool(
-        sub.len() <= s.len() && Finder::new(sub).find(s).is_some(),
-    ))
-}
-
-fn f_has_prefix(argv: Vec<Value<'_>>) -> Result<Value<'_>, FnError> {
-    let [prefix, s] = args(argv)?;
-    Ok(Value::Bool(bytes(&s).starts_with(bytes(&prefix))))
-}
-
-fn f_has_suffix(argv: Vec<Value<'_>>) -> Result<Value<'_>, FnError> {
-    let [suffix, s] = args(argv)?;
-    Ok(Value::Bool(bytes(&s).ends_with(bytes(&suffix))))
-}
-
-fn f_repeat(argv: Vec<Value<'_>>) -> Result<Value<'_>, FnError> {
-    let [count, s] = args(argv)?;
-    let s = bytes(&s);
-    let count = u64::try_from(int(&count)).map_err(|_| failed("negative repeat count"))?;
-    if s.is_empty() {
-        return Ok(owned(Vec::new()));
-    }
-    check_len(s.len() as u128 * u128::from(count))?;
-    sized(s.repeat(count as usize))
-}
-
-fn f_substr(argv: Vec<Value<'_>>) -> Result<Value<'_>, FnError> {
-    let [start, end, s] = args(argv)?;
-    let (start, end, s) = (int(&start), int(&end), bytes(&s));
-    let len = s.len() as i64;
-    // sprig's substring, with Go's slice bounds checks (a panic there is an error).
-    let (lo, hi) = if start < 0 {
-        (0, end)
-    } else if end < 0 || end > len {
-        (start, len)
-    } else {
-        (start, end)
-    };
-    if !(0 <= lo && lo <= hi && hi <= len) {
-        return Err(failed("slice bounds out of range"));
-    }
-    Ok(owned(s[lo as usize..hi as usize].to_vec()))
-}
-
-fn f_trunc(argv: Vec<Value<'_>>) -> Result<Value<'_>, FnError> {
-    let [c, s] = args(argv)?;
-    let (c, s) = (i128::from(int(&c)), bytes(&s));
-    let len = s.len() as i128;
-    let out = if c < 0 && len + c > 0 {
-        &s[(len + c) as usize..]
-    } else if c >= 0 && len > c {
-        &s[..c as usize]
-    } else {
-        s
-    };
-    Ok(owned(out.to_vec()))
-}
-
-fn indent(spaces: i64, s: &[u8], out: &mut Vec<u8>) -> Result<(), FnError> {
-    let spaces = u64::try_from(spaces).map_err(|_| failed("negative repeat count"))?;
-    let lines = s.iter().filter(|&&b| b == b'\n').count() as u128 + 1;
-    check_len(s.len() as u128 + lines * u128::from(spaces))?;
-    let pad = vec![b' '; spaces as usize];
-    out.extend_from_slice(&pad);
-    for &b in s {
-        out.push(b);
-        if b == b'\n' {
-            out.extend_from_slice(&pad);
-        }
-    }
-    Ok(())
-}
-
-fn f_indent(argv: Vec<Value<'_>>) -> Result<Value<'_>, FnError> {
-    let [n, s] = args(argv)?;
-    let mut out = Vec::new();
-    indent(int(&n), bytes(&s), &mut out)?;
-    sized(out)
-}
-
-fn f_nindent(argv: Vec<Value<'_>>) -> Result<Value<'_>, FnError> {
-    let [n, s] = args(argv)?;
-    let mut out = vec![b'\n'];
-    indent(int(&n), bytes(&s), &mut out)?;
-    sized(out)
-}
-
-fn f_sha256sum(argv: Vec<Value<'_>>) -> Result<Value<'_>, FnError> {
-    let [s] = args(argv)?;
-    let digest = Sha256::digest(bytes(&s));
-    let mut out = Vec::with_capacity(64);
-    push_hex(&mut out, &digest, false);
-    Ok(owned(out))
-}
-
-fn f_to_string(argv: Vec<Value<'_>>) -> Result<Value<'_>, FnError> {
-    let [v] = args(argv)?;
-    Ok(owned(strval(&v).into_owned()))
-}
-
-fn f_join(argv: Vec<Value<'_>>) -> Result<Value<'_>, FnError> {
-    // With no lists in this subset, sprig's join sees one element (none for nil).
-    let [_sep, v] = args(argv)?;
-    Ok(match v {
-        Value::Nil => owned(Vec::new()),
-        v => owned(strval(&v).into_owned()),
-    })
+/// The names Go and sprig have, for the documentation test.
+#[cfg(test)]
+pub(super) fn all_known() -> &'static [&'static str] {
+    GO_AND_SPRIG_FUNCS
 }
 
 pub(super) fn lookup(name: &str, offset: usize) -> Result<&'static Func, TemplateError> {
@@ -545,4 +347,359 @@ pub(super) fn lookup(name: &str, offset: usize) -> Result<&'static Func, Templat
             offset,
         })
     }
+}
+
+/// Unpacks exactly `N` arguments (the caller has checked the count).
+pub(super) fn args<const N: usize>(argv: Vec<Value<'_>>) -> Result<[Value<'_>; N], FnError> {
+    argv.try_into()
+        .map_err(|_| failed("internal error: wrong argument count"))
+}
+
+pub(super) fn int(value: &Value<'_>) -> i64 {
+    match value {
+        Value::Int(i, _) => *i,
+        _ => 0,
+    }
+}
+
+fn f_unreachable<'a>(_: &Cx<'a>, _: Vec<Value<'a>>) -> R<'a> {
+    Err(failed(
+        "internal error: and/or are evaluated by the executor",
+    ))
+}
+
+fn f_not<'a>(_: &Cx<'a>, argv: Vec<Value<'a>>) -> R<'a> {
+    let [v] = args(argv)?;
+    Ok(Value::Bool(!truth(&v)))
+}
+
+fn f_call<'a>(_: &Cx<'a>, argv: Vec<Value<'a>>) -> R<'a> {
+    // No value a template can reach is a function.
+    match argv.first() {
+        None | Some(Value::Nil) => Err(failed("call of nil")),
+        Some(v) => Err(FnError::Failed(format!(
+            "non-function of type {}",
+            v.type_name()
+        ))),
+    }
+}
+
+/// Go's indexArg.
+fn index_arg(index: &Value<'_>, cap: usize) -> Result<usize, FnError> {
+    let x = match index {
+        Value::Int(i, _) => *i,
+        Value::Nil => return Err(failed("cannot index slice/array with nil")),
+        other => {
+            return Err(FnError::Failed(format!(
+                "cannot index slice/array with type {}",
+                other.type_name()
+            )));
+        }
+    };
+    match usize::try_from(x) {
+        Ok(x) if x <= cap => Ok(x),
+        _ => Err(FnError::Failed(format!("index out of range: {x}"))),
+    }
+}
+
+fn f_index<'a>(_: &Cx<'a>, argv: Vec<Value<'a>>) -> R<'a> {
+    let mut argv = argv.into_iter();
+    let mut item = argv.next().unwrap_or(Value::Nil);
+    if let Value::Nil = item {
+        return Err(failed("index of untyped nil"));
+    }
+    for index in argv {
+        item = match item {
+            Value::Nil => return Err(failed("index of nil pointer")),
+            Value::Items(_) | Value::Dict(_) => {
+                let Value::Str(key) = &index else {
+                    return Err(match index {
+                        Value::Nil => failed("value is nil; should be of type string"),
+                        other => FnError::Failed(format!(
+                            "value has type {}; should be string",
+                            other.type_name()
+                        )),
+                    });
+                };
+                match item.map_get(key) {
+                    Some(v) => v,
+                    None if item.type_name() == "map[string]string" => owned(Vec::new()),
+                    None => Value::Nil,
+                }
+            }
+            Value::Str(s) => {
+                let i = index_arg(&index, s.len())?;
+                let byte = s.get(i).copied();
+                Value::Int(
+                    i64::from(byte.ok_or_else(|| failed("index out of range"))?),
+                    IntTy::Uint8,
+                )
+            }
+            Value::List(list) => {
+                let i = index_arg(&index, list.items.len())?;
+                list.items
+                    .get(i)
+                    .cloned()
+                    .ok_or_else(|| failed("reflect: slice index out of range"))?
+            }
+            other => {
+                return Err(FnError::Failed(format!(
+                    "can't index item of type {}",
+                    other.type_name()
+                )));
+            }
+        };
+    }
+    Ok(item)
+}
+
+fn f_len<'a>(_: &Cx<'a>, argv: Vec<Value<'a>>) -> R<'a> {
+    let [v] = args(argv)?;
+    match (&v, v.len()) {
+        (_, Some(n)) => Ok(Value::int(n as i64)),
+        (Value::Nil, None) => Err(failed("len of nil value")),
+        (other, None) => Err(FnError::Failed(format!(
+            "len of type {}",
+            other.type_name()
+        ))),
+    }
+}
+
+/// `fmt.Sprint(args...)`: a space between operands when neither is a string.
+pub(super) fn sprint(argv: &[Value<'_>]) -> Result<Vec<u8>, FnError> {
+    let mut out = Vec::new();
+    let mut prev_string = false;
+    for (i, arg) in argv.iter().enumerate() {
+        let is_string = matches!(arg, Value::Str(_));
+        if i > 0 && !is_string && !prev_string {
+            out.push(b' ');
+        }
+        fmt_value(arg, &mut out)?;
+        prev_string = is_string;
+    }
+    Ok(out)
+}
+
+fn f_print<'a>(_: &Cx<'a>, argv: Vec<Value<'a>>) -> R<'a> {
+    sized(sprint(&argv)?)
+}
+
+fn f_println<'a>(_: &Cx<'a>, argv: Vec<Value<'a>>) -> R<'a> {
+    let mut out = Vec::new();
+    for (i, arg) in argv.iter().enumerate() {
+        if i > 0 {
+            out.push(b' ');
+        }
+        fmt_value(arg, &mut out)?;
+    }
+    out.push(b'\n');
+    sized(out)
+}
+
+fn f_printf<'a>(_: &Cx<'a>, argv: Vec<Value<'a>>) -> R<'a> {
+    let (format, rest) = argv.split_first().ok_or_else(|| failed("missing format"))?;
+    let mut out = Vec::new();
+    sprintf(format.bytes(), rest, &mut out)?;
+    sized(out)
+}
+
+/// Go's evalArgs for `html`, `js` and `urlquery`.
+fn eval_args(argv: &[Value<'_>]) -> Result<Vec<u8>, FnError> {
+    match argv {
+        [Value::Str(s)] => Ok(s.to_vec()),
+        _ => sprint(argv),
+    }
+}
+
+fn f_html<'a>(_: &Cx<'a>, argv: Vec<Value<'a>>) -> R<'a> {
+    let s = eval_args(&argv)?;
+    let mut out = Vec::with_capacity(s.len());
+    for &c in &s {
+        match c {
+            0 => out.extend_from_slice("\u{fffd}".as_bytes()),
+            b'"' => out.extend_from_slice(b"&#34;"),
+            b'\'' => out.extend_from_slice(b"&#39;"),
+            b'&' => out.extend_from_slice(b"&amp;"),
+            b'<' => out.extend_from_slice(b"&lt;"),
+            b'>' => out.extend_from_slice(b"&gt;"),
+            c => out.push(c),
+        }
+    }
+    sized(out)
+}
+
+fn f_js<'a>(_: &Cx<'a>, argv: Vec<Value<'a>>) -> R<'a> {
+    let s = eval_args(&argv)?;
+    let mut out = Vec::with_capacity(s.len());
+    let mut i = 0;
+    while i < s.len() {
+        let c = s[i];
+        if c < 0x80 {
+            match c {
+                b'\\' => out.extend_from_slice(b"\\\\"),
+                b'\'' => out.extend_from_slice(b"\\'"),
+                b'"' => out.extend_from_slice(b"\\\""),
+                b'<' => out.extend_from_slice(b"\\u003C"),
+                b'>' => out.extend_from_slice(b"\\u003E"),
+                b'&' => out.extend_from_slice(b"\\u0026"),
+                b'=' => out.extend_from_slice(b"\\u003D"),
+                c if c < b' ' => out.extend_from_slice(format!("\\u00{c:02X}").as_bytes()),
+                c => out.push(c),
+            }
+            i += 1;
+        } else {
+            let (r, size) = decode_rune(&s[i..]);
+            if is_print(r) {
+                out.extend_from_slice(&s[i..i + size]);
+            } else {
+                out.extend_from_slice(format!("\\u{r:04X}").as_bytes());
+            }
+            i += size.max(1);
+        }
+    }
+    sized(out)
+}
+
+fn f_urlquery<'a>(_: &Cx<'a>, argv: Vec<Value<'a>>) -> R<'a> {
+    let s = eval_args(&argv)?;
+    let mut out = Vec::with_capacity(s.len());
+    for &c in &s {
+        match c {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => out.push(c),
+            b' ' => out.push(b'+'),
+            c => out.extend_from_slice(format!("%{c:02X}").as_bytes()),
+        }
+    }
+    sized(out)
+}
+
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Kind {
+    Invalid,
+    Bool,
+    Int,
+    Uint,
+    Float,
+    Str,
+}
+
+fn basic_kind(v: &Value<'_>) -> Kind {
+    match v {
+        Value::Bool(_) => Kind::Bool,
+        Value::Int(_, IntTy::Uint8) => Kind::Uint,
+        Value::Int(..) => Kind::Int,
+        Value::Float(_) => Kind::Float,
+        Value::Str(_) => Kind::Str,
+        _ => Kind::Invalid,
+    }
+}
+
+fn float(v: &Value<'_>) -> f64 {
+    match v {
+        Value::Float(f) => *f,
+        _ => 0.0,
+    }
+}
+
+fn eq_values(a: &Value<'_>, b: &Value<'_>) -> Result<bool, FnError> {
+    let (k1, k2) = (basic_kind(a), basic_kind(b));
+    if k1 != k2 {
+        return match (k1, k2) {
+            (Kind::Int, Kind::Uint) | (Kind::Uint, Kind::Int) => Ok(int(a) == int(b)),
+            _ if !matches!(a, Value::Nil) && !matches!(b, Value::Nil) => {
+                Err(FnError::Failed(format!(
+                    "incompatible types for comparison: {} and {}",
+                    a.type_name(),
+                    b.type_name()
+                )))
+            }
+            _ => Ok(false),
+        };
+    }
+    Ok(match k1 {
+        Kind::Bool => matches!((a, b), (Value::Bool(x), Value::Bool(y)) if x == y),
+        Kind::Int | Kind::Uint => int(a) == int(b),
+        Kind::Float => float(a) == float(b),
+        Kind::Str => a.bytes() == b.bytes(),
+        Kind::Invalid => match (a, b) {
+            (Value::Nil, Value::Nil) => true,
+            (Value::Nil, _) | (_, Value::Nil) => false,
+            (other, _) => {
+                return Err(FnError::Failed(format!(
+                    "non-comparable type {}",
+                    other.type_name()
+                )));
+            }
+        },
+    })
+}
+
+fn f_eq<'a>(_: &Cx<'a>, argv: Vec<Value<'a>>) -> R<'a> {
+    let (first, rest) = argv
+        .split_first()
+        .ok_or_else(|| failed("missing argument"))?;
+    if rest.is_empty() {
+        return Err(failed("missing argument for comparison"));
+    }
+    for other in rest {
+        if eq_values(first, other)? {
+            return Ok(Value::Bool(true));
+        }
+    }
+    Ok(Value::Bool(false))
+}
+
+fn f_ne<'a>(_: &Cx<'a>, argv: Vec<Value<'a>>) -> R<'a> {
+    let [a, b] = args(argv)?;
+    Ok(Value::Bool(!eq_values(&a, &b)?))
+}
+
+fn lt_values(a: &Value<'_>, b: &Value<'_>) -> Result<bool, FnError> {
+    let bad = || failed("invalid type for comparison");
+    let (k1, k2) = (basic_kind(a), basic_kind(b));
+    if k1 == Kind::Invalid || k2 == Kind::Invalid {
+        return Err(bad());
+    }
+    if k1 != k2 {
+        return match (k1, k2) {
+            (Kind::Int, Kind::Uint) | (Kind::Uint, Kind::Int) => Ok(int(a) < int(b)),
+            _ => Err(FnError::Failed(format!(
+                "incompatible types for comparison: {} and {}",
+                a.type_name(),
+                b.type_name()
+            ))),
+        };
+    }
+    match k1 {
+        Kind::Bool | Kind::Invalid => Err(bad()),
+        Kind::Int | Kind::Uint => Ok(int(a) < int(b)),
+        Kind::Float => Ok(float(a) < float(b)),
+        Kind::Str => Ok(a.bytes() < b.bytes()),
+    }
+}
+
+fn f_lt<'a>(_: &Cx<'a>, argv: Vec<Value<'a>>) -> R<'a> {
+    let [a, b] = args(argv)?;
+    Ok(Value::Bool(lt_values(&a, &b)?))
+}
+
+fn f_le<'a>(_: &Cx<'a>, argv: Vec<Value<'a>>) -> R<'a> {
+    let [a, b] = args(argv)?;
+    Ok(Value::Bool(lt_values(&a, &b)? || eq_values(&a, &b)?))
+}
+
+fn f_gt<'a>(_: &Cx<'a>, argv: Vec<Value<'a>>) -> R<'a> {
+    let [a, b] = args(argv)?;
+    let le = lt_values(&a, &b)? || eq_values(&a, &b)?;
+    Ok(Value::Bool(!le))
+}
+
+fn f_ge<'a>(_: &Cx<'a>, argv: Vec<Value<'a>>) -> R<'a> {
+    let [a, b] = args(argv)?;
+    Ok(Value::Bool(!lt_values(&a, &b)?))
+}
+
+/// `%q` of a string, for sprig's quote.
+pub(super) fn go_quote(s: &[u8], out: &mut Vec<u8>) {
+    quote_bytes(s, b'"', out);
 }

@@ -16,14 +16,18 @@ pub(super) enum Tok {
     Pipe,
     Dot,
     Field(String),
-    Root,
+    /// `$` or `$name` (with the `$`).
+    Variable(String),
     Ident(String),
     Keyword(&'static str),
     Bool(bool),
     Nil,
-    Int(i64),
+    Number(Num),
     Str(Vec<u8>),
+    /// `=`
     Assign,
+    /// `:=`
+    Declare,
     Char(u8),
     Eof,
 }
@@ -40,14 +44,15 @@ impl Tok {
             Tok::Pipe => "\"|\"".into(),
             Tok::Dot => "\".\"".into(),
             Tok::Field(name) => format!("field .{name}"),
-            Tok::Root => "\"$\"".into(),
+            Tok::Variable(name) => format!("variable {name:?}"),
             Tok::Ident(name) => format!("identifier {name:?}"),
             Tok::Keyword(k) => format!("keyword {k:?}"),
             Tok::Bool(b) => format!("{b}"),
             Tok::Nil => "nil".into(),
-            Tok::Int(_) => "number".into(),
+            Tok::Number(n) => format!("number {:?}", n.text),
             Tok::Str(_) => "string constant".into(),
-            Tok::Assign => "assignment".into(),
+            Tok::Assign => "\"=\"".into(),
+            Tok::Declare => "\":=\"".into(),
             Tok::Char(c) => format!("{:?}", char::from(*c)),
             Tok::Eof => "end of template".into(),
         }
@@ -242,12 +247,12 @@ impl Lexer<'_> {
                     if b.get(pos + 1) != Some(&b'=') {
                         return Err(syntax(pos, "expected :="));
                     }
-                    self.push(Tok::Assign, pos);
+                    self.push(Tok::Declare, pos);
                     self.pos += 2;
                 }
                 b'"' => self.quoted()?,
                 b'`' => self.raw_quoted()?,
-                b'\'' => return Err(unsupported(pos, "character constant")),
+                b'\'' => self.char_constant()?,
                 b'$' => self.variable()?,
                 b'.' if b.get(pos + 1).is_some_and(|d| !d.is_ascii_digit()) => self.field()?,
                 b'.' | b'+' | b'-' | b'0'..=b'9' => self.number()?,
@@ -313,14 +318,55 @@ impl Lexer<'_> {
         let pos = self.pos;
         self.pos += 1;
         if at_terminator(self.b, self.pos) {
-            self.push(Tok::Root, pos);
+            self.push(Tok::Variable("$".into()), pos);
             return Ok(());
         }
         let name = self.word()?;
-        Err(TemplateError::UnsupportedVariable {
-            name: format!("${name}"),
-            offset: pos,
-        })
+        self.push(Tok::Variable(format!("${name}")), pos);
+        Ok(())
+    }
+
+    /// Go's lexChar and `strconv.UnquoteChar`: one character, maybe escaped, as a number.
+    fn char_constant(&mut self) -> Result<(), TemplateError> {
+        let b = self.b;
+        let start = self.pos;
+        let mut p = start + 1;
+        loop {
+            match b.get(p) {
+                None | Some(b'\n') => return Err(syntax(start, "unterminated character constant")),
+                Some(b'\\') => match b.get(p + 1) {
+                    None | Some(b'\n') => {
+                        return Err(syntax(start, "unterminated character constant"));
+                    }
+                    Some(_) => p += 2,
+                },
+                Some(b'\'') => break,
+                Some(_) => p += 1,
+            }
+        }
+        let body = &b[start + 1..p];
+        let rune = match body {
+            [b'\\', b'"', ..] | [b'\\'] => None,
+            [b'\\', b'\''] => Some(u32::from(b'\'')),
+            [b'\\', ..] => unquote(body).and_then(|s| single_rune(&s, true)),
+            _ => single_rune(body, false),
+        };
+        let Some(rune) = rune else {
+            return Err(syntax(start, "malformed character constant"));
+        };
+        let text = String::from_utf8_lossy(&b[start..=p]).into_owned();
+        let value = i64::from(rune);
+        self.push(
+            Tok::Number(Num {
+                text,
+                int: Some(value),
+                uint: Some(value as u64),
+                float: Some(value as f64),
+            }),
+            start,
+        );
+        self.pos = p + 1;
+        Ok(())
     }
 
     fn number(&mut self) -> Result<(), TemplateError> {
@@ -376,20 +422,11 @@ impl Lexer<'_> {
             });
         }
         let text = &b[start..end];
-        let Some(value) = parse_int(text) else {
-            let hex = text.iter().any(|&c| c == b'x' || c == b'X');
-            let fancy = |c: u8| {
-                matches!(c, b'.' | b'_' | b'i' | b'p' | b'P') || (!hex && matches!(c, b'e' | b'E'))
-            };
-            if text.iter().any(|&c| fancy(c)) {
-                return Err(unsupported(
-                    start,
-                    "number constant (only integers are supported)",
-                ));
-            }
-            return Err(syntax(start, "bad number syntax"));
-        };
-        self.push(Tok::Int(value), start);
+        let num = new_number(text).map_err(|e| match e {
+            NumError::Unsupported(what) => unsupported(start, what),
+            NumError::Syntax(what) => syntax(start, what),
+        })?;
+        self.push(Tok::Number(num), start);
         self.pos = end;
         Ok(())
     }
@@ -434,34 +471,176 @@ impl Lexer<'_> {
     }
 }
 
-/// An integer constant as Go's `strconv.ParseInt(text, 0, 64)` reads it, without `_`.
-fn parse_int(text: &[u8]) -> Option<i64> {
-    let (negative, body) = match text {
-        [b'-', body @ ..] => (true, body),
-        [b'+', body @ ..] => (false, body),
-        body => (false, body),
-    };
-    let (radix, digits) = match body {
-        [b'0', b'x' | b'X', digits @ ..] => (16, digits),
-        [b'0', b'o' | b'O', digits @ ..] => (8, digits),
-        [b'0', b'b' | b'B', digits @ ..] => (2, digits),
-        [b'0', digits @ ..] if !digits.is_empty() => (8, digits),
-        digits => (10, digits),
-    };
-    if digits.is_empty() {
-        return None;
+/// A number constant as Go's parser sees it: each interpretation that its text allows.
+#[derive(Clone, PartialEq, Debug)]
+pub(super) struct Num {
+    pub(super) text: String,
+    pub(super) int: Option<i64>,
+    pub(super) uint: Option<u64>,
+    pub(super) float: Option<f64>,
+}
+
+enum NumError {
+    Unsupported(&'static str),
+    Syntax(&'static str),
+}
+
+/// Go's `parse.newNumber` for the text `scanNumber` accepted (complex numbers aside).
+fn new_number(text: &[u8]) -> Result<Num, NumError> {
+    let s = std::str::from_utf8(text).map_err(|_| NumError::Syntax("bad number syntax"))?;
+    if s.ends_with('i') {
+        return Err(NumError::Unsupported("complex constant"));
     }
-    let mut value: i128 = 0;
-    for &d in digits {
-        let digit = char::from(d).to_digit(radix)?;
-        value = value
-            .checked_mul(i128::from(radix))?
-            .checked_add(i128::from(digit))?;
-        if value > 1 << 64 {
-            return None;
+    let uint = parse_uint(s);
+    let mut int = parse_int(s);
+    let mut float = None;
+    let mut uint_out = uint;
+    if int == Some(0) {
+        uint_out = uint.or(Some(0));
+    }
+    if let Some(i) = int {
+        float = Some(i as f64);
+    } else if let Some(u) = uint {
+        float = Some(u as f64);
+    } else {
+        let hex = s.trim_start_matches(['+', '-']).starts_with("0x")
+            || s.trim_start_matches(['+', '-']).starts_with("0X");
+        if hex {
+            // Hexadecimal floating-point constants (`0x1p4`).
+            return Err(NumError::Unsupported("hexadecimal floating-point constant"));
+        }
+        if let Some(f) = parse_float(s) {
+            if !s.contains(['.', 'e', 'E', 'p', 'P']) {
+                return Err(NumError::Syntax("integer overflow"));
+            }
+            float = Some(f);
+            if (f as i64) as f64 == f {
+                int = Some(f as i64);
+            }
+            if f >= 0.0 && (f as u64) as f64 == f {
+                uint_out = Some(f as u64);
+            }
         }
     }
-    i64::try_from(if negative { -value } else { value }).ok()
+    if int.is_none() && uint_out.is_none() && float.is_none() {
+        return Err(NumError::Syntax("bad number syntax"));
+    }
+    Ok(Num {
+        text: s.into(),
+        int,
+        uint: uint_out,
+        float,
+    })
+}
+
+/// Go's `underscoreOK`: underscores only between digits (or after a base prefix).
+fn underscore_ok(s: &str) -> bool {
+    let s = s.strip_prefix(['+', '-']).unwrap_or(s).as_bytes();
+    let mut saw = b'^';
+    let mut i = 0;
+    let mut hex = false;
+    if s.len() >= 2 && s[0] == b'0' && matches!(s[1].to_ascii_lowercase(), b'b' | b'o' | b'x') {
+        i = 2;
+        saw = b'0';
+        hex = s[1].eq_ignore_ascii_case(&b'x');
+    }
+    while i < s.len() {
+        let c = s[i];
+        i += 1;
+        if c.is_ascii_digit() || (hex && c.is_ascii_hexdigit()) {
+            saw = b'0';
+            continue;
+        }
+        if c == b'_' {
+            if saw != b'0' {
+                return false;
+            }
+            saw = b'_';
+            continue;
+        }
+        if saw == b'_' {
+            return false;
+        }
+        saw = b'!';
+    }
+    saw != b'_'
+}
+
+/// Go's `strconv.ParseUint(s, 0, 64)`.
+fn parse_uint(s: &str) -> Option<u64> {
+    if s.is_empty() || s.starts_with(['+', '-']) {
+        return None;
+    }
+    let (radix, digits) = match s.as_bytes() {
+        [b'0', b'x' | b'X', ..] => (16, &s[2..]),
+        [b'0', b'o' | b'O', ..] => (8, &s[2..]),
+        [b'0', b'b' | b'B', ..] => (2, &s[2..]),
+        [b'0', _, ..] => (8, &s[1..]),
+        _ => (10, s),
+    };
+    if digits.is_empty() || (digits.contains('_') && !underscore_ok(s)) {
+        return None;
+    }
+    let mut value: u64 = 0;
+    let mut any = false;
+    for d in digits.chars() {
+        if d == '_' {
+            continue;
+        }
+        let digit = d.to_digit(radix)?;
+        value = value
+            .checked_mul(u64::from(radix))?
+            .checked_add(u64::from(digit))?;
+        any = true;
+    }
+    any.then_some(value)
+}
+
+/// Go's `strconv.ParseInt(s, 0, 64)`.
+pub(super) fn parse_int(s: &str) -> Option<i64> {
+    let (negative, body) = match s.as_bytes().first() {
+        Some(b'-') => (true, &s[1..]),
+        Some(b'+') => (false, &s[1..]),
+        _ => (false, s),
+    };
+    let magnitude = parse_uint(body)?;
+    if negative {
+        if magnitude == 1 << 63 {
+            Some(i64::MIN)
+        } else {
+            i64::try_from(magnitude).ok().map(|m| -m)
+        }
+    } else {
+        i64::try_from(magnitude).ok()
+    }
+}
+
+/// Go's `strconv.ParseFloat(s, 64)` for decimal text (underscores as Go allows them).
+pub(super) fn parse_float(s: &str) -> Option<f64> {
+    if s.contains('_') && !underscore_ok(s) {
+        return None;
+    }
+    let cleaned: String = s.chars().filter(|&c| c != '_').collect();
+    let body = cleaned.trim_start_matches(['+', '-']);
+    if body.is_empty() || !body.starts_with(|c: char| c.is_ascii_digit() || c == '.') {
+        return None;
+    }
+    let f: f64 = cleaned.parse().ok()?;
+    f.is_finite().then_some(f)
+}
+
+/// The one rune of `s` (`escaped`: already unescaped bytes), as Go's `UnquoteChar` wants it.
+fn single_rune(s: &[u8], escaped: bool) -> Option<u32> {
+    if escaped && s.len() == 1 {
+        return Some(u32::from(s[0]));
+    }
+    let text = std::str::from_utf8(s).ok()?;
+    let mut chars = text.chars();
+    let c = chars.next()?;
+    if chars.next().is_some() || (c == '\'' && !escaped) {
+        return None;
+    }
+    Some(u32::from(c))
 }
 
 /// The contents of a Go double-quoted string literal, unescaped like `strconv.Unquote`.

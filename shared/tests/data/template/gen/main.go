@@ -66,6 +66,12 @@ type tcase struct {
 	group, template, data string
 }
 
+// ncase is a case whose template has a name other than "value" (the reference names each
+// template by its key, which {{template}} can call).
+type ncase struct {
+	group, template, data, name string
+}
+
 // The cases, by group. shared/tests/template_go.rs requires the Rust renderer to render
 // what Go renders, byte for byte, and to refuse what Go refuses, with the kind of error
 // that the group names (types, exec, syntax, calls; trim has both).
@@ -241,6 +247,8 @@ type caseOut struct {
 	Group    string `json:"group"`
 	Template string `json:"template"`
 	Data     string `json:"data"`
+	// Name is the template's name (the reference names it by its key); "value" if absent.
+	Name string `json:"name,omitempty"`
 	// Output is base64 of the rendered bytes; Text the same when it is UTF-8, for reading.
 	Output *string `json:"output,omitempty"`
 	Text   *string `json:"text,omitempty"`
@@ -257,8 +265,8 @@ func funcMap() template.FuncMap {
 	return m
 }
 
-func render(funcs template.FuncMap, text string, data map[string]string) (out []byte, phase string, err error) {
-	t, err := template.New("value").Funcs(funcs).Parse(text)
+func render(funcs template.FuncMap, name, text string, data map[string]string) (out []byte, phase string, err error) {
+	t, err := template.New(name).Funcs(funcs).Parse(text)
 	if err != nil {
 		return nil, "parse", err
 	}
@@ -349,13 +357,26 @@ func templates() {
 		sets = append(sets, fmt.Sprintf("%s: %s", encode(name), encode(items)))
 	}
 	var entries []string
-	for _, c := range cases {
+	var all []ncase
+	for _, c := range append(append(append([]tcase{}, cases...), handCases...), enumerated()...) {
+		all = append(all, ncase{c.group, c.template, c.data, ""})
+	}
+	seen := map[ncase]bool{}
+	for _, c := range append(all, namedCases...) {
+		if seen[c] {
+			continue
+		}
+		seen[c] = true
 		data, ok := dataSets[c.data]
 		if !ok {
 			panic("no data set " + c.data)
 		}
-		out, phase, err := render(funcs, c.template, data)
-		o := caseOut{Group: c.group, Template: c.template, Data: c.data}
+		name := c.name
+		if name == "" {
+			name = "value"
+		}
+		out, phase, err := render(funcs, name, c.template, data)
+		o := caseOut{Group: c.group, Template: c.template, Data: c.data, Name: c.name}
 		if err != nil {
 			o.Error, o.GoError = phase, err.Error()
 		} else {
