@@ -263,9 +263,11 @@ fn parse_selector(s: &str) -> Result<String, String> {
     }
 }
 
+/// A listen address as Go takes it: `:8080` means every address, IPv6 and IPv4 (the listener
+/// falls back to IPv4 alone where there is no IPv6).
 fn parse_addr(s: &str) -> Result<SocketAddr, String> {
     let full = if s.starts_with(':') {
-        format!("0.0.0.0{s}")
+        format!("[::]{s}")
     } else {
         s.to_owned()
     };
@@ -287,6 +289,7 @@ mod tests {
         assert_eq!(parse_duration("0").unwrap(), Duration::ZERO);
         assert!(parse_duration("soon").is_err());
         assert_eq!(parse_addr(":8080").unwrap().port(), 8080);
+        assert!(parse_addr(":8080").unwrap().ip().is_unspecified());
         assert!(parse_addr("127.0.0.1:1").unwrap().ip().is_loopback());
         assert!(
             parse_cutoff("Mon, 02 Jan 2006 15:04:05 -0700")

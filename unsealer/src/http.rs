@@ -130,6 +130,18 @@ pub async fn bind(
 const BACKLOG: u32 = 4096;
 
 fn listen(addr: SocketAddr) -> io::Result<TcpListener> {
+    match listen_on(addr) {
+        // `:8080` is `[::]:8080`, which takes IPv4 too (as Go's listener); a host without IPv6
+        // gets IPv4 alone.
+        Err(e) if addr.ip() == std::net::Ipv6Addr::UNSPECIFIED => {
+            let v4 = SocketAddr::from(([0, 0, 0, 0], addr.port()));
+            listen_on(v4).map_err(|_| e)
+        }
+        other => other,
+    }
+}
+
+fn listen_on(addr: SocketAddr) -> io::Result<TcpListener> {
     let socket = if addr.is_ipv4() {
         tokio::net::TcpSocket::new_v4()?
     } else {
@@ -885,5 +897,22 @@ mod tests {
             .unwrap()
             .unwrap();
         assert!(TcpStream::connect(addr).await.is_err());
+    }
+
+    /// `:8080` (here `[::]:0`) answers on IPv4 and IPv6 alike, as Go's listener does.
+    #[tokio::test]
+    async fn the_unspecified_address_takes_ipv4_and_ipv6() {
+        let listener = super::listen(std::net::SocketAddr::from((
+            std::net::Ipv6Addr::UNSPECIFIED,
+            0,
+        )))
+        .unwrap();
+        let port = listener.local_addr().unwrap().port();
+        for addr in ["127.0.0.1", "[::1]"] {
+            let target = format!("{addr}:{port}");
+            let connect = tokio::net::TcpStream::connect(&target);
+            let (connected, accepted) = tokio::join!(connect, listener.accept());
+            assert!(connected.is_ok() && accepted.is_ok(), "{target}");
+        }
     }
 }
