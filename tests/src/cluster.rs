@@ -12,6 +12,7 @@
 //! Each test should work in its own namespace ([`create_namespace`]), because the tests of one
 //! binary run in parallel against the same cluster.
 
+use std::net::{IpAddr, SocketAddr};
 use std::path::{Path, PathBuf};
 use std::process::Stdio;
 use std::sync::atomic::{AtomicU32, Ordering};
@@ -42,6 +43,11 @@ pub struct TestCluster {
     pub server: String,
     /// PEM of the CA that signed the API server's serving certificate.
     pub ca_pem: String,
+    /// `TEST_CLUSTER_SERVICE_IP`: an address of this cluster run's own (on an interface that
+    /// with-cluster.sh makes and removes, see `tests/cluster/service-net.sh`), for servers that
+    /// the API server's service proxy must reach ([`expose_service`]); `None` if it could not
+    /// be made. See [`Self::service_ip`].
+    pub service_ip: Option<IpAddr>,
 }
 
 impl TestCluster {
@@ -84,21 +90,56 @@ impl TestCluster {
         };
         let server = read("server-url").trim().to_owned();
         let ca_pem = read("ca.crt");
+        let service_ip = std::env::var("TEST_CLUSTER_SERVICE_IP")
+            .ok()
+            .filter(|v| !v.is_empty())
+            .map(|v| {
+                v.parse().unwrap_or_else(|e| {
+                    panic!("TEST_CLUSTER_SERVICE_IP={v:?} is not an IP address: {e}")
+                })
+            });
         Some(Self {
             kubeconfig: PathBuf::from(kubeconfig),
             dir,
             server,
             ca_pem,
+            service_ip,
+        })
+    }
+
+    /// [`Self::service_ip`], or an error saying why there is none: the address a server must
+    /// listen on to be reachable through the API server's service proxy (which refuses
+    /// loopback endpoints).
+    pub fn service_ip(&self) -> Result<IpAddr> {
+        self.service_ip.ok_or_else(|| {
+            anyhow!(
+                "TEST_CLUSTER_SERVICE_IP is not set: with-cluster.sh could not make the service \
+                 address (it needs root for a network namespace and a veth pair, and iproute2; \
+                 see its log and tests/cluster/service-net.sh)"
+            )
         })
     }
 
     /// A client authenticated as the cluster admin (system:masters).
     pub async fn admin_client(&self) -> Result<Client> {
+        Ok(Client::try_from(self.admin_config().await?)?)
+    }
+
+    /// [`Self::admin_client`] without kube's default retry layer. That layer retries every 429,
+    /// 503 and 504 answer 15 times with exponential backoff (5 ms doubling, capped at 1000 s):
+    /// a service-proxy request to a Service without a ready endpoint (503 "no endpoints
+    /// available") then takes about 6 minutes to fail. Use this client to see such answers.
+    pub async fn admin_client_without_retry(&self) -> Result<Client> {
+        let mut config = self.admin_config().await?;
+        config.default_retry = false;
+        Ok(Client::try_from(config)?)
+    }
+
+    async fn admin_config(&self) -> Result<Config> {
         install_crypto_provider();
         let kc = Kubeconfig::read_from(&self.kubeconfig)
             .with_context(|| format!("reading {}", self.kubeconfig.display()))?;
-        let config = Config::from_custom_kubeconfig(kc, &KubeConfigOptions::default()).await?;
-        Ok(Client::try_from(config)?)
+        Ok(Config::from_custom_kubeconfig(kc, &KubeConfigOptions::default()).await?)
     }
 
     /// A kubeconfig (YAML text) for a bearer-token user of this cluster. The CA is referenced
@@ -298,8 +339,106 @@ pub fn cluster_script(name: &str) -> PathBuf {
 
 /// A free TCP port on 127.0.0.1 (bound, read, released).
 pub fn free_port() -> Result<u16> {
-    let l = std::net::TcpListener::bind("127.0.0.1:0")?;
+    free_port_on(IpAddr::from([127, 0, 0, 1]))
+}
+
+/// A free TCP port on `ip` (bound, read, released), e.g. on [`TestCluster::service_ip`].
+pub fn free_port_on(ip: IpAddr) -> Result<u16> {
+    let l = std::net::TcpListener::bind((ip, 0)).with_context(|| format!("binding {ip}:0"))?;
     Ok(l.local_addr()?.port())
+}
+
+/// A binary of this workspace (`unsealer`, `seal`), for tests outside its own package (which
+/// cannot use `CARGO_BIN_EXE_*`): `$<NAME>_BIN` (upper case, `-` as `_`) if set, else the one
+/// next to this test binary's `deps/` directory, i.e. `target/<profile>/<name>`, which
+/// `cargo test --workspace` builds. Fails with a hint otherwise.
+pub fn workspace_binary(name: &str) -> Result<PathBuf> {
+    let var = format!("{}_BIN", name.to_uppercase().replace('-', "_"));
+    if let Some(p) = std::env::var_os(&var).filter(|v| !v.is_empty()) {
+        return Ok(PathBuf::from(p));
+    }
+    let exe = std::env::current_exe().context("locating the test binary")?;
+    let candidate = exe
+        .parent()
+        .and_then(Path::parent)
+        .map(|dir| dir.join(name))
+        .filter(|p| is_executable(p));
+    candidate.ok_or_else(|| {
+        anyhow!(
+            "{name} is not built next to {} (run `cargo build -p {} --bin {name}` first, or set \
+             {var})",
+            exe.display(),
+            if name == "seal" { "seal-cli" } else { name }
+        )
+    })
+}
+
+/// Makes a server listening on `target` (an address on [`TestCluster::service_ip`]) reachable
+/// through the API server's service proxy as Service `namespace/name`, with one port 8080 named
+/// `port_name` (the reference's Service: `"http"`), as kubeseal reaches the controller:
+/// `/api/v1/namespaces/<namespace>/services/http:<name>:<port_name>/proxy/...`. Runs
+/// `tests/cluster/expose-service.sh`, which makes the selector-less Service, its EndpointSlice
+/// and the placeholder Pod the proxy insists on (see there). Idempotent.
+pub async fn expose_service(
+    namespace: &str,
+    name: &str,
+    port_name: &str,
+    target: SocketAddr,
+) -> Result<()> {
+    run_expose_script(&[
+        "--namespace",
+        namespace,
+        "--name",
+        name,
+        "--port-name",
+        port_name,
+        &target.to_string(),
+    ])
+    .await
+}
+
+/// Removes what [`expose_service`] made (`expose-service.sh --delete`).
+pub async fn unexpose_service(namespace: &str, name: &str) -> Result<()> {
+    run_expose_script(&["--namespace", namespace, "--name", name, "--delete"]).await
+}
+
+async fn run_expose_script(args: &[&str]) -> Result<()> {
+    let out = tokio::process::Command::new(cluster_script("expose-service.sh"))
+        .args(args)
+        .stdin(Stdio::null())
+        .output()
+        .await
+        .context("running tests/cluster/expose-service.sh")?;
+    if !out.status.success() {
+        bail!(
+            "expose-service.sh {} failed ({}): {}",
+            args.join(" "),
+            out.status,
+            String::from_utf8_lossy(&out.stderr).trim()
+        );
+    }
+    Ok(())
+}
+
+/// GET `path` (e.g. `/v1/cert.pem`) from Service `namespace/<service>` through the API server's
+/// service proxy, with `client`'s credentials: `service` is the proxy's `[scheme:]name[:port]`,
+/// e.g. `http:sealed-secrets-controller:http` (what kubeseal requests). Non-2xx answers are
+/// errors ([`kube::Error::Api`] with the status code); a 503 surfaces quickly only with
+/// [`TestCluster::admin_client_without_retry`].
+pub async fn service_proxy_get(
+    client: &Client,
+    namespace: &str,
+    service: &str,
+    path: &str,
+) -> Result<String> {
+    let path = path.trim_start_matches('/');
+    let req = kube::core::Request::new(format!("/api/v1/namespaces/{namespace}/services"))
+        .get_subresource(&format!("proxy/{path}"), service)?;
+    let uri = req.uri().to_string();
+    client
+        .request_text(req)
+        .await
+        .with_context(|| format!("GET {uri}"))
 }
 
 /// The reference Bitnami sealed-secrets controller (v0.36.6), running as a local process against
@@ -309,7 +448,10 @@ pub struct BitnamiController {
     /// Namespace holding its sealing keys (and the only namespace it watches unless started
     /// with `--all-namespaces=true`).
     pub namespace: String,
-    /// Its HTTP port on 127.0.0.1 (`/healthz`, `/v1/cert.pem`, `/v1/verify`, `/v1/rotate`).
+    /// The address of its HTTP API: 127.0.0.1, or [`TestCluster::service_ip`]
+    /// ([`Self::start_on`]).
+    pub host: IpAddr,
+    /// Its HTTP port on [`Self::host`] (`/healthz`, `/v1/cert.pem`, `/v1/verify`, `/v1/rotate`).
     pub port: u16,
 }
 
@@ -319,8 +461,15 @@ impl BitnamiController {
     /// don't see each other's controllers; pass `--all-namespaces=true` to change that.
     /// Output goes to `TEST_CLUSTER_DIR/logs/bitnami-<namespace>.log`.
     pub async fn start(namespace: &str, extra_args: &[&str]) -> Result<Self> {
+        Self::start_on(namespace, IpAddr::from([127, 0, 0, 1]), extra_args).await
+    }
+
+    /// As [`Self::start`], with the HTTP API on `host` instead of 127.0.0.1: pass
+    /// [`TestCluster::service_ip`] to reach it through the API server's service proxy (then
+    /// wire the Service with [`expose_service`]). Metrics stay on 127.0.0.1.
+    pub async fn start_on(namespace: &str, host: IpAddr, extra_args: &[&str]) -> Result<Self> {
         let cluster = TestCluster::from_env().ok_or_else(|| anyhow!("no test cluster"))?;
-        let port = free_port()?;
+        let port = free_port_on(host)?;
         let metrics_port = free_port()?;
         let log_path = cluster
             .dir
@@ -332,6 +481,7 @@ impl BitnamiController {
         let child = tokio::process::Command::new(cluster_script("run-bitnami-controller.sh"))
             .args(&args)
             .env("BITNAMI_NAMESPACE", namespace)
+            .env("BITNAMI_LISTEN_HOST", host.to_string())
             .env("BITNAMI_LISTEN_PORT", port.to_string())
             .env("BITNAMI_METRICS_PORT", metrics_port.to_string())
             .stdin(Stdio::null())
@@ -343,6 +493,7 @@ impl BitnamiController {
         let mut ctl = Self {
             child,
             namespace: namespace.to_owned(),
+            host,
             port,
         };
         let url = ctl.url("/healthz");
@@ -368,9 +519,14 @@ impl BitnamiController {
         Ok(ctl)
     }
 
-    /// `http://127.0.0.1:PORT{path}`.
+    /// `http://HOST:PORT{path}`.
     pub fn url(&self, path: &str) -> String {
-        format!("http://127.0.0.1:{}{path}", self.port)
+        format!("http://{}{path}", self.addr())
+    }
+
+    /// `HOST:PORT` of its HTTP API.
+    pub fn addr(&self) -> SocketAddr {
+        SocketAddr::new(self.host, self.port)
     }
 
     /// Its PID (the script execs the controller, so this is the controller's PID).
