@@ -1,5 +1,5 @@
-//! The sealing certificate: from a file, a `file://` URL or an http(s) URL. This is the only
-//! network I/O of the CLI.
+//! The sealing certificate given with `--cert`: from a file, a `file://` URL or an http(s)
+//! URL, without any cluster (the controller's comes through `cluster`).
 
 use std::path::Path;
 use std::sync::Arc;
@@ -112,7 +112,7 @@ fn fetch_http(url: &str, request_timeout: Option<Duration>) -> Result<Vec<u8>> {
 }
 
 /// A duration as Go prints one, for the common cases: `30s`, `1m30s`, `1.5s`, `500ms`.
-fn go_duration(d: Duration) -> String {
+pub fn go_duration(d: Duration) -> String {
     if d < Duration::from_secs(1) {
         return format!("{}ms", d.as_millis());
     }

@@ -10,15 +10,13 @@ use std::time::Duration;
 
 use clap::{ArgAction, Parser};
 
-/// Encrypts a Kubernetes Secret into a SealedSecret that only the cluster's unsealer can
-/// decrypt, offline, with the unsealer's public certificate.
+/// Encrypts a Kubernetes Secret into a SealedSecret that only the cluster's controller can
+/// decrypt.
 ///
 /// Reads a Secret (JSON or YAML, several documents allowed) from --secret-file or stdin and
-/// writes the SealedSecret to --sealed-secret-file or stdout.
-///
-/// This version works offline only: it needs --cert <file|url>. Modes that talk to a cluster
-/// (fetching the certificate from the controller, --validate, --re-encrypt) need a cluster
-/// and are not supported yet by this version; they fail with an error saying so.
+/// writes the SealedSecret to --sealed-secret-file or stdout. The certificate comes from the
+/// controller, through the Kubernetes API server's service proxy (kubeconfig, --context and
+/// the other connection flags below), or from --cert <file|url>, offline.
 #[derive(Debug, Parser)]
 // `args_override_self`: a repeated flag takes its last value, as pflag does
 // (`--kubeconfig a --kubeconfig b` reads b); list flags still collect every value.
@@ -29,13 +27,14 @@ use clap::{ArgAction, Parser};
     args_override_self = true
 )]
 pub struct Cli {
-    /// Certificate / public key file or URL (file://, http://, https://) to seal with.
-    /// Required by this version: fetching it from the cluster is not supported yet.
+    /// Certificate / public key file or URL (file://, http://, https://) to seal with, offline.
+    /// Without it, the certificate is fetched from the controller.
     #[arg(long, env = "SEALED_SECRETS_CERT", value_name = "FILE|URL")]
     pub cert: Option<String>,
 
-    /// How long fetching --cert from an http(s) URL may take (kubectl's syntax: 5s, 1m,
-    /// 1m30s, or a bare number of seconds; 0 means the default, 30s).
+    /// How long each request to the cluster, or fetching --cert from an http(s) URL, may take
+    /// (kubectl's syntax: 5s, 1m, 1m30s, or a bare number of seconds; 0 means the default,
+    /// 30s).
     #[arg(
         long,
         env = "SEALED_SECRETS_REQUEST_TIMEOUT",
@@ -134,22 +133,22 @@ pub struct Cli {
     )]
     pub recovery_private_key: Vec<String>,
 
-    /// Print the certificate given with --cert. (Fetching it from the controller needs a
-    /// cluster, which this version does not support yet.)
+    /// Print the certificate (the controller's, or the one given with --cert), e.g. to seal
+    /// offline later with --cert.
     #[arg(long, env = "SEALED_SECRETS_FETCH_CERT", action = ArgAction::Set, num_args = 0..=1, require_equals = true,
           default_value = "false", default_missing_value = "true", value_parser = go_bool,
           value_name = "BOOL", hide_default_value = true, hide_possible_values = true)]
     pub fetch_cert: bool,
 
-    /// Ask the controller whether it can decrypt the input. Needs a cluster: not supported
-    /// yet by this version.
+    /// Ask the controller whether it can decrypt the input's SealedSecrets. Prints nothing;
+    /// fails with "unable to decrypt sealed secret: <name>" if it cannot.
     #[arg(long, env = "SEALED_SECRETS_VALIDATE", action = ArgAction::Set, num_args = 0..=1, require_equals = true,
           default_value = "false", default_missing_value = "true", value_parser = go_bool,
           value_name = "BOOL", hide_default_value = true, hide_possible_values = true)]
     pub validate: bool,
 
-    /// Have the controller re-encrypt the input with its newest key (alias --rotate).
-    /// Needs a cluster: not supported yet by this version.
+    /// Have the controller re-encrypt the input's SealedSecrets with its newest key (alias
+    /// --rotate). With -f and no -w, the input file is rewritten in place (atomically).
     #[arg(long, alias = "rotate", env = "SEALED_SECRETS_RE_ENCRYPT", action = ArgAction::Set, num_args = 0..=1, require_equals = true,
           default_value = "false", default_missing_value = "true", value_parser = go_bool,
           value_name = "BOOL", hide_default_value = true, hide_possible_values = true)]
@@ -173,68 +172,126 @@ pub struct Cli {
     pub cluster: ClusterFlags,
 }
 
-/// Flags kubeseal uses to reach the cluster. Accepted so existing scripts keep working; they
-/// matter only for the kubeconfig context's namespace here, since the cluster modes are not
-/// supported yet by this version.
+/// Flags kubeseal uses to reach the cluster: the controller's Service, and client-go's
+/// kubeconfig overrides, with client-go's meaning. Unused in the offline modes (--cert,
+/// --recovery-unseal), which contact no cluster; there the kubeconfig is read only for the
+/// context's namespace.
 #[derive(Debug, clap::Args)]
-#[command(
-    next_help_heading = "Cluster connection (accepted; the cluster modes are not supported yet)"
-)]
+#[command(next_help_heading = "Cluster connection")]
 pub struct ClusterFlags {
     /// Name of the controller's Service.
     #[arg(
         long,
         env = "SEALED_SECRETS_CONTROLLER_NAME",
-        default_value = "sealed-secrets-controller"
+        default_value = "sealed-secrets-controller",
+        value_name = "NAME"
     )]
     pub controller_name: String,
 
-    /// Namespace of the controller.
+    /// Namespace of the controller's Service.
     #[arg(
         long,
         env = "SEALED_SECRETS_CONTROLLER_NAMESPACE",
-        default_value = "kube-system"
+        default_value = "kube-system",
+        value_name = "NAMESPACE"
     )]
     pub controller_namespace: String,
 
-    /// Path to the kubeconfig file (default $KUBECONFIG, else ~/.kube/config).
+    /// Path to the kubeconfig file (default $KUBECONFIG, a colon-separated list merged as
+    /// kubectl merges it, else ~/.kube/config).
     #[arg(long, env = "SEALED_SECRETS_KUBECONFIG", value_name = "FILE")]
     pub kubeconfig: Option<String>,
 
     /// The kubeconfig context to use.
-    #[arg(long, env = "SEALED_SECRETS_CONTEXT")]
+    #[arg(long, env = "SEALED_SECRETS_CONTEXT", value_name = "NAME")]
     pub context: Option<String>,
 
-    #[arg(long, env = "SEALED_SECRETS_CLUSTER", hide = true)]
+    /// The kubeconfig cluster to use.
+    #[arg(long, env = "SEALED_SECRETS_CLUSTER", value_name = "NAME")]
     pub cluster: Option<String>,
-    #[arg(long, env = "SEALED_SECRETS_USER", hide = true)]
+
+    /// The kubeconfig user to use.
+    #[arg(long, env = "SEALED_SECRETS_USER", value_name = "NAME")]
     pub user: Option<String>,
-    #[arg(short = 's', long, env = "SEALED_SECRETS_SERVER", hide = true)]
+
+    /// The address and port of the Kubernetes API server.
+    #[arg(short = 's', long, env = "SEALED_SECRETS_SERVER", value_name = "URL")]
     pub server: Option<String>,
-    #[arg(long, env = "SEALED_SECRETS_TOKEN", hide = true)]
-    pub token: Option<String>,
-    #[arg(long = "as", env = "SEALED_SECRETS_AS", hide = true)]
-    pub as_user: Option<String>,
-    #[arg(long, env = "SEALED_SECRETS_AS_GROUP", hide = true)]
-    pub as_group: Vec<String>,
-    #[arg(long, env = "SEALED_SECRETS_AS_UID", hide = true)]
-    pub as_uid: Option<String>,
-    #[arg(long, env = "SEALED_SECRETS_CERTIFICATE_AUTHORITY", hide = true)]
-    pub certificate_authority: Option<String>,
-    #[arg(long, env = "SEALED_SECRETS_CLIENT_CERTIFICATE", hide = true)]
-    pub client_certificate: Option<String>,
-    #[arg(long, env = "SEALED_SECRETS_CLIENT_KEY", hide = true)]
-    pub client_key: Option<String>,
-    #[arg(long, env = "SEALED_SECRETS_INSECURE_SKIP_TLS_VERIFY", hide = true, action = ArgAction::Set, num_args = 0..=1,
-          require_equals = true, default_value = "false", default_missing_value = "true",
-          value_parser = go_bool)]
-    pub insecure_skip_tls_verify: bool,
-    #[arg(long, env = "SEALED_SECRETS_TLS_SERVER_NAME", hide = true)]
+
+    /// If provided, this name is used to validate the server's certificate (default: the
+    /// server's host name).
+    #[arg(long, env = "SEALED_SECRETS_TLS_SERVER_NAME", value_name = "NAME")]
     pub tls_server_name: Option<String>,
-    #[arg(long, env = "SEALED_SECRETS_USERNAME", hide = true)]
+
+    /// Path to a cert file for the certificate authority.
+    #[arg(
+        long,
+        env = "SEALED_SECRETS_CERTIFICATE_AUTHORITY",
+        value_name = "FILE"
+    )]
+    pub certificate_authority: Option<String>,
+
+    /// If true, the server's certificate is not checked for validity. This makes HTTPS
+    /// connections insecure.
+    #[arg(long, env = "SEALED_SECRETS_INSECURE_SKIP_TLS_VERIFY", action = ArgAction::Set, num_args = 0..=1,
+          require_equals = true, default_value = "false", default_missing_value = "true",
+          value_parser = go_bool, value_name = "BOOL", hide_default_value = true,
+          hide_possible_values = true)]
+    pub insecure_skip_tls_verify: bool,
+
+    /// If provided, this URL (http, https or socks5) is used to connect through a proxy.
+    #[arg(long, env = "SEALED_SECRETS_PROXY_URL", value_name = "URL")]
+    pub proxy_url: Option<String>,
+
+    /// Bearer token for authentication to the API server.
+    #[arg(
+        long,
+        env = "SEALED_SECRETS_TOKEN",
+        value_name = "TOKEN",
+        hide_env_values = true
+    )]
+    pub token: Option<String>,
+
+    /// Path to a client certificate file for TLS.
+    #[arg(long, env = "SEALED_SECRETS_CLIENT_CERTIFICATE", value_name = "FILE")]
+    pub client_certificate: Option<String>,
+
+    /// Path to a client key file for TLS.
+    #[arg(long, env = "SEALED_SECRETS_CLIENT_KEY", value_name = "FILE")]
+    pub client_key: Option<String>,
+
+    /// Username to impersonate for the operation.
+    #[arg(long = "as", env = "SEALED_SECRETS_AS", value_name = "USER")]
+    pub as_user: Option<String>,
+
+    /// Group to impersonate for the operation; repeat it for several groups. Needs --as.
+    #[arg(long, env = "SEALED_SECRETS_AS_GROUP", value_name = "GROUP", action = ArgAction::Append)]
+    pub as_group: Vec<String>,
+
+    /// UID to impersonate for the operation. Needs --as.
+    #[arg(long, env = "SEALED_SECRETS_AS_UID", value_name = "UID")]
+    pub as_uid: Option<String>,
+
+    /// Username for basic authentication to the API server.
+    #[arg(long, env = "SEALED_SECRETS_USERNAME", value_name = "NAME")]
     pub username: Option<String>,
-    #[arg(long, env = "SEALED_SECRETS_PASSWORD", hide = true)]
+
+    /// Password for basic authentication to the API server.
+    #[arg(
+        long,
+        env = "SEALED_SECRETS_PASSWORD",
+        value_name = "PASSWORD",
+        hide_env_values = true
+    )]
     pub password: Option<String>,
+
+    /// Accepted for kubectl compatibility: seal never asks the API server for compressed
+    /// responses.
+    #[arg(long, env = "SEALED_SECRETS_DISABLE_COMPRESSION", action = ArgAction::Set, num_args = 0..=1,
+          require_equals = true, default_value = "false", default_missing_value = "true",
+          value_parser = go_bool, value_name = "BOOL", hide_default_value = true,
+          hide_possible_values = true)]
+    pub disable_compression: bool,
 }
 
 /// The value parser of every boolean flag and `SEALED_SECRETS_*` boolean: Go's
@@ -407,7 +464,8 @@ mod tests {
                 "fetch-cert",
                 "validate",
                 "re-encrypt",
-                "insecure-skip-tls-verify"
+                "insecure-skip-tls-verify",
+                "disable-compression"
             ]
         );
         for arg in bools {

@@ -157,16 +157,52 @@ pub fn sealed_secret(bytes: &[u8], what: &str) -> Result<SealedSecret> {
             docs.len()
         ),
     };
+    sealed_secret_doc(doc, what, true)
+}
+
+/// A SealedSecret as a controller's `/v1/rotate` answers it: the reference marshals its Go
+/// struct without `kind` and `apiVersion` (kubeseal then prints them), so they may be missing;
+/// any other kind is still refused.
+pub fn sealed_secret_answer(bytes: &[u8], what: &str) -> Result<SealedSecret> {
+    let doc: Value = serde_json::from_slice(bytes).map_err(|e| anyhow!("{what}: not JSON: {e}"))?;
+    sealed_secret_doc(doc, what, false)
+}
+
+/// Every SealedSecret of `bytes` (`---`-separated YAML or concatenated JSON), at least one.
+pub fn sealed_secrets(bytes: &[u8], what: &str) -> Result<Vec<SealedSecret>> {
+    let docs = documents(bytes).with_context(|| what.to_owned())?;
+    if docs.is_empty() {
+        bail!("{what}: no SealedSecret found");
+    }
+    let many = docs.len() > 1;
+    docs.into_iter()
+        .enumerate()
+        .map(|(i, doc)| {
+            let what = if many {
+                format!("{what}: document {}", i + 1)
+            } else {
+                what.to_owned()
+            };
+            sealed_secret_doc(doc, &what, true)
+        })
+        .collect()
+}
+
+/// One document as a SealedSecret; `type_meta` says whether `kind` and `apiVersion` must be
+/// there (they must be right when they are).
+fn sealed_secret_doc(doc: Value, what: &str, type_meta: bool) -> Result<SealedSecret> {
     let Value::Object(mut obj) = doc else {
         bail!("{what}: expected a SealedSecret, found {}", kind_of(&doc));
     };
     match obj.get("kind").and_then(Value::as_str) {
         Some("SealedSecret") => {}
+        None if !type_meta && obj.get("kind").is_none() => {}
         Some(kind) => bail!("{what}: expected a SealedSecret, found kind {kind:?}"),
         None => bail!("{what}: expected a SealedSecret, found an object without kind"),
     }
     match obj.get("apiVersion").and_then(Value::as_str) {
         Some("bitnami.com/v1alpha1") => {}
+        None if !type_meta && obj.get("apiVersion").is_none() => {}
         other => bail!(
             "{what}: expected apiVersion bitnami.com/v1alpha1, found {}",
             other.map_or("none".to_owned(), |v| format!("{v:?}"))
@@ -246,6 +282,42 @@ mod tests {
             .unwrap_err()
             .to_string();
         assert!(err.contains("stringData.port"), "{err}");
+    }
+
+    #[test]
+    fn several_sealed_secrets() {
+        let one = "apiVersion: bitnami.com/v1alpha1\nkind: SealedSecret\nmetadata: {name: a}\nspec: {encryptedData: {}}\n";
+        let two = format!("{one}---\n{}", one.replace("name: a", "name: b"));
+        let all = sealed_secrets(two.as_bytes(), "f").unwrap();
+        assert_eq!(all.len(), 2);
+        assert_eq!(all[1].metadata.name.as_deref(), Some("b"));
+        let bad = format!("{one}---\nkind: Secret\n");
+        let err = sealed_secrets(bad.as_bytes(), "f").unwrap_err().to_string();
+        assert!(
+            err.starts_with("f: document 2: expected a SealedSecret"),
+            "{err}"
+        );
+        let err = sealed_secrets(b"", "f").unwrap_err().to_string();
+        assert_eq!(err, "f: no SealedSecret found");
+    }
+
+    #[test]
+    fn a_rotate_answer_may_lack_type_meta() {
+        let bare = br#"{"metadata":{"name":"a"},"spec":{"encryptedData":{"k":"AgA"}}}"#;
+        let ss = sealed_secret_answer(bare, "answer").unwrap();
+        assert_eq!(ss.metadata.name.as_deref(), Some("a"));
+        let wrong = br#"{"kind":"Secret","metadata":{"name":"a"},"spec":{}}"#;
+        let err = sealed_secret_answer(wrong, "answer")
+            .unwrap_err()
+            .to_string();
+        assert_eq!(
+            err,
+            "answer: expected a SealedSecret, found kind \"Secret\""
+        );
+        assert!(
+            sealed_secret(bare, "f").is_err(),
+            "an input file needs its kind"
+        );
     }
 
     #[test]

@@ -1,4 +1,4 @@
-//! `seal`: a drop-in replacement for kubeseal, offline. The binary (`main.rs`) parses the
+//! `seal`: a drop-in replacement for kubeseal. The binary (`main.rs`) parses the
 //! flags, sets up logging and prints errors; everything else is here, behind [`run`].
 //!
 //! Data flows one way; a module imports only modules above it in this list:
@@ -7,8 +7,11 @@
 //! - `decode`: bytes -> documents, Secrets, SealedSecrets. Pure.
 //! - `print`: Secrets and SealedSecrets -> bytes, JSON or YAML as kubeseal prints them. Pure.
 //! - [`cli`]: the flags, as kubeseal spells them.
-//! - `kubeconfig`, `cert`: the context's namespace; the sealing certificate (the only network
-//!   I/O). Both read files through `io`.
+//! - `kubeconfig`: the kubeconfig files and client-go's override flags: the context's
+//!   namespace, and the cluster and user to talk to. No network I/O.
+//! - `cert`: the certificate given with `--cert` (a file or an http(s) URL), offline.
+//! - `cluster`: the controller through the API server's service proxy: the certificate,
+//!   `/v1/verify`, `/v1/rotate`. With `cert`'s URL fetch, the only network I/O.
 //! - `plan`: the flags checked and turned into a `Plan`: one mode, the input and output,
 //!   the format, and the per-Secret options (`SecretOptions`).
 //! - `cmd`: one module per mode: read (`io`), decode, seal or unseal with the pure `shared`
@@ -16,6 +19,7 @@
 
 mod cert;
 pub mod cli;
+mod cluster;
 mod cmd;
 mod decode;
 mod io;

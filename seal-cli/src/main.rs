@@ -49,18 +49,36 @@ fn is_broken_pipe(e: &anyhow::Error) -> bool {
 }
 
 /// Logs go to stderr only, warnings by default; `-v N` raises the level as klog's does.
+/// Other crates' lines (kube's per-request spans, which log a failed request at error level;
+/// the TLS verifier, which logs a refused certificate) appear only from `-v 3`: a failure is
+/// reported once, as the run's one error line.
 fn init_logging(verbosity: u8) {
+    use tracing_subscriber::filter::{LevelFilter, Targets};
+    use tracing_subscriber::prelude::*;
     let level = match verbosity {
-        0 => tracing::Level::WARN,
-        1..=2 => tracing::Level::INFO,
-        3..=5 => tracing::Level::DEBUG,
-        _ => tracing::Level::TRACE,
+        0 => LevelFilter::WARN,
+        1..=2 => LevelFilter::INFO,
+        3..=5 => LevelFilter::DEBUG,
+        _ => LevelFilter::TRACE,
     };
-    tracing_subscriber::fmt()
-        .with_max_level(level)
-        .with_writer(io::stderr)
-        .with_ansi(io::stderr().is_terminal())
-        .without_time()
-        .with_target(false)
+    let others = if verbosity >= 3 {
+        level
+    } else {
+        LevelFilter::OFF
+    };
+    let filter = Targets::new()
+        .with_default(others)
+        .with_target("seal", level)
+        .with_target("seal_cli", level)
+        .with_target("shared", level);
+    tracing_subscriber::registry()
+        .with(
+            tracing_subscriber::fmt::layer()
+                .with_writer(io::stderr)
+                .with_ansi(io::stderr().is_terminal())
+                .without_time()
+                .with_target(false),
+        )
+        .with(filter)
         .init();
 }

@@ -8,9 +8,19 @@ use anyhow::{Result, bail};
 use shared::Scope;
 
 use crate::cli::Cli;
+use crate::cluster::Controller;
 use crate::io::{Sink, Source};
 use crate::kubeconfig;
 use crate::print::Format;
+
+/// Where the sealing certificate comes from.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum CertSource {
+    /// `--cert`: a path or URL, offline (no cluster is contacted).
+    Given(String),
+    /// The controller, through the API server's service proxy.
+    Controller,
+}
 
 /// What the run does. kubeseal's flags are modes; the first one that applies wins.
 #[derive(Debug, PartialEq, Eq)]
@@ -19,19 +29,23 @@ pub enum Mode {
     RecoveryUnseal {
         keys: Vec<PathBuf>,
     },
+    /// `--validate`: ask the controller whether it can decrypt each input SealedSecret.
+    Validate,
+    /// `--re-encrypt`: have the controller re-seal each input SealedSecret with its newest key.
+    ReEncrypt,
     FetchCert {
-        cert: String,
+        cert: CertSource,
     },
     MergeInto {
-        cert: String,
+        cert: CertSource,
         file: PathBuf,
     },
     Raw {
-        cert: String,
+        cert: CertSource,
         from_file: Option<PathBuf>,
     },
     Seal {
-        cert: String,
+        cert: CertSource,
     },
 }
 
@@ -63,8 +77,11 @@ pub struct Plan {
     /// defaulted: `--merge-into` keeps its file's own format otherwise.
     pub format_explicit: bool,
     pub secret: SecretOptions,
-    /// Where a Secret without a namespace, or `--raw` without `-n`, finds one.
+    /// Where a Secret without a namespace, or `--raw` without `-n`, finds one; and, in the
+    /// cluster modes, which cluster and user to talk to.
     pub kubeconfig: kubeconfig::Selection,
+    /// `--controller-name`, `--controller-namespace`: the controller's Service.
+    pub controller: Controller,
     /// `--request-timeout`; `None` (also for `0`) means the default.
     pub request_timeout: Option<Duration>,
     /// `--recovery-private-key` without `--recovery-unseal`: worth a warning.
@@ -76,15 +93,21 @@ fn non_empty(v: Option<String>) -> Option<String> {
     v.filter(|s| !s.is_empty())
 }
 
-const NO_CLUSTER: &str = "needs a cluster, which this version of seal does not support yet";
-
 impl TryFrom<Cli> for Plan {
     type Error = anyhow::Error;
 
     fn try_from(cli: Cli) -> Result<Plan> {
+        let secret_file = non_empty(cli.secret_file);
+        // Which mode wins is decided below; --re-encrypt's in-place rewrite must be known
+        // here, where the output decides the format.
+        let re_encrypts = !cli.version && !cli.recovery_unseal && !cli.validate && cli.re_encrypt;
         let output = match non_empty(cli.sealed_secret_file) {
             Some(p) => Sink::File(PathBuf::from(p)),
-            None => Sink::Stdout,
+            // kubeseal rewrites the input file of --re-encrypt when there is no -w.
+            None => match (&secret_file, re_encrypts) {
+                (Some(input), true) => Sink::File(PathBuf::from(input)),
+                _ => Sink::Stdout,
+            },
         };
         let explicit_format = non_empty(cli.format)
             .map(|f| Format::parse(&f))
@@ -116,12 +139,9 @@ impl TryFrom<Cli> for Plan {
         if !from_file.is_empty() && !cli.raw {
             bail!("--from-file requires --raw");
         }
-        let need_cert = |what: &str| match &cert {
-            Some(c) => Ok(c.clone()),
-            None => bail!(
-                "{what} without --cert {NO_CLUSTER} (it would fetch the certificate from the controller); \
-                 pass --cert <file|url> with the controller's certificate"
-            ),
+        let cert_source = match &cert {
+            Some(c) => CertSource::Given(c.clone()),
+            None => CertSource::Controller,
         };
         let ignored_recovery_keys = !keys.is_empty() && !cli.recovery_unseal;
         let mode = if cli.version {
@@ -132,20 +152,16 @@ impl TryFrom<Cli> for Plan {
             }
             Mode::RecoveryUnseal { keys }
         } else if cli.validate {
-            bail!(
-                "--validate {NO_CLUSTER}; to check a SealedSecret offline, use --recovery-unseal with the private key"
-            );
+            Mode::Validate
         } else if cli.re_encrypt {
-            bail!(
-                "--re-encrypt {NO_CLUSTER}; to re-seal offline, unseal with --recovery-unseal and seal again with --cert <file|url>"
-            );
+            Mode::ReEncrypt
         } else if cli.fetch_cert {
             Mode::FetchCert {
-                cert: need_cert("--fetch-cert")?,
+                cert: cert_source.clone(),
             }
         } else if let Some(file) = non_empty(cli.merge_into) {
             Mode::MergeInto {
-                cert: need_cert("sealing")?,
+                cert: cert_source.clone(),
                 file: PathBuf::from(file),
             }
         } else if cli.raw {
@@ -158,18 +174,56 @@ impl TryFrom<Cli> for Plan {
                 PathBuf::from(path)
             });
             Mode::Raw {
-                cert: need_cert("sealing")?,
+                cert: cert_source.clone(),
                 from_file,
             }
         } else {
             Mode::Seal {
-                cert: need_cert("sealing")?,
+                cert: cert_source.clone(),
             }
+        };
+
+        let c = cli.cluster;
+        let controller = Controller {
+            name: c.controller_name,
+            namespace: c.controller_namespace,
+        };
+        let talks_to_cluster = matches!(mode, Mode::Validate | Mode::ReEncrypt)
+            || cert_source == CertSource::Controller
+                && !matches!(mode, Mode::Version | Mode::RecoveryUnseal { .. });
+        if talks_to_cluster {
+            if controller.name.is_empty() {
+                bail!("--controller-name must not be empty");
+            }
+            if controller.namespace.is_empty() {
+                bail!("--controller-namespace must not be empty");
+            }
+        }
+        let kubeconfig = kubeconfig::Selection {
+            path: non_empty(c.kubeconfig).map(PathBuf::from),
+            context: non_empty(c.context),
+            cluster: non_empty(c.cluster),
+            user: non_empty(c.user),
+            overrides: kubeconfig::Overrides {
+                server: non_empty(c.server),
+                tls_server_name: non_empty(c.tls_server_name),
+                certificate_authority: non_empty(c.certificate_authority),
+                insecure_skip_tls_verify: c.insecure_skip_tls_verify,
+                proxy_url: non_empty(c.proxy_url),
+                token: non_empty(c.token),
+                client_certificate: non_empty(c.client_certificate),
+                client_key: non_empty(c.client_key),
+                impersonate: non_empty(c.as_user),
+                impersonate_uid: non_empty(c.as_uid),
+                impersonate_groups: c.as_group.into_iter().filter(|g| !g.is_empty()).collect(),
+                username: non_empty(c.username),
+                password: non_empty(c.password),
+            },
         };
 
         Ok(Plan {
             mode,
-            input: match non_empty(cli.secret_file) {
+            input: match secret_file {
                 Some(p) => Source::File(PathBuf::from(p)),
                 None => Source::Stdin,
             },
@@ -183,10 +237,8 @@ impl TryFrom<Cli> for Plan {
                 scope,
                 allow_empty_data: cli.allow_empty_data,
             },
-            kubeconfig: kubeconfig::Selection {
-                path: non_empty(cli.cluster.kubeconfig).map(PathBuf::from),
-                context: non_empty(cli.cluster.context),
-            },
+            kubeconfig,
+            controller,
             request_timeout: cli.request_timeout.filter(|t| !t.is_zero()),
             ignored_recovery_keys,
         })
@@ -229,18 +281,121 @@ mod tests {
     }
 
     #[test]
-    fn cluster_modes_say_so() {
-        for args in [&["--validate"][..], &["--re-encrypt"], &["--rotate"], &[]] {
-            let err = plan(args).unwrap_err().to_string();
-            assert!(err.contains("needs a cluster"), "{err}");
-            assert!(err.contains("not support yet"), "{err}");
+    fn without_cert_the_certificate_comes_from_the_controller() {
+        for (args, mode) in [
+            (
+                &[][..],
+                Mode::Seal {
+                    cert: CertSource::Controller,
+                },
+            ),
+            (
+                &["--fetch-cert"],
+                Mode::FetchCert {
+                    cert: CertSource::Controller,
+                },
+            ),
+            (&["--validate"], Mode::Validate),
+            (&["--re-encrypt"], Mode::ReEncrypt),
+            (&["--rotate"], Mode::ReEncrypt),
+            (&["--cert", "c", "--validate"], Mode::Validate),
+        ] {
+            assert_eq!(plan(args).unwrap().mode, mode, "{args:?}");
         }
-        assert!(
-            plan(&[])
-                .unwrap_err()
-                .to_string()
-                .contains("--cert <file|url>")
+        let p = plan(&[]).unwrap();
+        assert_eq!(
+            p.controller,
+            Controller {
+                name: "sealed-secrets-controller".into(),
+                namespace: "kube-system".into()
+            }
         );
+        let err = plan(&["--controller-name="]).unwrap_err().to_string();
+        assert_eq!(err, "--controller-name must not be empty");
+        // Offline, the controller flags do not matter.
+        plan(&["--cert", "c", "--controller-namespace="]).unwrap();
+    }
+
+    #[test]
+    fn re_encrypt_rewrites_the_input_file_without_w() {
+        let p = plan(&["--re-encrypt", "-f", "in.yaml"]).unwrap();
+        assert_eq!(p.output, Sink::File("in.yaml".into()));
+        assert_eq!(
+            p.format,
+            Format::Yaml,
+            "from the file's extension, as kubeseal"
+        );
+        let p = plan(&["--re-encrypt", "-f", "in.json", "-w", "out.json"]).unwrap();
+        assert_eq!(p.output, Sink::File("out.json".into()));
+        let p = plan(&["--re-encrypt"]).unwrap();
+        assert_eq!(p.output, Sink::Stdout);
+        // Only --re-encrypt rewrites its input; a mode that wins over it does not.
+        let p = plan(&["--validate", "--re-encrypt", "-f", "in.yaml"]).unwrap();
+        assert_eq!(p.output, Sink::Stdout);
+    }
+
+    #[test]
+    fn connection_flags_reach_the_kubeconfig_selection() {
+        let p = plan(&[
+            "--context",
+            "c",
+            "--cluster",
+            "k",
+            "--user",
+            "u",
+            "-s",
+            "https://x:1",
+            "--token",
+            "t",
+            "--as",
+            "a",
+            "--as-group",
+            "g1",
+            "--as-group=g2",
+            "--as-uid",
+            "9",
+            "--certificate-authority",
+            "ca",
+            "--client-certificate",
+            "cc",
+            "--client-key",
+            "ck",
+            "--insecure-skip-tls-verify",
+            "--tls-server-name",
+            "n",
+            "--proxy-url",
+            "http://p:3128",
+            "--username",
+            "bob",
+            "--password",
+            "pw",
+        ])
+        .unwrap();
+        let sel = p.kubeconfig;
+        assert_eq!(
+            (
+                sel.context.as_deref(),
+                sel.cluster.as_deref(),
+                sel.user.as_deref()
+            ),
+            (Some("c"), Some("k"), Some("u"))
+        );
+        let o = sel.overrides;
+        assert_eq!(o.server.as_deref(), Some("https://x:1"));
+        assert_eq!(o.token.as_deref(), Some("t"));
+        assert_eq!(o.impersonate.as_deref(), Some("a"));
+        assert_eq!(o.impersonate_groups, ["g1", "g2"]);
+        assert_eq!(o.impersonate_uid.as_deref(), Some("9"));
+        assert_eq!(o.certificate_authority.as_deref(), Some("ca"));
+        assert_eq!(o.client_certificate.as_deref(), Some("cc"));
+        assert_eq!(o.client_key.as_deref(), Some("ck"));
+        assert!(o.insecure_skip_tls_verify);
+        assert_eq!(o.tls_server_name.as_deref(), Some("n"));
+        assert_eq!(o.proxy_url.as_deref(), Some("http://p:3128"));
+        assert_eq!(o.username.as_deref(), Some("bob"));
+        assert_eq!(o.password.as_deref(), Some("pw"));
+        let debug = format!("{o:?}");
+        assert!(!debug.contains("\"t\"") && !debug.contains("pw"), "{debug}");
     }
 
     #[test]
@@ -302,7 +457,7 @@ mod tests {
         assert_eq!(
             p.mode,
             Mode::Raw {
-                cert: "c".into(),
+                cert: CertSource::Given("c".into()),
                 from_file: Some("/tmp/p".into())
             }
         );

@@ -254,42 +254,38 @@ fn from_file_without_raw() {
     );
 }
 
+/// Without --cert, seal talks to the controller: with no kubeconfig and no --server, it
+/// says so, and how to seal offline; nothing is written.
 #[test]
-fn sealing_without_cert_needs_a_cluster() {
-    fails_twice(
-        &[],
-        &secret_yaml("stringData:\n  a: b\n"),
-        &["needs a cluster", "not support yet", "--cert <file|url>"],
-    );
-    fails_twice(
-        &["--raw", "--scope", "cluster-wide"],
-        "v",
-        &["needs a cluster", "--cert <file|url>"],
-    );
-    fails_twice(
-        &["--fetch-cert"],
-        "",
-        &["--fetch-cert without --cert needs a cluster"],
-    );
+fn without_cert_and_without_a_cluster() {
+    const NO_CLUSTER: &str = "error: no cluster to talk to: no kubeconfig found (--kubeconfig, \
+        $KUBECONFIG or ~/.kube/config) and no --server; to seal offline, pass --cert <file|url>\n";
+    let sealed =
+        std::fs::read_to_string(vector("sealedsecret-strict-default-db-creds.yaml")).unwrap();
+    for (args, stdin) in [
+        (&[][..], secret_yaml("stringData:\n  a: b\n")),
+        (&["--raw", "--scope", "cluster-wide"], "v".to_owned()),
+        (&["--fetch-cert"], String::new()),
+        (&["--validate", "--cert", &cert()], sealed.clone()),
+        (&["--re-encrypt"], sealed.clone()),
+        (&["--rotate"], sealed.clone()),
+    ] {
+        let line = fails_twice(args, &stdin, &["no cluster to talk to"]);
+        assert_eq!(line, NO_CLUSTER, "{args:?}");
+    }
 }
 
+/// --validate and --re-encrypt read the whole input before any request.
 #[test]
-fn validate_needs_a_cluster() {
-    fails_twice(
-        &["--validate", "--cert", &cert()],
-        "",
-        &["--validate needs a cluster", "not support yet"],
-    );
-}
-
-#[test]
-fn re_encrypt_needs_a_cluster() {
-    fails_twice(
-        &["--re-encrypt"],
-        "",
-        &["--re-encrypt needs a cluster", "not support yet"],
-    );
-    fails_twice(&["--rotate"], "", &["--re-encrypt needs a cluster"]);
+fn validate_and_re_encrypt_refuse_bad_input_before_any_request() {
+    for mode in ["--validate", "--re-encrypt"] {
+        fails_twice(&[mode], "", &["stdin: no SealedSecret found"]);
+        fails_twice(
+            &[mode],
+            &secret_yaml("stringData:\n  a: b\n"),
+            &["stdin: expected a SealedSecret, found kind \"Secret\""],
+        );
+    }
 }
 
 #[test]

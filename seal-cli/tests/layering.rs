@@ -8,13 +8,14 @@ use std::path::Path;
 
 /// Bottom to top. `cmd` is `src/cmd/*.rs` (whose files may use each other through `super::`),
 /// `lib` is `src/lib.rs`.
-const LAYERS: [&str; 9] = [
+const LAYERS: [&str; 10] = [
     "io",
     "decode",
     "print",
     "cli",
     "kubeconfig",
     "cert",
+    "cluster",
     "plan",
     "cmd",
     "lib",

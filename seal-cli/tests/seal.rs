@@ -490,7 +490,21 @@ fn version_and_fetch_cert() {
     let out = seal(&["--version"]).run().ok();
     assert_eq!(
         out,
-        format!("seal version: {}\n", env!("CARGO_PKG_VERSION"))
+        format!("seal version: v{}\n", env!("CARGO_PKG_VERSION"))
+    );
+    // Under a link named kubeseal, the line scripts written for kubeseal parse.
+    let dir = TempDir::new("kubeseal-link");
+    let link = dir.join("kubeseal");
+    std::os::unix::fs::symlink(SEAL, &link).unwrap();
+    let out = std::process::Command::new(&link)
+        .arg("--version")
+        .env_clear()
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    assert_eq!(
+        String::from_utf8(out.stdout).unwrap(),
+        format!("kubeseal version: v{}\n", env!("CARGO_PKG_VERSION"))
     );
     let pem = seal(&["--fetch-cert", "--cert", &cert()]).run().ok();
     assert_eq!(pem, read(vector("sealing-cert.pem")));
@@ -502,7 +516,7 @@ fn version_and_fetch_cert() {
 }
 
 #[test]
-fn help_says_cluster_modes_are_not_supported_yet() {
+fn help_lists_the_modes_and_the_connection_flags() {
     let help = seal(&["--help"]).run().ok();
     for flag in [
         "--cert",
@@ -512,10 +526,20 @@ fn help_says_cluster_modes_are_not_supported_yet() {
         "--recovery-unseal",
         "--validate",
         "--re-encrypt",
+        "--controller-name",
+        "--controller-namespace",
+        "--kubeconfig",
+        "--context",
+        "--server",
+        "--token",
+        "--as-group",
+        "--request-timeout",
+        "--proxy-url",
     ] {
         assert!(help.contains(flag), "{flag} missing from help");
     }
-    assert!(help.contains("not supported yet"), "{help}");
+    assert!(!help.contains("not supported yet"), "{help}");
+    assert!(help.contains("\nCluster connection:\n"), "{help}");
     assert!(help.contains("SEALED_SECRETS_CERT"));
 }
 

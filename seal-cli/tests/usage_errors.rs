@@ -127,7 +127,7 @@ fn help_and_version_are_unchanged() {
     let version = seal(&["--version"]).run().ok();
     assert_eq!(
         version,
-        format!("seal version: {}\n", env!("CARGO_PKG_VERSION"))
+        format!("seal version: v{}\n", env!("CARGO_PKG_VERSION"))
     );
 }
 
@@ -173,5 +173,8 @@ fn repeated_flags_take_the_last_value() {
 
     // A boolean given twice: the last value wins.
     let out = seal(&["--version", "--version"]).run().ok();
-    assert!(out.starts_with("seal version: "), "{out}");
+    assert_eq!(
+        out,
+        format!("seal version: v{}\n", env!("CARGO_PKG_VERSION"))
+    );
 }

@@ -8,10 +8,10 @@ use anyhow::{Result, bail};
 use super::seal::{load_cert, seal_all};
 use crate::decode;
 use crate::io::{self, Limit, Sensitivity};
-use crate::plan::{Plan, SecretOptions};
+use crate::plan::{CertSource, Plan, SecretOptions};
 use crate::print::{self, Format};
 
-pub fn run(plan: &Plan, cert_source: &str, file: &Path) -> Result<()> {
+pub fn run(plan: &Plan, cert_source: &CertSource, file: &Path) -> Result<()> {
     let what = format!("--merge-into {}", file.display());
     let original_bytes = io::read_file(file, Limit::MERGE_INTO)?;
     let mut original = decode::sealed_secret(&original_bytes, &what)?;
@@ -29,7 +29,7 @@ pub fn run(plan: &Plan, cert_source: &str, file: &Path) -> Result<()> {
         bail!("namespace mismatch: {what} is in namespace {file_ns:?} but {flag:?} was specified");
     }
 
-    let cert = load_cert(cert_source, plan.request_timeout)?;
+    let cert = load_cert(plan, cert_source)?;
     let bytes = plan.input.read(Limit::INPUT)?;
     let secrets = decode::secrets(&bytes)?;
     if secrets.len() != 1 {

@@ -1,7 +1,8 @@
 //! One module per mode; each reads its input ([`crate::io`]), decodes it ([`crate::decode`]),
-//! does the work with the pure `shared` core, prints the result ([`crate::print`]) and writes
-//! it once.
+//! does the work with the pure `shared` core (or asks the controller, [`crate::cluster`]),
+//! prints the result ([`crate::print`]) and writes it once.
 
+mod controller;
 mod fetch_cert;
 mod merge;
 mod raw;
@@ -13,20 +14,59 @@ use rand::TryRng as _;
 use rand::rand_core::UnwrapErr;
 use rand::rngs::SysRng;
 
+use crate::cert;
+use crate::cluster::Session;
 use crate::io::Sensitivity;
-use crate::plan::{Mode, Plan};
+use crate::plan::{CertSource, Mode, Plan};
 
 pub fn run(plan: &Plan) -> Result<()> {
     match &plan.mode {
         Mode::Version => {
-            let line = format!("seal version: {}\n", env!("CARGO_PKG_VERSION"));
+            let line = format!(
+                "{} version: v{}\n",
+                program_name(),
+                env!("CARGO_PKG_VERSION")
+            );
             plan.output.write(line.as_bytes(), Sensitivity::Public)
         }
         Mode::RecoveryUnseal { keys } => recover::run(plan, keys),
+        Mode::Validate => controller::validate(plan),
+        Mode::ReEncrypt => controller::re_encrypt(plan),
         Mode::FetchCert { cert } => fetch_cert::run(plan, cert),
         Mode::MergeInto { cert, file } => merge::run(plan, cert, file),
         Mode::Raw { cert, from_file } => raw::run(plan, cert, from_file.as_deref()),
         Mode::Seal { cert } => seal::run(plan, cert),
+    }
+}
+
+/// The name the binary was run as (`seal`, or `kubeseal` through a link of that name), for
+/// `--version`, which scripts written for kubeseal parse as `kubeseal version: vX.Y.Z`.
+fn program_name() -> String {
+    std::env::args_os()
+        .next()
+        .map(std::path::PathBuf::from)
+        .and_then(|p| p.file_name().map(|n| n.to_string_lossy().into_owned()))
+        .filter(|n| !n.is_empty())
+        .unwrap_or_else(|| "seal".to_owned())
+}
+
+/// The certificate's PEM bytes, and how errors name where they came from: `--cert` (no
+/// cluster is contacted) or the controller.
+fn certificate(plan: &Plan, source: &CertSource) -> Result<(Vec<u8>, String)> {
+    match source {
+        CertSource::Given(path_or_url) => Ok((
+            cert::fetch(path_or_url, plan.request_timeout)?,
+            path_or_url.clone(),
+        )),
+        CertSource::Controller => {
+            let mut session =
+                Session::connect(&plan.kubeconfig, &plan.controller, plan.request_timeout)?;
+            let c = &plan.controller;
+            Ok((
+                session.fetch_cert()?,
+                format!("from the controller {}/{}", c.namespace, c.name),
+            ))
+        }
     }
 }
 

@@ -5,13 +5,13 @@ use std::path::Path;
 use anyhow::{Result, bail};
 use shared::{Scope, crypto, wire};
 
+use super::seal::load_cert;
 use crate::io::{self, Limit, Sensitivity};
-use crate::plan::Plan;
-use crate::{cert, kubeconfig};
+use crate::kubeconfig;
+use crate::plan::{CertSource, Plan};
 
-pub fn run(plan: &Plan, cert_source: &str, from_file: Option<&Path>) -> Result<()> {
-    let pem = cert::fetch(cert_source, plan.request_timeout)?;
-    let cert = cert::parse_for_sealing(&pem, cert_source, time::OffsetDateTime::now_utc())?;
+pub fn run(plan: &Plan, cert_source: &CertSource, from_file: Option<&Path>) -> Result<()> {
+    let cert = load_cert(plan, cert_source)?;
 
     // The value is bound to the namespace (and name) through the label; unlike a Secret's,
     // it is never guessed as "default": it comes from -n or the kubeconfig context.

@@ -1,7 +1,6 @@
 //! Plain seal mode: Secrets in, SealedSecrets out.
 
 use std::cell::OnceCell;
-use std::time::Duration;
 
 use anyhow::{Result, bail};
 use k8s_openapi::api::core::v1::Secret;
@@ -9,11 +8,11 @@ use shared::seal::{seal, validate};
 use shared::{Certificate, Scope, SealedSecret};
 
 use crate::io::{Limit, Sensitivity};
-use crate::plan::{Plan, SecretOptions};
+use crate::plan::{CertSource, Plan, SecretOptions};
 use crate::{cert, decode, kubeconfig, print};
 
-pub fn run(plan: &Plan, cert_source: &str) -> Result<()> {
-    let cert = load_cert(cert_source, plan.request_timeout)?;
+pub fn run(plan: &Plan, cert_source: &CertSource) -> Result<()> {
+    let cert = load_cert(plan, cert_source)?;
     let bytes = plan.input.read(Limit::INPUT)?;
     let secrets = decode::secrets(&bytes)?;
     let sealed = seal_all(secrets, &plan.secret, &plan.kubeconfig, &cert)?;
@@ -22,9 +21,10 @@ pub fn run(plan: &Plan, cert_source: &str) -> Result<()> {
         .write(&print::render(&docs, plan.format)?, Sensitivity::Public)
 }
 
-pub fn load_cert(source: &str, request_timeout: Option<Duration>) -> Result<Certificate> {
-    let pem = cert::fetch(source, request_timeout)?;
-    let cert = cert::parse_for_sealing(&pem, source, time::OffsetDateTime::now_utc())?;
+/// The certificate to seal with, parsed and checked (not expired).
+pub fn load_cert(plan: &Plan, source: &CertSource) -> Result<Certificate> {
+    let (pem, source) = super::certificate(plan, source)?;
+    let cert = cert::parse_for_sealing(&pem, &source, time::OffsetDateTime::now_utc())?;
     tracing::info!(
         fingerprint = cert.public_key().fingerprint(),
         bits = cert.public_key().bits(),
