@@ -113,6 +113,23 @@ pub struct Config {
     #[arg(long, env = "SEALED_SECRETS_KUBECLIENT_BURST", default_value_t = 10)]
     pub kubeclient_burst: u32,
 
+    /// Elect a leader on a Lease in the controller's namespace: every replica serves the HTTP
+    /// API, only the leader reconciles and manages keys. Off: this replica always leads.
+    #[arg(long, env = "SEALED_SECRETS_LEADER_ELECT", action = ArgAction::Set, num_args = 0..=1, default_value_t = true, default_missing_value = "true", value_parser = shared::go::parse_bool)]
+    pub leader_elect: bool,
+
+    /// Name of the Lease.
+    #[arg(
+        long,
+        env = "SEALED_SECRETS_LEADER_ELECT_LEASE_NAME",
+        default_value = "sealed-secrets-controller"
+    )]
+    pub leader_elect_lease_name: String,
+
+    /// How long the lease holds without renewal: the longest a failover takes.
+    #[arg(long, env = "SEALED_SECRETS_LEADER_ELECT_LEASE_DURATION", default_value = "15s", value_parser = parse_duration)]
+    pub leader_elect_lease_duration: Duration,
+
     /// Info and debug lines to stdout, warnings and errors to stderr (false: all to stderr).
     #[arg(long, env = "SEALED_SECRETS_LOG_INFO_STDOUT", action = ArgAction::Set, num_args = 0..=1, default_value_t = true, default_missing_value = "true", value_parser = shared::go::parse_bool)]
     pub log_info_stdout: bool,

@@ -37,6 +37,7 @@ use crate::throttle::Throttle;
 const CONCURRENCY: u16 = 32;
 
 /// Where to watch: every namespace, or a list of them.
+#[derive(Clone, Debug)]
 pub enum Scope {
     All,
     Namespaces(Vec<String>),

@@ -223,25 +223,38 @@ async fn list_keys(api: &Api<Secret>, prefix: &str) -> Result<Vec<Secret>, Start
     Ok(secrets)
 }
 
-/// Loads the keys, generating the first one (or one newer than the cutoff) when needed.
-pub async fn init(api: &Api<Secret>, config: &Config, store: &KeyStore) -> Result<(), StartError> {
-    let mut keys = build(
+/// Loads the keys as they are: what every replica does, leader or not.
+pub async fn load_all(
+    api: &Api<Secret>,
+    config: &Config,
+    store: &KeyStore,
+) -> Result<(), StartError> {
+    let keys = build(
         &list_keys(api, &config.key_prefix).await?,
         config.key_order_priority,
     );
+    info!(keys = keys.ring.len(), newest = ?keys.ring.keys().first().map(|k| k.fingerprint()), "sealing keys loaded");
+    store.set(keys);
+    Ok(())
+}
+
+/// The leader's part: the first key, or one newer than `--key-cutoff-time`, when needed.
+pub async fn ensure_current(
+    api: &Api<Secret>,
+    config: &Config,
+    store: &KeyStore,
+) -> Result<(), StartError> {
+    // Read afresh: another leader may have made one since this replica loaded the keys.
+    load_all(api, config, store).await?;
+    let keys = store.get();
     let stale = match (config.key_cutoff_time.0, keys.newest_at) {
         (Some(cutoff), Some(newest)) => newest < cutoff,
         _ => false,
     };
     if keys.ring.is_empty() || stale {
         generate_and_store(api, config).await?;
-        keys = build(
-            &list_keys(api, &config.key_prefix).await?,
-            config.key_order_priority,
-        );
+        load_all(api, config, store).await?;
     }
-    info!(keys = keys.ring.len(), newest = ?keys.ring.keys().first().map(|k| k.fingerprint()), "sealing keys loaded");
-    store.set(keys);
     Ok(())
 }
 

@@ -13,6 +13,7 @@ pub mod error;
 pub mod guard;
 pub mod http;
 pub mod keyring;
+pub mod leader;
 pub mod marks;
 pub mod metrics;
 pub mod ratelimit;
@@ -30,7 +31,7 @@ use kube::runtime::events::{Recorder, Reporter};
 use kube::{Client, CustomResourceExt as _};
 use shared::SealedSecret;
 use shared::unseal::UnsealOptions;
-use tracing::info;
+use tracing::{error, info};
 
 use crate::config::{Config, LogFormat};
 
@@ -149,7 +150,7 @@ pub async fn run(config: Config) -> anyhow::Result<()> {
 
     let keys = keyring::KeyStore::new();
     let key_api: Api<Secret> = Api::namespaced(client.clone(), &namespace);
-    keyring::init(&key_api, &config, &keys)
+    keyring::load_all(&key_api, &config, &keys)
         .await
         .context("loading the sealing keys")?;
     let metrics = Arc::new(metrics::Metrics::new());
@@ -210,22 +211,66 @@ pub async fn run(config: Config) -> anyhow::Result<()> {
             }
         }
     };
+    // Every replica: the key watch (read-only) and the HTTP API.
     let background = async {
         tokio::join!(
             keyring::watch(key_api.clone(), config.clone(), keys.clone()),
-            keyring::renew(key_api.clone(), config.clone(), keys.clone()),
-            keyring::on_signal(key_api.clone(), config.clone()),
             key_metrics,
         )
     };
-    let shutdown_for_http = shutdown.clone();
+    // The leader only: keys made and renewed, and the reconciles.
+    let lead = || {
+        let (ctx, scope, watching) = (ctx.clone(), scope.clone(), watching.clone());
+        let (key_api, config, keys, shutdown) = (
+            key_api.clone(),
+            config.clone(),
+            keys.clone(),
+            shutdown.clone(),
+        );
+        async move {
+            if let Err(e) = keyring::ensure_current(&key_api, &config, &keys).await {
+                error!(error = %e, "cannot make the first sealing key; retrying in 10 s");
+                tokio::time::sleep(std::time::Duration::from_secs(10)).await;
+                return;
+            }
+            tokio::join!(
+                controller::run(ctx, scope, watching, shutdown),
+                keyring::renew(key_api.clone(), config.clone(), keys),
+                keyring::on_signal(key_api, config),
+            );
+        }
+    };
+    let election = leader::Election {
+        enabled: config.leader_elect,
+        lease_name: config.leader_elect_lease_name.clone(),
+        namespace: namespace.clone(),
+        lease_duration: config.leader_elect_lease_duration,
+        identity: leader::identity(),
+    };
+    let leading = async {
+        // A leader whose work ends (a failed first key) tries again.
+        loop {
+            leader::run(client.clone(), election.clone(), lead, shutdown.clone())
+                .await
+                .context("leader election")?;
+            if futures::FutureExt::now_or_never(shutdown.clone()).is_some() {
+                return anyhow::Ok(());
+            }
+        }
+    };
+    let served = http::serve(
+        api_listener,
+        metrics_listener,
+        api,
+        metrics.clone(),
+        shutdown.clone(),
+    );
     tokio::select! {
-        () = controller::run(ctx, scope, watching, shutdown.clone()) => {}
-        served = http::serve(api_listener, metrics_listener, api, metrics.clone(), shutdown_for_http) => {
+        (led, served) = async { tokio::join!(leading, served) } => {
+            led?;
             served.context("HTTP server")?;
         }
         _ = background => {}
-        () = shutdown.clone() => {}
     }
     info!("stopped");
     Ok(())

@@ -178,8 +178,8 @@ impl Env {
     }
 
     /// Starts an unsealer as the test's ServiceAccount. Defaults: key namespace = watched
-    /// namespace = `self.ns`, `--key-size=2048`, `--key-renew-period=0`, JSON logs with the
-    /// unsealer's own debug lines. `args` (`--flag=value`) replace defaults of the same flag.
+    /// namespace = `self.ns`, `--key-size=2048`, `--key-renew-period=0`, a 4 s lease, JSON logs
+    /// with the unsealer's own debug lines. `args` (`--flag=value`) replace defaults of the same flag.
     pub async fn unsealer(&self, args: &[&str]) -> Result<Unsealer> {
         let n = self.starts.fetch_add(1, Ordering::Relaxed);
         let log_path = self
@@ -203,6 +203,9 @@ impl Env {
             ("--key-renew-period".into(), "0".into()),
             ("--log-format".into(), "json".into()),
             ("--log-level".into(), "info,unsealer=debug".into()),
+            // Leader election on, as shipped, with a short lease: a test that kills an
+            // unsealer and starts another waits for the lease to run out.
+            ("--leader-elect-lease-duration".into(), "4s".into()),
         ];
         for arg in args {
             let (flag, value) = arg
@@ -243,6 +246,21 @@ impl Env {
         })
         .await;
         if let Err(e) = ready {
+            return Err(e.context(format!("unsealer log:\n{}", ctl.log())));
+        }
+        // Every replica serves at once; the keys come once one of them leads (it makes the
+        // first key if there is none).
+        let cert = ctl.url("/v1/cert.pem");
+        let keyed = wait_for(
+            "the unsealer's certificate",
+            Duration::from_secs(60),
+            || {
+                let cert = cert.clone();
+                async move { Ok(cluster::http_get(&cert).await.ok().map(|_| ())) }
+            },
+        )
+        .await;
+        if let Err(e) = keyed {
             return Err(e.context(format!("unsealer log:\n{}", ctl.log())));
         }
         Ok(ctl)
@@ -637,6 +655,28 @@ impl Unsealer {
     pub async fn kill(mut self) -> Result<()> {
         self.child.kill().await?;
         Ok(())
+    }
+
+    /// SIGTERM (by PID), as the kubelet stops a Pod, and wait for the exit.
+    pub async fn terminate(mut self) -> Result<std::process::ExitStatus> {
+        let pid = self.child.id().ok_or_else(|| anyhow!("already exited"))?;
+        let status = std::process::Command::new("kill")
+            .args(["-TERM", &pid.to_string()])
+            .status()?;
+        ensure!(status.success(), "kill -TERM {pid} failed");
+        Ok(tokio::time::timeout(Duration::from_secs(30), self.child.wait()).await??)
+    }
+
+    /// Whether this replica has said it leads (and not since that it lost the lease).
+    pub fn leads(&self) -> bool {
+        let log = self.log();
+        match (
+            log.rfind("leading: reconciling"),
+            log.rfind("lost the lease"),
+        ) {
+            (Some(led), Some(lost)) => led > lost,
+            (led, _) => led.is_some(),
+        }
     }
 }
 
