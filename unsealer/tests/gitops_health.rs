@@ -19,7 +19,7 @@ use anyhow::{Context as _, Result, anyhow, bail, ensure};
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD as B64;
 use k8s_openapi::apiextensions_apiserver::pkg::apis::apiextensions::v1::CustomResourceDefinition;
-use kube::api::{Api, DeleteParams, GetParams, PostParams};
+use kube::api::{Api, DeleteParams, GetParams, Patch, PatchParams, PostParams};
 use shared::{Certificate, SealedSecret};
 use support::*;
 use tests::cluster::{self, BitnamiController, is_api_status, wait_for};
@@ -102,14 +102,19 @@ fn reference_crd_path() -> Result<PathBuf> {
     Ok(path)
 }
 
-/// Replaces the CRD with `which` and waits until the API server serves its schema.
+/// Field manager of the CRD, the one `support`'s `Env::start` applies it with: each apply
+/// then leaves exactly the manifest (fields this manager set before and omits now are
+/// removed), and the next test binary's `Env::start` restores ours exactly, also after a
+/// failure here.
+const CRD_MANAGER: &str = "unsealer-cluster-tests";
+
+/// Applies the CRD `which` and waits until the API server serves its schema.
 async fn install_crd(env: &Env, which: Crd) -> Result<()> {
     let desired: CustomResourceDefinition = serde_json::from_value(which.manifest()?)?;
     let api: Api<CustomResourceDefinition> = Api::all(env.admin.clone());
-    wait_for("replacing the SealedSecret CRD", TIMEOUT, || async {
-        let mut crd = desired.clone();
-        crd.metadata.resource_version = api.get(CRD_NAME).await?.metadata.resource_version;
-        match api.replace(CRD_NAME, &PostParams::default(), &crd).await {
+    let params = PatchParams::apply(CRD_MANAGER).force();
+    wait_for("applying the SealedSecret CRD", TIMEOUT, || async {
+        match api.patch(CRD_NAME, &params, &Patch::Apply(&desired)).await {
             Ok(_) => Ok(Some(())),
             Err(e) if is_api_status(&e, 409) => Ok(None),
             Err(e) => Err(e.into()),
