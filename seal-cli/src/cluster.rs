@@ -431,8 +431,9 @@ fn judge(cx: &Context<'_>, reply: Reply) -> Result<Vec<u8>> {
     let ns = &cx.controller.namespace;
     match (cx.op, status.as_u16(), &api) {
         (_, 401, _) => bail!(
-            "{prefix}: the Kubernetes API server at {} rejected the credentials of {} \
-             (401 Unauthorized); check the kubeconfig user, --token or the client certificate",
+            "{prefix}: the Kubernetes API server at {} rejected the credentials (401 \
+             Unauthorized; settings from {}); check the kubeconfig user, --token or the client \
+             certificate",
             cx.server,
             cx.origin
         ),
@@ -724,8 +725,8 @@ mod tests {
                 reply(401, &status(401, "Unauthorized", "Unauthorized"))
             ),
             "cannot get sealed secret service: the Kubernetes API server at https://127.0.0.1:6443 \
-             rejected the credentials of kubeconfig context \"dev\" (401 Unauthorized); check the \
-             kubeconfig user, --token or the client certificate"
+             rejected the credentials (401 Unauthorized; settings from kubeconfig context \"dev\"); \
+             check the kubeconfig user, --token or the client certificate"
         );
         let long = "x".repeat(1000);
         let e = err(Op::Cert, reply(418, &long));

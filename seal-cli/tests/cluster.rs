@@ -721,7 +721,7 @@ async fn connection_flags_against_the_real_api_server() -> Result<()> {
             "authenticated as the token's ServiceAccount: {line:?}"
         );
         let line = probe(&["--server", &server, "--certificate-authority", &ca, "--token", "not-a-token"]);
-        ensure!(line.contains("rejected the credentials of --server (401 Unauthorized)"), "{line:?}");
+        ensure!(line.contains("rejected the credentials (401 Unauthorized; settings from --server)"), "{line:?}");
         // Impersonation, from the admin kubeconfig.
         let line = seal_in(&cluster, &["--fetch-cert", "--controller-namespace", &ns, "--as", "someone", "--as-group", "devs"])
             .run()
