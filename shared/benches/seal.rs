@@ -329,5 +329,88 @@ fn raw_benches(c: &mut Criterion) {
     group.finish();
 }
 
-criterion_group!(benches, seal_benches, unseal_benches, raw_benches);
+/// A 20-line template of the kind Secrets carry (a config file built from the items), on
+/// the decrypted items of the five-item Secret, against unsealing that Secret: rendering
+/// must stay a small share (under 5%) of the RSA work.
+fn template_benches(c: &mut Criterion) {
+    use shared::template::{Budget, Context, render_with};
+    const TEMPLATE: &str = r#"# generated for {{ .username | quote }}
+{{- $db := .["database-url"] | default "" }}
+{{- $cfg := index . "config.json" | fromJson }}
+[database]
+url = {{ index . "database-url" | quote }}
+user = {{ .username | upper | quote }}
+password = {{ .password | b64enc | quote }}
+{{- if hasPrefix "postgres://" (index . "database-url") }}
+driver = "postgres"
+{{- else }}
+driver = "other"
+{{- end }}
+[api]
+token = {{ index . "api-token" | trunc 12 | quote }}
+token_sha = {{ index . "api-token" | sha256sum | trunc 16 }}
+replicas = {{ $cfg.replicas | int | add 1 }}
+region = {{ $cfg.region | default "us-east-1" | quote }}
+{{- range $i, $f := $cfg.feature_flags }}
+flag_{{ $i }} = {{ $f | quote }}
+{{- end }}
+items = {{ len . }}
+debug = {{ ternary "on" "off" $cfg.debug }}
+"#;
+    let template = TEMPLATE.replace(r#".["database-url"]"#, r#"index . "database-url""#);
+    let five: SealedSecret = {
+        let secret: Secret = serde_saphyr::from_str(&secret_yaml(7)).unwrap();
+        seal::seal(&secret, CERT.public_key(), &mut rand::rng()).unwrap()
+    };
+    let ring_1 = KeyRing::new(vec![vector_key()]);
+    let items: std::collections::BTreeMap<String, Vec<u8>> = {
+        let secret: Secret = serde_saphyr::from_str(&secret_yaml(7)).unwrap();
+        secret
+            .data
+            .unwrap()
+            .into_iter()
+            .map(|(k, v)| (k, v.0))
+            .collect()
+    };
+    let mut env = Context {
+        now: OffsetDateTime::UNIX_EPOCH,
+        rng: rand::rng(),
+    };
+    let out = render_with(
+        "config",
+        &template,
+        &items,
+        &mut Budget::per_object(),
+        &mut env,
+    )
+    .expect("the bench template renders");
+    assert_eq!(TEMPLATE.lines().count(), 20);
+    assert!(out.len() > 300, "{}", String::from_utf8_lossy(&out));
+
+    let mut group = c.benchmark_group("template");
+    group.bench_function("render_20_lines_5_items", |b| {
+        b.iter(|| {
+            render_with(
+                "config",
+                black_box(&template),
+                black_box(&items),
+                &mut Budget::per_object(),
+                &mut env,
+            )
+            .unwrap()
+        });
+    });
+    group.bench_function("unseal_same_5_items_1_key", |b| {
+        b.iter(|| unseal(black_box(&five), &ring_1, UnsealOptions::default()).unwrap());
+    });
+    group.finish();
+}
+
+criterion_group!(
+    benches,
+    seal_benches,
+    unseal_benches,
+    raw_benches,
+    template_benches
+);
 criterion_main!(benches);
