@@ -62,6 +62,24 @@ fn refused(e: &kube::Error) -> bool {
 }
 
 impl Error {
+    /// The condition message, as the reference words it (Argo CD and kubectl show it).
+    pub fn status_text(&self) -> String {
+        match self {
+            Error::ForeignSecret(_) => format!("failed update: {self}"),
+            _ => self.to_string(),
+        }
+    }
+
+    /// The event note, as the reference words it.
+    pub fn event_text(&self) -> String {
+        match self {
+            Error::Invalid(_) | Error::Unseal(_) | Error::UnsealTask(_) => {
+                format!("Failed to unseal: {self}")
+            }
+            _ => self.to_string(),
+        }
+    }
+
     /// Short reason for metric labels (the reference's names).
     pub fn metric_reason(&self) -> &'static str {
         match self {
@@ -100,6 +118,16 @@ impl Error {
             | Error::Immutable(_)
             | Error::ForeignSecret(_) => true,
             Error::WriteSecret(e) => refused(e),
+            _ => false,
+        }
+    }
+
+    /// Whether the API server refused the controller's credentials or role (401, 403).
+    pub fn is_forbidden(&self) -> bool {
+        match self {
+            Error::ReadSecret(e) | Error::WriteSecret(e) | Error::WriteStatus(e) => {
+                matches!(e, kube::Error::Api(s) if s.code == 401 || s.code == 403)
+            }
             _ => false,
         }
     }

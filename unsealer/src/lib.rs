@@ -26,10 +26,9 @@ use std::sync::Arc;
 
 use anyhow::Context as _;
 use k8s_openapi::api::core::v1::Secret;
+use kube::Client;
 use kube::api::Api;
 use kube::runtime::events::{Recorder, Reporter};
-use kube::{Client, CustomResourceExt as _};
-use shared::SealedSecret;
 use shared::unseal::UnsealOptions;
 use tracing::{error, info};
 
@@ -37,7 +36,7 @@ use crate::config::{Config, LogFormat};
 
 /// The CRD generated from the Rust types; `manifests/crd.yaml` is this output.
 pub fn crd_yaml() -> anyhow::Result<String> {
-    let crd = SealedSecret::crd();
+    let crd = shared::resource::crd();
     Ok(serde_saphyr::to_string(&crd)?)
 }
 
@@ -45,7 +44,10 @@ pub fn init_logging(config: &Config) {
     // kube's client logs every failed request as an error: during an API server outage that
     // is one line per request, megabytes a minute. The controller logs each failure itself, at
     // a bounded rate, so those lines are off.
-    let quiet = |level: &str| format!("{level},kube_client::client::builder=off");
+    // Likewise kube-lease-manager's error per failed renewal; the controller logs when it gains
+    // or loses the lease.
+    let quiet =
+        |level: &str| format!("{level},kube_client::client::builder=off,kube_lease_manager=off");
     let filter = tracing_subscriber::EnvFilter::try_from_default_env()
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(quiet(&config.log_level)));
     // Colour only on a terminal: log files and `kubectl logs` get plain text.

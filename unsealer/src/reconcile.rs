@@ -54,6 +54,7 @@ pub struct Context {
     /// Retries of a failure that may heal before the object waits for a change.
     pub max_retries: u32,
     unavailable_log: Throttle,
+    forbidden_log: Throttle,
 }
 
 impl Context {
@@ -77,6 +78,7 @@ impl Context {
             failures: Mutex::new(HashMap::new()),
             max_retries: 5,
             unavailable_log: Throttle::new(UNAVAILABLE_LOG_INTERVAL),
+            forbidden_log: Throttle::new(UNAVAILABLE_LOG_INTERVAL),
         }
     }
 
@@ -95,7 +97,11 @@ fn key_of(meta: &ObjectMeta) -> (String, String) {
 
 /// What a failure says on the status and in the event: escaped and bounded.
 pub fn message(e: &Error) -> String {
-    shared::text::truncate(&shared::text::escape(&e.to_string()), MAX_MESSAGE_LEN)
+    bounded(&e.status_text())
+}
+
+fn bounded(text: &str) -> String {
+    shared::text::truncate(&shared::text::escape(text), MAX_MESSAGE_LEN)
 }
 
 pub async fn reconcile(obj: Arc<Guarded>, ctx: Arc<Context>) -> Result<Action, Error> {
@@ -123,11 +129,21 @@ pub async fn reconcile(obj: Arc<Guarded>, ctx: Arc<Context>) -> Result<Action, E
     };
     if let Err(e) = &result {
         ctx.metrics.error(e.metric_reason(), &namespace);
-        if !e.is_unavailable() {
+        // Failures that hit every object at once (the API server away, or refusing while its
+        // RBAC cache fills after a restart) are logged at a bounded rate; the rest per object.
+        let now = std::time::Instant::now();
+        if e.is_unavailable() {
+            if let Some(held_back) = ctx.unavailable_log.admit(now) {
+                warn!(%namespace, %name, error = %outcome.message, held_back, "reconcile failed: API server unavailable");
+            }
+        } else if e.is_forbidden() {
+            if let Some(held_back) = ctx.forbidden_log.admit(now) {
+                warn!(%namespace, %name, error = %outcome.message, held_back, "reconcile failed: forbidden");
+            }
+        } else {
             ctx.unavailable_log.reset();
+            ctx.forbidden_log.reset();
             warn!(%namespace, %name, reason = e.event_reason(), error = %outcome.message, "reconcile failed");
-        } else if let Some(held_back) = ctx.unavailable_log.admit(std::time::Instant::now()) {
-            warn!(%namespace, %name, error = %outcome.message, held_back, "reconcile failed: API server unavailable");
         }
     }
 
@@ -154,7 +170,7 @@ pub async fn reconcile(obj: Arc<Guarded>, ctx: Arc<Context>) -> Result<Action, E
             Err(e) => Event {
                 type_: EventType::Warning,
                 reason: e.event_reason().into(),
-                note: Some(outcome.message.clone()),
+                note: Some(bounded(&e.event_text())),
                 action: "Unseal".into(),
                 secondary: None,
             },
