@@ -147,9 +147,7 @@ impl TryFrom<Cli> for Plan {
         let mode = if cli.version {
             Mode::Version
         } else if cli.recovery_unseal {
-            if keys.is_empty() {
-                bail!("--recovery-unseal requires --recovery-private-key");
-            }
+            // No key: the unseal fails as kubeseal's does, naming the items no key opened.
             Mode::RecoveryUnseal { keys }
         } else if cli.validate {
             Mode::Validate

@@ -823,7 +823,14 @@ pub fn parse_private_keys(input: &[u8]) -> Result<Vec<PrivateKey>, KeyError> {
         docs.extend(vs);
     }
     // Kubernetes objects; anything else (a PEM file reads as one YAML string) is read as PEM.
-    docs.retain(|d| d.get("kind").is_some_and(serde_json::Value::is_string));
+    // Go's json.Marshal of a client-go SecretList writes neither `kind` nor `apiVersion`, so an
+    // object with `items` counts as a list and one with `data` or `stringData` as a Secret.
+    docs.retain(|d| {
+        d.get("kind").is_some_and(serde_json::Value::is_string)
+            || ["items", "data", "stringData"]
+                .iter()
+                .any(|k| d.get(*k).is_some_and(|v| v.is_array() || v.is_object()))
+    });
     if docs.is_empty() {
         return private_keys_from_pem(&text);
     }
@@ -841,7 +848,16 @@ fn collect_secret_keys(
     doc: &serde_json::Value,
     keys: &mut Vec<PrivateKey>,
 ) -> Result<(), KeyError> {
-    match doc.get("kind").and_then(|k| k.as_str()) {
+    let kind = doc.get("kind").and_then(|k| k.as_str()).or_else(|| {
+        if doc.get("items").is_some_and(serde_json::Value::is_array) {
+            Some("List")
+        } else if doc.get("data").is_some() || doc.get("stringData").is_some() {
+            Some("Secret")
+        } else {
+            None
+        }
+    });
+    match kind {
         Some(kind) if kind.ends_with("List") => {
             for item in doc
                 .get("items")
@@ -1207,6 +1223,32 @@ mod tests {
         let no_key = "apiVersion: v1\nkind: Secret\nmetadata:\n  name: k\ndata:\n  tls.crt: AA==\n";
         assert!(
             matches!(parse_private_keys(no_key.as_bytes()), Err(KeyError::MissingTlsKey(n)) if n == "k")
+        );
+    }
+}
+
+#[cfg(test)]
+mod untyped_backup_tests {
+    use super::*;
+
+    /// Go's json.Marshal of a client-go SecretList, as the reference's suite writes a key
+    /// backup: no `kind` or `apiVersion` on the list or its items.
+    #[test]
+    fn a_key_backup_without_kinds_is_read() {
+        let pem = include_str!("../tests/vectors/sealing-key.pem");
+        let b64 = STANDARD.encode(pem);
+        let untyped = serde_json::json!({
+            "metadata": {},
+            "items": [{"metadata": {"name": "k"}, "data": {"tls.key": b64}, "type": "kubernetes.io/tls"}]
+        });
+        let keys = parse_private_keys(untyped.to_string().as_bytes()).unwrap();
+        assert_eq!(keys.len(), 1);
+        let secret = serde_json::json!({"metadata": {"name": "k"}, "data": {"tls.key": b64}});
+        assert_eq!(
+            parse_private_keys(secret.to_string().as_bytes())
+                .unwrap()
+                .len(),
+            1
         );
     }
 }

@@ -169,6 +169,17 @@ our_bins() {
   UNSEALER_BIN=${UNSEALER_BIN:-$target/debug/unsealer}
 }
 
+# Our binaries under the reference's names, as its image and users' scripts run them
+# (`kubeseal`, `controller`): each prints `<name> version: vX.Y.Z`, which the suite checks.
+reference_names() {
+  local dir="$TEST_CLUSTER_DIR/reference-names"
+  mkdir -p "$dir"
+  ln -sf "$SEAL_BIN" "$dir/kubeseal"
+  ln -sf "$UNSEALER_BIN" "$dir/controller"
+  SEAL_AS_KUBESEAL=$dir/kubeseal
+  UNSEALER_AS_CONTROLLER=$dir/controller
+}
+
 free_port() { # HOST
   python3 -c 'import socket, sys; s=socket.socket(); s.bind((sys.argv[1], 0)); print(s.getsockname()[1]); s.close()' "$1"
 }
@@ -273,12 +284,12 @@ proxy_cert() {
 run_pair() {
   local pair=$1 kubeseal ctrl report out rc=0 t0 t1 counts
   case $pair in
-    ours|kubeseal-ours|seal-reference) our_bins ;;
+    ours|kubeseal-ours|seal-reference) our_bins; reference_names ;;
   esac
   case $pair in
-    ours) kubeseal=$SEAL_BIN ctrl=$UNSEALER_BIN ;;
-    kubeseal-ours) kubeseal=$BIN/kubeseal ctrl=$UNSEALER_BIN ;;
-    seal-reference) kubeseal=$SEAL_BIN ctrl=$BIN/sealed-secrets-controller ;;
+    ours) kubeseal=$SEAL_AS_KUBESEAL ctrl=$UNSEALER_AS_CONTROLLER ;;
+    kubeseal-ours) kubeseal=$BIN/kubeseal ctrl=$UNSEALER_AS_CONTROLLER ;;
+    seal-reference) kubeseal=$SEAL_AS_KUBESEAL ctrl=$BIN/sealed-secrets-controller ;;
     reference) kubeseal=$BIN/kubeseal ctrl=$BIN/sealed-secrets-controller ;;
   esac
   apply_crd
