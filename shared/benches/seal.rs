@@ -335,7 +335,6 @@ fn raw_benches(c: &mut Criterion) {
 fn template_benches(c: &mut Criterion) {
     use shared::template::{Budget, Context, render_with};
     const TEMPLATE: &str = r#"# generated for {{ .username | quote }}
-{{- $db := .["database-url"] | default "" }}
 {{- $cfg := index . "config.json" | fromJson }}
 [database]
 url = {{ index . "database-url" | quote }}
@@ -354,7 +353,6 @@ region = {{ $cfg.region | default "us-east-1" | quote }}
 {{- range $i, $f := $cfg.feature_flags }}
 flag_{{ $i }} = {{ $f | quote }}
 {{- end }}
-items = {{ len . }}
 debug = {{ ternary "on" "off" $cfg.debug }}
 "#;
     let template = TEMPLATE.replace(r#".["database-url"]"#, r#"index . "database-url""#);
