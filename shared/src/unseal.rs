@@ -274,15 +274,18 @@ pub fn unseal(
     ring: &KeyRing,
     options: UnsealOptions,
 ) -> Result<Secret, UnsealError> {
-    unseal_with(sealed, ring, options, &mut || {})
+    unseal_with(sealed, ring, options, &mut template::Hermetic, &mut || {})
 }
 
-/// [`unseal`], calling `between_items` before each RSA-costing item (see
-/// [`decrypt_items_with`]).
+/// [`unseal`] with the clock and randomness that templates may use (`env`: the caller's, so
+/// this stays pure; random and time functions render once per generation, since a Secret
+/// already unsealed from it is not written again), calling `between_items` before each
+/// RSA-costing item (see [`decrypt_items_with`]).
 pub fn unseal_with(
     sealed: &SealedSecret,
     ring: &KeyRing,
     options: UnsealOptions,
+    env: &mut dyn template::Env,
     between_items: &mut dyn FnMut(),
 ) -> Result<Secret, UnsealError> {
     precheck(sealed)?;
@@ -323,12 +326,14 @@ pub fn unseal_with(
     let mut budget = template::Budget::per_object();
     let mut rendered = BTreeMap::new();
     for (key, tpl) in template.data.iter().flatten() {
-        let value = template::render_within(tpl, items.items(), &mut budget).map_err(|e| {
-            UnsealError::Template {
-                key: key.clone(),
-                error: e.into(),
-            }
-        })?;
+        // Named by its key, as the reference names each template.
+        let value =
+            template::render_with(key, tpl, items.items(), &mut budget, env).map_err(|e| {
+                UnsealError::Template {
+                    key: key.clone(),
+                    error: e.into(),
+                }
+            })?;
         rendered.insert(key.clone(), value);
     }
     items.0.extend(rendered);

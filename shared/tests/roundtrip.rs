@@ -373,3 +373,28 @@ fn templates_share_one_budget_and_the_secret_is_capped() {
         .collect();
     assert!(with(fits).is_ok());
 }
+
+/// Templates that use randomness render with the caller's environment (the controller's clock
+/// and RNG), and are refused without one.
+#[test]
+fn random_template_functions_use_the_callers_environment() {
+    let mut ss = sealed("team", "app", Scope::Strict, &one_item());
+    ss.spec.template = Some(shared::SecretTemplateSpec {
+        data: Some(BTreeMap::from([(
+            "token".to_owned(),
+            "{{ randAlphaNum 16 }}".to_owned(),
+        )])),
+        ..Default::default()
+    });
+    let mut env = shared::template::Context {
+        now: time::OffsetDateTime::now_utc(),
+        rng: rand::rng(),
+    };
+    let out =
+        shared::unseal::unseal_with(&ss, ring(), UnsealOptions::default(), &mut env, &mut || {})
+            .unwrap();
+    let token = &out.data.unwrap()["token"].0;
+    assert_eq!(token.len(), 16);
+    assert!(token.iter().all(u8::is_ascii_alphanumeric));
+    assert!(unseal(&ss, ring(), UnsealOptions::default()).is_err());
+}

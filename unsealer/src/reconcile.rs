@@ -361,7 +361,11 @@ async fn unseal_on_a_core(ss: &SealedSecret, ctx: &Context) -> Result<Secret, Er
             drop(slot.take());
             slot = runtime.block_on(slots.clone().acquire_owned()).ok();
         };
-        unseal_with(&ss, &keys.ring, options, &mut between_items)
+        let mut env = shared::template::Context {
+            now: time::OffsetDateTime::now_utc(),
+            rng: rand::rng(),
+        };
+        unseal_with(&ss, &keys.ring, options, &mut env, &mut between_items)
     })
     .await
     .map_err(|e| Error::UnsealTask(e.to_string()))??;

@@ -5,7 +5,7 @@ use std::path::PathBuf;
 use anyhow::{Result, anyhow};
 use shared::KeyRing;
 use shared::keys::parse_private_keys;
-use shared::unseal::{UnsealOptions, unseal};
+use shared::unseal::{UnsealOptions, unseal_with};
 
 use crate::io::{self, Limit, Sensitivity};
 use crate::plan::Plan;
@@ -23,7 +23,18 @@ pub fn run(plan: &Plan, key_files: &[PathBuf]) -> Result<()> {
     let ring = KeyRing::new(keys);
     let bytes = plan.input.read(Limit::INPUT)?;
     let sealed = decode::sealed_secret(&bytes, "input")?;
-    let secret = unseal(&sealed, &ring, UnsealOptions::default())?;
+    // Templates may use the clock and randomness, as in the controller.
+    let mut env = shared::template::Context {
+        now: time::OffsetDateTime::now_utc(),
+        rng: rand::rng(),
+    };
+    let secret = unseal_with(
+        &sealed,
+        &ring,
+        UnsealOptions::default(),
+        &mut env,
+        &mut || {},
+    )?;
     let doc = print::render(&[print::secret_node(&secret)], plan.format)?;
     // The output is plaintext: a file gets mode 0600.
     plan.output.write(&doc, Sensitivity::Private)
