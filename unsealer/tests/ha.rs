@@ -172,7 +172,10 @@ async fn a_rolling_restart_hands_over_at_once() -> Result<()> {
     // The follower looks again when the lease it saw would have run out (kube-lease-manager
     // sleeps until then), so the handover takes at most the lease; the old replica stopped
     // reconciling before it released.
-    ensure!(handover <= Duration::from_secs(17), "handover took {handover:?}");
+    ensure!(
+        handover <= Duration::from_secs(17),
+        "handover took {handover:?}"
+    );
     // The new leader finds everything current and still works.
     let v = env.plain("after");
     env.create(&seal_items(&cert, &ns, "after", &[("v", &v)])?)
