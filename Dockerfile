@@ -1,12 +1,13 @@
-# A small static image of the unsealer. Build: docker build -t unsealer .
-FROM rust:1.95-alpine AS build
-RUN apk add --no-cache musl-dev cmake make perl clang
-WORKDIR /src
-COPY . .
-RUN cargo build --release --locked -p unsealer && strip target/release/unsealer
-
+# The same image as image/build.sh's, for those who have a Docker engine. image/build.sh is the
+# supported build (daemonless, tested by tests/install/image.sh); this file only repackages the
+# root filesystem that image/build.sh stages, so the two cannot drift. Not built by this
+# project's CI (no Docker engine there):
+#   image/build.sh && docker build -f Dockerfile -t <your registry>/unsealer:0.1.0 target/image/rootfs
+# rootfs: /usr/local/bin/unsealer (static, stripped) and its hard link /usr/local/bin/controller,
+# /etc/passwd and /etc/group naming uid 1001, /tmp. Nothing else: no shell.
 FROM scratch
-COPY --from=build /src/target/release/unsealer /unsealer
+COPY . /
+ENV PATH=/usr/local/bin
 USER 1001:65534
 EXPOSE 8080 8081
-ENTRYPOINT ["/unsealer"]
+ENTRYPOINT ["controller"]
