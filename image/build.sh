@@ -15,8 +15,10 @@
 # stdout is the tarball's path.
 #
 # Env: IMAGE (default registry.example/sealed-secrets/unsealer:<crate version>; the name is a
-# placeholder: nothing is pushed anywhere), CARGO_TARGET_DIR, IMAGE_OUT, IMAGE_MAX_BYTES,
-# SOURCE_DATE_EPOCH (default: HEAD's commit time; all file times in the layer).
+# placeholder: nothing is pushed anywhere), CARGO_TARGET_DIR, IMAGE_CARGO_TARGET_DIR (the cargo
+# target dir of the release build only, default CARGO_TARGET_DIR or target/: CI points it at a
+# cache outside its fresh clone, so that only the changed crates are built again), IMAGE_OUT,
+# IMAGE_MAX_BYTES, SOURCE_DATE_EPOCH (default: HEAD's commit time; all file times in the layer).
 set -euo pipefail
 
 REPO=$(cd "$(dirname "$0")/.." && pwd)
@@ -42,9 +44,10 @@ CRANE=$(image/tools.sh crane | tail -1)
 # binary cannot, and falls back to reading /dev/urandom: the binary would then need a /dev.
 log "cargo build --release --target $TRIPLE -p unsealer (crt-static) ..."
 t=$(date +%s)
+BUILD_DIR="${IMAGE_CARGO_TARGET_DIR:-$TARGET_DIR}"
 RUSTFLAGS="${RUSTFLAGS:-} -C target-feature=+crt-static --cfg getrandom_backend=\"linux_getrandom\"" \
-  cargo build --release --locked --target "$TRIPLE" -p unsealer >&2
-BIN="$TARGET_DIR/$TRIPLE/release/unsealer"
+  CARGO_TARGET_DIR="$BUILD_DIR" cargo build --release --locked --target "$TRIPLE" -p unsealer >&2
+BIN="$BUILD_DIR/$TRIPLE/release/unsealer"
 log "binary built in $(( $(date +%s) - t )) s"
 # Static: no program interpreter and no shared libraries, or the image (which has no libc)
 # could not run it.
