@@ -9,16 +9,17 @@
 # 3. Runs the image's entrypoint as the runtime would: chroot into that root, uid 1001, gid
 #    65534, no_new_privs, only the image's environment: `controller --version`, `unsealer
 #    --version`, `controller crd` (= manifests/crd.yaml).
-# 4. Real unseals, twice: after `helm install` of our chart, and after `helm install` of the
+# 4. Real unseals, three times: after `helm install` of our chart; after `helm install` of the
 #    reference chart (v0.36.6, from the Go module cache, with its own RBAC) then `helm upgrade`
 #    to ours (the API server takes it: same selector; the key-admin Role goes, the ClusterRole
-#    gets rbac.yaml's rules). Each time the Deployment's command, args and env, as the API server
+#    gets rbac.yaml's rules); and with rbac.namespacedRoles (Roles only, a SealedSecret in the
+#    additional namespace). Each time the Deployment's command, args and env, as the API server
 #    holds them, run from that root as the pod would (there are no nodes): in-cluster
 #    configuration (KUBERNETES_SERVICE_HOST/PORT and a ServiceAccount token, CA and namespace
 #    under /var/run/secrets/kubernetes.io/serviceaccount), the root read-only, a tmpfs on /tmp.
 #    It makes its key, serves its certificate; kubeseal (the reference's) seals a Secret
 #    against it; the controller unseals it, writes Synced=True, counts it in /metrics, keeps the
-#    plaintext out of its log, and exits 0 on SIGTERM.
+#    plaintext and any "forbidden" out of its log, and exits 0 on SIGTERM.
 # Prints "image: N passed, N failed" last; exits non-zero on any failure.
 set -euo pipefail
 
@@ -131,11 +132,13 @@ HOSTPORT=${TEST_CLUSTER_SERVER#https://}
 C='.spec.template.spec.containers[0]'
 SADIR="$ROOT/var/run/secrets/kubernetes.io/serviceaccount"
 
-# usage: run_pod NS HTTP METRICS WHAT: runs the controller of the Deployment in NS (as the API
-# server holds it) from the image's root as its pod would run, unseals one SealedSecret, stops it.
+# usage: run_pod NS HTTP METRICS WHAT [SEAL_NS]: runs the controller of the Deployment in NS (as
+# the API server holds it) from the image's root as its pod would run, unseals one SealedSecret
+# in SEAL_NS (default NS), stops it.
 run_pod() {
-  local ns=$1 http=$2 metrics=$3 what=$4 sa log plain got synced rc status
+  local ns=$1 http=$2 metrics=$3 what=$4 sns=${5:-$1} sa log plain got synced rc status
   local -a cmd args pod_env
+  local failed_before=$FAILED
   kubectl -n "$ns" get deployment -o json | jq '.items[0]' > "$W/$ns.deployment.json"
   mapfile -t cmd < <(jq -r "$C.command[]" "$W/$ns.deployment.json")
   mapfile -t args < <(jq -r "$C.args[]" "$W/$ns.deployment.json")
@@ -191,19 +194,19 @@ run_pod() {
   check "$what: its key is a Secret in its namespace" test "$(kubectl -n "$ns" get secrets \
     -l sealedsecrets.bitnami.com/sealed-secrets-key=active -o name | wc -l)" == 1
   plain="image-test-$RANDOM$RANDOM$RANDOM"
-  kubectl -n "$ns" create secret generic db --from-literal=password="$plain" --dry-run=client -o json \
+  kubectl -n "$sns" create secret generic db --from-literal=password="$plain" --dry-run=client -o json \
     | kubeseal --cert "$W/$ns.cert.pem" --format yaml > "$W/$ns.sealed.yaml"
-  kubectl -n "$ns" apply -f "$W/$ns.sealed.yaml" >/dev/null
+  kubectl -n "$sns" apply -f "$W/$ns.sealed.yaml" >/dev/null
   got=""
   for _ in $(seq 120); do
-    got=$(kubectl -n "$ns" get secret db -o jsonpath='{.data.password}' 2>/dev/null | base64 -d 2>/dev/null || true)
+    got=$(kubectl -n "$sns" get secret db -o jsonpath='{.data.password}' 2>/dev/null | base64 -d 2>/dev/null || true)
     [[ -n $got ]] && break
     sleep 0.5
   done
-  check "$what: the SealedSecret is unsealed into its Secret" test "$got" == "$plain"
+  check "$what: the SealedSecret in $sns is unsealed into its Secret" test "$got" == "$plain"
   synced=""
   for _ in $(seq 60); do
-    synced=$(kubectl -n "$ns" get sealedsecret db -o jsonpath='{.status.conditions[?(@.type=="Synced")].status}')
+    synced=$(kubectl -n "$sns" get sealedsecret db -o jsonpath='{.status.conditions[?(@.type=="Synced")].status}')
     [[ $synced == True ]] && break
     sleep 0.5
   done
@@ -211,12 +214,13 @@ run_pod() {
   curl -fsS "http://127.0.0.1:$metrics/metrics" > "$W/$ns.metrics" || true
   check "$what: /metrics counts the unseal" grep -Eq '^sealed_secrets_controller_unseal_requests_total [1-9]' "$W/$ns.metrics"
   check "$what: no plaintext in its log" bash -c "! grep -q '$plain' '$log'"
+  check "$what: nothing forbidden in its log (its RBAC suffices)" bash -c "! grep -qi forbidden '$log'"
   kill -TERM "$CTL_PID"
   rc=0; timeout 20 tail --pid="$CTL_PID" -f /dev/null || rc=$?
   wait "$CTL_PID" && status=0 || status=$?
   CTL_PID=""
   check "$what: it exits 0 on SIGTERM" test "$rc:$status" == 0:0
-  if [[ $FAILED != 0 ]]; then echo "--- $what: controller log" >&2; cat "$log" >&2; fi
+  if [[ $FAILED != "$failed_before" ]]; then echo "--- $what: controller log" >&2; cat "$log" >&2; fi
 }
 
 # A. helm install of our chart. Release $NS: fullname $NS-sealed-secrets, a ClusterRole of its
@@ -251,4 +255,17 @@ check "after the upgrade: the ClusterRole has rbac.yaml's rules" test \
   == "$(kubectl create --dry-run=client -o json -f "$REPO/manifests/rbac.yaml" | jq -s -c '[.[] | if .kind == "List" then .items[] else . end
         | select(.kind == "ClusterRole")][0].rules | map(.verbs |= sort) | sort')"
 run_pod "$NSB" "$HTTP" "$METRICS" "upgraded from the reference"
+
+# C. rbac.namespacedRoles with additionalNamespaces: Roles only, no ClusterRole; the controller
+# watches its namespace and the additional one, and unseals there.
+NSC="roles-$(date +%s)-$RANDOM"
+NAMESPACES+=("$NSC" "$NSC-team")
+kubectl create namespace "$NSC" >/dev/null
+kubectl create namespace "$NSC-team" >/dev/null
+HTTP=$(free_port) METRICS=$(free_port)
+SETS=(--set rbac.namespacedRoles=true --set "additionalNamespaces={$NSC-team}" --set containerPorts.http="$HTTP" --set containerPorts.metrics="$METRICS")
+"$HELM" install "$NSC" "$CHART" --namespace "$NSC" "${SETS[@]}" > "$W/roles-install.log" 2>&1 \
+  && pass "helm install with rbac.namespacedRoles" || { fail "helm install with rbac.namespacedRoles"; cat "$W/roles-install.log" >&2; }
+check "namespacedRoles: no ClusterRoleBinding for it" bash -c "! kubectl get clusterrolebinding '$NSC-sealed-secrets' >/dev/null 2>&1"
+run_pod "$NSC" "$HTTP" "$METRICS" "namespaced Roles" "$NSC-team"
 finish
