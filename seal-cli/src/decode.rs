@@ -8,21 +8,10 @@
 use std::collections::BTreeMap;
 
 use anyhow::{Context as _, Result, anyhow, bail};
-use base64::Engine as _;
-use base64::engine::{DecodePaddingMode, GeneralPurpose, GeneralPurposeConfig};
 use k8s_openapi::ByteString;
 use k8s_openapi::api::core::v1::Secret;
 use serde_json::{Map, Value};
 use shared::SealedSecret;
-
-/// Go's `base64.StdEncoding`, which decodes Secret `data`: padding required, non-zero trailing
-/// bits tolerated. CR and LF are skipped separately, as Go's decoder does.
-const GO_STD_BASE64: GeneralPurpose = GeneralPurpose::new(
-    &base64::alphabet::STANDARD,
-    GeneralPurposeConfig::new()
-        .with_decode_allow_trailing_bits(true)
-        .with_decode_padding_mode(DecodePaddingMode::RequireCanonical),
-);
 
 const NO_SECRETS: &str = "no secrets found. Ensure the input is valid and UTF-8 encoded";
 
@@ -110,8 +99,9 @@ fn secret_from(doc: Value, index: usize) -> Result<Secret> {
                         kind_of(&other)
                     ),
                 };
-                let cleaned: String = text.chars().filter(|c| !matches!(c, '\r' | '\n')).collect();
-                let bytes = GO_STD_BASE64.decode(cleaned.as_bytes()).map_err(|_| {
+                // Go's base64.StdEncoding, as client-go decodes Secret data (CR/LF skipped,
+                // trailing bits tolerated): the workspace's one implementation.
+                let bytes = shared::go::base64_decode(text.as_bytes()).map_err(|_| {
                     anyhow!("{label}: data.{key}: invalid base64 (use stringData for plain text)")
                 })?;
                 out.insert(key, ByteString(bytes));

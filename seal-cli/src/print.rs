@@ -364,24 +364,10 @@ pub fn yaml_v2_key_order(a: &str, b: &str) -> Ordering {
 }
 
 /// Go's `json.MarshalIndent`: 2-space indent, and strings escaped as Go escapes them
-/// ([`go_json_escape`]), which serde_json does not do on its own.
+/// (`shared::go::json_escape`), which serde_json does not do on its own.
 #[derive(Default)]
 struct GoJsonFormatter {
     pretty: serde_json::ser::PrettyFormatter<'static>,
-}
-
-/// The escapes Go's encoding/json makes beyond serde_json's (both escape `"`, `\` and control
-/// characters): `<`, `>` and `&` (HTML-safe output) and U+2028, U+2029 (JavaScript's line
-/// separators), each as `\uXXXX`. `None` for a character written as is.
-fn go_json_escape(c: char) -> Option<&'static str> {
-    match c {
-        '<' => Some("\\u003c"),
-        '>' => Some("\\u003e"),
-        '&' => Some("\\u0026"),
-        '\u{2028}' => Some("\\u2028"),
-        '\u{2029}' => Some("\\u2029"),
-        _ => None,
-    }
 }
 
 impl serde_json::ser::Formatter for GoJsonFormatter {
@@ -390,16 +376,12 @@ impl serde_json::ser::Formatter for GoJsonFormatter {
         writer: &mut W,
         fragment: &str,
     ) -> io::Result<()> {
-        let mut start = 0;
-        for (i, c) in fragment.char_indices() {
-            let Some(escaped) = go_json_escape(c) else {
-                continue;
-            };
-            writer.write_all(&fragment.as_bytes()[start..i])?;
-            writer.write_all(escaped.as_bytes())?;
-            start = i + c.len_utf8();
-        }
-        writer.write_all(&fragment.as_bytes()[start..])
+        // serde_json passes quotes, backslashes and control characters to write_char_escape,
+        // which escapes them as Go does; what is left for Go's rules is `<`, `>`, `&`, U+2028
+        // and U+2029: the workspace's one Go JSON escaper.
+        let mut escaped = Vec::with_capacity(fragment.len());
+        shared::go::json_escape(fragment.as_bytes(), true, &mut escaped);
+        writer.write_all(&escaped)
     }
     fn begin_array<W: ?Sized + io::Write>(&mut self, w: &mut W) -> io::Result<()> {
         self.pretty.begin_array(w)

@@ -649,8 +649,8 @@ fn decode_body(open: usize, body: &[(usize, &str)]) -> Result<Zeroizing<Vec<u8>>
             .map_or(open, |(line, _)| *line);
         return Err(PemError::MisplacedPadding { line, open });
     }
-    STANDARD
-        .decode(b64.as_bytes())
+    // Go's encoding/pem decodes with base64.StdEncoding: the workspace's one implementation.
+    crate::go::base64_decode(b64.as_bytes())
         .map(Zeroizing::new)
         .map_err(|_| PemError::BadBase64Length { open })
 }
@@ -880,9 +880,9 @@ fn collect_secret_keys(
             let pem = match (data, string_data) {
                 (_, Some(serde_json::Value::String(s))) => Zeroizing::new(s.clone()),
                 (Some(serde_json::Value::String(b64)), None) => {
+                    // As client-go decodes Secret data: Go's base64.StdEncoding.
                     let bytes = Zeroizing::new(
-                        STANDARD
-                            .decode(b64)
+                        crate::go::base64_decode(b64.as_bytes())
                             .map_err(|_| in_secret(KeyError::TlsKeyNotBase64))?,
                     );
                     Zeroizing::new(String::from_utf8_lossy(&bytes).into_owned())
