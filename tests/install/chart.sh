@@ -103,7 +103,23 @@ for set in "${SETS[@]}"; do
   # shellcheck disable=SC2046
   "$HELM" template sealed-secrets "$REF_CHART" --namespace "$NS" $(values_args "$set") > "$W/ref.$set.yaml"
   dry_run "reference chart ($set)" "$W/ref.$set.yaml" warnings-ok
+  # For the comparison with the reference below: our chart with the reference's HA defaults
+  # (one replica, no PodDisruptionBudget unless the set asks for one), which ours changes.
+  ref_ha=(--set replicaCount=1)
+  if [[ $set == defaults ]] || ! grep -q '^pdb:' "tests/install/values/$set.yaml"; then
+    ref_ha+=(--set pdb.create=false)
+  fi
+  # shellcheck disable=SC2046
+  "$HELM" template sealed-secrets "$CHART" --namespace "$NS" --include-crds $(values_args "$set") \
+    "${ref_ha[@]}" > "$W/ours-as-ref.$set.yaml"
+  dry_run "chart with the reference's HA defaults ($set)" "$W/ours-as-ref.$set.yaml"
 done
+
+# Ours: two replicas, a PodDisruptionBudget and soft anti-affinity by default.
+defaults_deploy=$(objects "$W/ours.defaults.yaml.json" Deployment)
+check "defaults: 2 replicas" test "$(jq '.[0].spec.replicas' <<<"$defaults_deploy")" == 2
+check "defaults: pods prefer different nodes" test "$(jq -r '.[0].spec.template.spec.affinity.podAntiAffinity.preferredDuringSchedulingIgnoredDuringExecution[0].podAffinityTerm.topologyKey' <<<"$defaults_deploy")" == kubernetes.io/hostname
+check "defaults: a PodDisruptionBudget" test "$(objects "$W/ours.defaults.yaml.json" PodDisruptionBudget | jq length)" == 1
 
 # --- 3: the same as the reference, where it should be. ---
 DEPLOY='map({name: .metadata.name, ns: .metadata.namespace, replicas: .spec.replicas,
@@ -122,7 +138,7 @@ META='map({name: .metadata.name, ns: .metadata.namespace, annotations: .metadata
 SPEC='map({name: .metadata.name, ns: .metadata.namespace, spec})'
 CM='map({name: .metadata.name, ns: .metadata.namespace, keys: (.data | keys)})'
 for set in "${SETS[@]}"; do
-  o="$W/ours.$set.yaml.json" r="$W/ref.$set.yaml.json"
+  o="$W/ours-as-ref.$set.yaml.json" r="$W/ref.$set.yaml.json"
   ours_deploy=$(objects "$o" Deployment | jq "$DEPLOY") ref_deploy=$(objects "$r" Deployment | jq "$DEPLOY")
   # Our image's name is ours; the reference's repository is bitnami/sealed-secrets-controller.
   if [[ $set != reference-flags ]]; then
