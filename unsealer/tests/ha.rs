@@ -149,6 +149,19 @@ async fn a_rolling_restart_hands_over_at_once() -> Result<()> {
     for i in 0..20 {
         env.wait_secret(&ns, &format!("r-{i:02}")).await?;
     }
+    let versions = |secrets: Vec<k8s_openapi::api::core::v1::Secret>| {
+        secrets
+            .into_iter()
+            .map(|s| {
+                (
+                    s.metadata.name.unwrap_or_default(),
+                    s.metadata.resource_version,
+                )
+            })
+            .collect::<BTreeMap<_, _>>()
+    };
+    let before = versions(env.unsealed_secrets(&ns).await?);
+    ensure!(before.len() == 20, "{} Secrets", before.len());
     let new = env.unsealer(&[LEASE]).await?;
     tokio::time::sleep(Duration::from_secs(2)).await;
     ensure!(!new.leads(), "the new replica leads beside the old one");
@@ -176,6 +189,22 @@ async fn a_rolling_restart_hands_over_at_once() -> Result<()> {
         handover <= Duration::from_secs(17),
         "handover took {handover:?}"
     );
+    // The new leader looks at every object and writes none: all are current (counted by
+    // resourceVersion, which every write changes).
+    wait_for(
+        "the new leader to look at every object",
+        TIMEOUT,
+        || async {
+            let n = new
+                .metric("sealed_secrets_controller_unseal_requests_total")
+                .await?
+                .unwrap_or(0.0);
+            Ok((n >= 20.0).then_some(()))
+        },
+    )
+    .await?;
+    let after = versions(env.unsealed_secrets(&ns).await?);
+    ensure!(after == before, "Secrets written again in the handover");
     // The new leader finds everything current and still works.
     let v = env.plain("after");
     env.create(&seal_items(&cert, &ns, "after", &[("v", &v)])?)
