@@ -553,3 +553,12 @@ proptest! {
         prop_assert_eq!(render(&text, &Data::new()).unwrap(), text.as_bytes());
     }
 }
+
+/// Found by the fuzz suite: `trimAll` looked each rune up in a list, so a long value against a
+/// long cutset took quadratic time (minutes). A set keeps it linear.
+#[test]
+fn trim_all_with_a_long_cutset_is_linear() {
+    // Every rune of the value is trimmed, each found at the end of a 200,000-rune cutset.
+    let t = r#"{{ trimAll (print (repeat 200000 "z") "xy") (repeat 200000 "xy") | len }}"#;
+    assert_eq!(render(t, &Data::new()).unwrap(), b"0");
+}
