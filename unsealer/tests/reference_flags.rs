@@ -95,6 +95,9 @@ async fn sigusr1_generates_a_key() -> Result<()> {
     let ctl = env.unsealer(&[]).await?;
     let before = ctl.cert_pem().await?;
     ensure!(env.key_secrets().await?.len() == 1, "one key at start");
+    // The newest key is the one with the latest certificate NotBefore, in whole seconds (as
+    // the reference orders them): let the second key's be later than the first's.
+    tokio::time::sleep(Duration::from_millis(1100)).await;
     let pid = ctl.pid().expect("running");
     let status = std::process::Command::new("kill")
         .args(["-USR1", &pid.to_string()])
