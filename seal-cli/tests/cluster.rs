@@ -21,36 +21,18 @@ use std::time::Duration;
 use anyhow::{Context as _, Result, bail, ensure};
 use k8s_openapi::api::core::v1::{Secret, Service};
 use k8s_openapi::api::rbac::v1::{Role, RoleBinding};
-use k8s_openapi::apiextensions_apiserver::pkg::apis::apiextensions::v1::CustomResourceDefinition;
 use kube::api::{Api, ApiResource, DynamicObject, PostParams};
 use kube::{Client, ResourceExt as _};
-use tests::cluster::{self, BitnamiController, TestCluster, is_api_status, wait_for};
+use tests::cluster::{self, BitnamiController, TestCluster, wait_for};
 
 use common::*;
 
 const SERVICE: &str = "sealed-secrets-controller";
-const CRD: &str = "sealedsecrets.bitnami.com";
 const TIMEOUT: Duration = Duration::from_secs(90);
 
 /// `seal` with the admin kubeconfig of the test cluster.
 fn seal_in(cluster: &TestCluster, args: &[&str]) -> Run {
     seal(args).env("KUBECONFIG", &cluster.kubeconfig)
-}
-
-/// Installs our CRD unless a sealedsecrets.bitnami.com CRD exists (the reference's serves
-/// the same API).
-async fn ensure_crd(client: &Client) -> Result<()> {
-    let api: Api<CustomResourceDefinition> = Api::all(client.clone());
-    if api.get_opt(CRD).await?.is_none() {
-        let text = include_str!("../../manifests/crd.yaml");
-        let crd: CustomResourceDefinition = serde_saphyr::from_str(text)?;
-        match api.create(&PostParams::default(), &crd).await {
-            Ok(_) => {}
-            Err(e) if is_api_status(&e, 409) => {}
-            Err(e) => return Err(e).context("creating the SealedSecret CRD"),
-        }
-    }
-    cluster::wait_crd_established(client, CRD, TIMEOUT).await
 }
 
 /// Our unsealer as a child process (killed on drop): keys and watch in `namespace`, its HTTP
@@ -210,7 +192,7 @@ async fn kubeseal_workflow_with_our_unsealer() -> Result<()> {
     };
     let ip = cluster.service_ip()?;
     let client = cluster.admin_client().await?;
-    ensure_crd(&client).await?;
+    cluster::ensure_sealed_secret_crd(&client, TIMEOUT).await?;
     let ns = cluster::create_namespace(&client, "seal-ours").await?;
     // The vectors' key first, then a cutoff time that makes the unsealer add a newer one.
     load_vector_key(&client, &ns).await?;
@@ -379,7 +361,7 @@ async fn kubeseal_workflow_with_the_reference_controller() -> Result<()> {
     cluster::expose_service(&ns, SERVICE, "http", ctl.addr()).await?;
 
     let res = async {
-        ensure_crd(&client).await?;
+        cluster::ensure_sealed_secret_crd(&client, TIMEOUT).await?;
         let served = String::from_utf8(cluster::http_get(&ctl.url("/v1/cert.pem")).await?)?;
         let fetched = wait_for_proxy(&cluster, &ns).await?;
         ensure!(

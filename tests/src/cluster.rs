@@ -575,3 +575,20 @@ pub async fn wait_crd_established(client: &Client, name: &str, timeout: Duration
     )
     .await
 }
+
+/// Installs our CRD (`manifests/crd.yaml`) unless a `sealedsecrets.bitnami.com` CRD exists
+/// (the reference's serves the same API), and waits until it is established.
+pub async fn ensure_sealed_secret_crd(client: &Client, timeout: Duration) -> Result<()> {
+    const CRD: &str = "sealedsecrets.bitnami.com";
+    let api: kube::Api<CustomResourceDefinition> = kube::Api::all(client.clone());
+    if api.get_opt(CRD).await?.is_none() {
+        let crd: CustomResourceDefinition =
+            serde_saphyr::from_str(include_str!("../../manifests/crd.yaml"))?;
+        match api.create(&PostParams::default(), &crd).await {
+            Ok(_) => {}
+            Err(e) if is_api_status(&e, 409) => {}
+            Err(e) => return Err(e).context("creating the SealedSecret CRD"),
+        }
+    }
+    wait_crd_established(client, CRD, timeout).await
+}

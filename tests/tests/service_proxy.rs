@@ -14,31 +14,11 @@ use std::process::Stdio;
 use std::time::Duration;
 
 use anyhow::{Context, Result, bail, ensure};
-use k8s_openapi::apiextensions_apiserver::pkg::apis::apiextensions::v1::CustomResourceDefinition;
-use kube::api::PostParams;
-use kube::{Api, Client};
+use kube::Client;
 use tests::cluster::{self, BitnamiController, TestCluster, is_api_status, wait_for};
 
 const SERVICE: &str = "sealed-secrets-controller";
-const CRD: &str = "sealedsecrets.bitnami.com";
 const TIMEOUT: Duration = Duration::from_secs(90);
-
-/// Installs our CRD (manifests/crd.yaml) unless some sealedsecrets.bitnami.com CRD exists
-/// (another test may have installed the reference's; both serve the same API).
-async fn ensure_crd(client: &Client) -> Result<()> {
-    let api: Api<CustomResourceDefinition> = Api::all(client.clone());
-    if api.get_opt(CRD).await?.is_none() {
-        let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../manifests/crd.yaml");
-        let text = std::fs::read_to_string(path).with_context(|| format!("reading {path}"))?;
-        let crd: CustomResourceDefinition = serde_saphyr::from_str(&text)?;
-        match api.create(&PostParams::default(), &crd).await {
-            Ok(_) => {}
-            Err(e) if is_api_status(&e, 409) => {}
-            Err(e) => return Err(e).context("creating the SealedSecret CRD"),
-        }
-    }
-    cluster::wait_crd_established(client, CRD, TIMEOUT).await
-}
 
 /// Our controller as a child process (killed on drop), keys and watch in `namespace`, its HTTP
 /// API on `addr`.
@@ -174,7 +154,7 @@ async fn unsealer_answers_through_the_service_proxy() -> Result<()> {
     let ip = cluster.service_ip()?;
     // Without kube's retry layer: a 503 from the proxy is an answer here (see there).
     let client = cluster.admin_client_without_retry().await?;
-    ensure_crd(&client).await?;
+    cluster::ensure_sealed_secret_crd(&client, TIMEOUT).await?;
     let ns = cluster::create_namespace(&client, "proxy-ours").await?;
 
     let addr = SocketAddr::new(ip, cluster::free_port_on(ip)?);
@@ -205,7 +185,7 @@ async fn reference_controller_answers_through_the_service_proxy() -> Result<()> 
     let ip = cluster.service_ip()?;
     // Without kube's retry layer: a 503 from the proxy is an answer here (see there).
     let client = cluster.admin_client_without_retry().await?;
-    ensure_crd(&client).await?;
+    cluster::ensure_sealed_secret_crd(&client, TIMEOUT).await?;
     let ns = cluster::create_namespace(&client, "proxy-ref").await?;
 
     let ctl = BitnamiController::start_on(&ns, ip, &[]).await?;
