@@ -12,6 +12,8 @@ use k8s_openapi::ByteString;
 use k8s_openapi::api::core::v1::Secret;
 use serde_json::{Map, Value};
 use shared::SealedSecret;
+use shared::keys::{KeyError, PrivateKey};
+use zeroize::Zeroizing;
 
 const NO_SECRETS: &str = "no secrets found. Ensure the input is valid and UTF-8 encoded";
 
@@ -21,6 +23,10 @@ const NO_SECRETS: &str = "no secrets found. Ensure the input is valid and UTF-8 
 pub fn documents(bytes: &[u8]) -> Result<Vec<Value>> {
     let text =
         std::str::from_utf8(bytes).map_err(|_| anyhow!("{NO_SECRETS}: the input is not UTF-8"))?;
+    documents_in(text)
+}
+
+fn documents_in(text: &str) -> Result<Vec<Value>> {
     let text = text.strip_prefix('\u{feff}').unwrap_or(text);
     let docs: Vec<Value> = if text.trim_start().starts_with('{') {
         serde_json::Deserializer::from_str(text)
@@ -33,6 +39,15 @@ pub fn documents(bytes: &[u8]) -> Result<Vec<Value>> {
             .map_err(|e| anyhow!("invalid YAML: {}", first_line(&e.to_string())))?
     };
     Ok(docs.into_iter().filter(|d| !d.is_null()).collect())
+}
+
+/// The private keys of a key backup (`--recovery-private-key`): a PEM file, or a key Secret or
+/// a List of them in JSON or YAML. Bytes that are not UTF-8 are read as U+FFFD, so a damaged
+/// byte is reported by its line; a file that is not JSON or YAML is read as PEM.
+pub fn private_keys(bytes: &[u8]) -> Result<Vec<PrivateKey>, KeyError> {
+    let text = Zeroizing::new(String::from_utf8_lossy(bytes).into_owned());
+    let docs = documents_in(&text).unwrap_or_default();
+    shared::keys::private_keys_from_backup(&docs, &text)
 }
 
 /// The parser's message without the source snippet it draws below it: errors are one line.

@@ -8,8 +8,8 @@ use shared::scope::Label;
 use shared::{KeyRing, Scope, crypto, wire};
 
 fn ring() -> KeyRing {
-    let pem = std::fs::read(vector("sealing-key.pem")).unwrap();
-    KeyRing::new(shared::keys::parse_private_keys(&pem).unwrap())
+    let pem = std::fs::read_to_string(vector("sealing-key.pem")).unwrap();
+    KeyRing::new(shared::keys::private_keys_from_pem(&pem).unwrap())
 }
 
 fn opens(ring: &KeyRing, sealed_b64: &str, label: &Label) -> Option<Vec<u8>> {

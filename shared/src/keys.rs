@@ -660,7 +660,7 @@ fn decode_body(open: usize, body: &[(usize, &str)]) -> Result<Zeroizing<Vec<u8>>
 /// blocks are fine. A key block must be well-formed and hold a usable key, or this fails;
 /// other problems (a garbled line outside a block, blocks of other kinds) are reported only
 /// when no key is found at all. Never returns an empty list.
-fn private_keys_from_pem(text: &str) -> Result<Vec<PrivateKey>, KeyError> {
+pub fn private_keys_from_pem(text: &str) -> Result<Vec<PrivateKey>, KeyError> {
     let mut keys = Vec::new();
     let mut reason: Option<NoKeyReason> = None;
     let mut note = |r: NoKeyReason| {
@@ -810,33 +810,33 @@ fn finish_block(
     Ok(())
 }
 
-/// Reads private keys from any of the shapes `kubeseal --recovery-private-key` takes: PEM
-/// (PKCS#1 or PKCS#8, several blocks allowed), a Secret with `tls.key` in JSON or YAML, or a
-/// `List` of such Secrets (what `kubectl get secret -l ... -o yaml` gives as a key backup).
-/// Bytes that are not UTF-8 are read as U+FFFD, so a damaged byte is reported by its line.
-pub fn parse_private_keys(input: &[u8]) -> Result<Vec<PrivateKey>, KeyError> {
-    let text = Zeroizing::new(String::from_utf8_lossy(input).into_owned());
-    let mut docs: Vec<serde_json::Value> = Vec::new();
-    if let Ok(v) = serde_json::from_str::<serde_json::Value>(&text) {
-        docs.push(v);
-    } else if let Ok(vs) = serde_saphyr::from_multiple::<serde_json::Value>(&text) {
-        docs.extend(vs);
-    }
-    // Kubernetes objects; anything else (a PEM file reads as one YAML string) is read as PEM.
+/// Reads the private keys of a key backup in any of the shapes `kubeseal
+/// --recovery-private-key` takes, once the caller has split the file into documents (a file
+/// format is the CLI's concern; `docs` is empty when the file was not JSON or YAML). The
+/// Kubernetes objects among `docs`, a Secret with `tls.key` or a `List` of such Secrets (what
+/// `kubectl get secret -l ... -o yaml` gives), are read; when there are none, `text` is read
+/// as PEM (PKCS#1 or PKCS#8, several blocks allowed; a PEM file reads as one YAML string).
+pub fn private_keys_from_backup(
+    docs: &[serde_json::Value],
+    text: &str,
+) -> Result<Vec<PrivateKey>, KeyError> {
     // Go's json.Marshal of a client-go SecretList writes neither `kind` nor `apiVersion`, so an
     // object with `items` counts as a list and one with `data` or `stringData` as a Secret.
-    docs.retain(|d| {
-        d.get("kind").is_some_and(serde_json::Value::is_string)
-            || ["items", "data", "stringData"]
-                .iter()
-                .any(|k| d.get(*k).is_some_and(|v| v.is_array() || v.is_object()))
-    });
-    if docs.is_empty() {
-        return private_keys_from_pem(&text);
+    let objects: Vec<&serde_json::Value> = docs
+        .iter()
+        .filter(|d| {
+            d.get("kind").is_some_and(serde_json::Value::is_string)
+                || ["items", "data", "stringData"]
+                    .iter()
+                    .any(|k| d.get(*k).is_some_and(|v| v.is_array() || v.is_object()))
+        })
+        .collect();
+    if objects.is_empty() {
+        return private_keys_from_pem(text);
     }
     let mut keys = Vec::new();
-    for doc in docs {
-        collect_secret_keys(&doc, &mut keys)?;
+    for doc in objects {
+        collect_secret_keys(doc, &mut keys)?;
     }
     if keys.is_empty() {
         return Err(KeyError::NoPrivateKey);
@@ -1017,6 +1017,14 @@ mod tests {
     const KEY_SECRET: &str = include_str!("../tests/vectors/sealing-key-secret.yaml");
     const FINGERPRINT: &str = "SHA256:vRUsA+LbSDDdM85eha5nBMZtQln8q4BXhqZ8D37KvMM";
 
+    /// A key file read as `seal --recovery-private-key` reads one (seal-cli's `decode::private_keys`
+    /// splits documents the same way): JSON or YAML documents, else the text as PEM.
+    fn parse_private_keys(input: &[u8]) -> Result<Vec<PrivateKey>, KeyError> {
+        let text = String::from_utf8_lossy(input);
+        let docs = serde_saphyr::from_multiple::<serde_json::Value>(&text).unwrap_or_default();
+        private_keys_from_backup(&docs, &text)
+    }
+
     #[test]
     fn certificate_and_key_agree_on_fingerprint() {
         let cert = Certificate::from_pem(CERT_PEM.as_bytes()).unwrap();
@@ -1029,13 +1037,16 @@ mod tests {
 
     #[test]
     fn key_secret_and_list_shapes_parse() {
-        let keys = parse_private_keys(KEY_SECRET.as_bytes()).unwrap();
+        let secret: serde_json::Value = serde_saphyr::from_str(KEY_SECRET).unwrap();
+        let keys = private_keys_from_backup(std::slice::from_ref(&secret), KEY_SECRET).unwrap();
         assert_eq!(keys.len(), 1);
         assert_eq!(keys[0].fingerprint(), FINGERPRINT);
-        let secret: serde_json::Value = serde_saphyr::from_str(KEY_SECRET).unwrap();
-        let list = serde_json::json!({"apiVersion": "v1", "kind": "List", "items": [secret.clone(), secret]});
-        let keys = parse_private_keys(list.to_string().as_bytes()).unwrap();
+        let list = serde_json::json!({"kind": "List", "items": [secret.clone(), secret]});
+        let keys = private_keys_from_backup(&[list], "").unwrap();
         assert_eq!(keys.len(), 2);
+        // Documents that are no Kubernetes object leave the text to the PEM reader.
+        let keys = private_keys_from_backup(&[serde_json::json!("a string")], KEY_PEM).unwrap();
+        assert_eq!(keys[0].fingerprint(), FINGERPRINT);
     }
 
     #[test]
@@ -1191,7 +1202,7 @@ mod tests {
         let mut damaged = secret.clone();
         let b64 = damaged["data"]["tls.key"].as_str().unwrap().to_owned();
         damaged["data"]["tls.key"] = serde_json::Value::String(b64[..b64.len() / 2].to_owned());
-        let err = parse_private_keys(damaged.to_string().as_bytes())
+        let err = private_keys_from_backup(&[damaged], "")
             .unwrap_err()
             .to_string();
         assert_eq!(
@@ -1201,7 +1212,7 @@ mod tests {
         let mut damaged = secret;
         damaged["metadata"]["name"] = serde_json::Value::String(b64[..40].to_owned());
         damaged["data"]["tls.key"] = serde_json::Value::String("AAAA".into());
-        let err = parse_private_keys(damaged.to_string().as_bytes())
+        let err = private_keys_from_backup(&[damaged], "")
             .unwrap_err()
             .to_string();
         assert_eq!(
@@ -1241,14 +1252,9 @@ mod untyped_backup_tests {
             "metadata": {},
             "items": [{"metadata": {"name": "k"}, "data": {"tls.key": b64}, "type": "kubernetes.io/tls"}]
         });
-        let keys = parse_private_keys(untyped.to_string().as_bytes()).unwrap();
+        let keys = private_keys_from_backup(&[untyped], "").unwrap();
         assert_eq!(keys.len(), 1);
         let secret = serde_json::json!({"metadata": {"name": "k"}, "data": {"tls.key": b64}});
-        assert_eq!(
-            parse_private_keys(secret.to_string().as_bytes())
-                .unwrap()
-                .len(),
-            1
-        );
+        assert_eq!(private_keys_from_backup(&[secret], "").unwrap().len(), 1);
     }
 }

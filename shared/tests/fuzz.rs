@@ -31,7 +31,7 @@ use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD;
 use proptest::prelude::*;
 use proptest::test_runner::{TestCaseError, TestRunner};
-use shared::keys::{Certificate, PrivateKey, parse_private_keys};
+use shared::keys::{Certificate, KeyError, PrivateKey, private_keys_from_backup};
 
 const SEALING_KEY: &str = include_str!("vectors/sealing-key.pem");
 const DEMO_KEY: &str = include_str!("../../examples/demo-key.pem");
@@ -646,6 +646,14 @@ fn also_as_secret(i: usize, d: &Damaged) -> bool {
 /// The first 120 characters of `text`, for failure messages.
 fn clip(text: &str) -> String {
     text.chars().take(120).collect()
+}
+
+/// A key file read as `seal --recovery-private-key` reads one (seal-cli's `decode::private_keys`
+/// splits documents the same way): JSON or YAML documents, else the text as PEM.
+fn parse_private_keys(input: &[u8]) -> Result<Vec<PrivateKey>, KeyError> {
+    let text = String::from_utf8_lossy(input);
+    let docs = serde_saphyr::from_multiple::<serde_json::Value>(&text).unwrap_or_default();
+    private_keys_from_backup(&docs, &text)
 }
 
 /// Runs the parser entry points on `input` and returns each error's Display and Debug:

@@ -9,7 +9,7 @@ use base64::engine::general_purpose::STANDARD;
 use k8s_openapi::api::core::v1::Secret;
 use serde_json::Value;
 use sha2::{Digest as _, Sha256};
-use shared::keys::{Certificate, KeyRing, PrivateKey, parse_private_keys};
+use shared::keys::{Certificate, KeyRing, PrivateKey, private_keys_from_backup};
 use shared::unseal::{UnsealOptions, unseal};
 use shared::{Scope, SealedSecret, crypto, seal, wire};
 
@@ -143,7 +143,11 @@ fn full_manifests_unseal_to_their_expected_data() {
     let expected: Value = serde_json::from_str(&read("manifests-expected.json")).unwrap();
     for ring in [
         ring(),
-        KeyRing::new(parse_private_keys(read("sealing-key-secret.yaml").as_bytes()).unwrap()),
+        KeyRing::new({
+            let yaml = read("sealing-key-secret.yaml");
+            let secret: serde_json::Value = serde_saphyr::from_str(&yaml).unwrap();
+            private_keys_from_backup(&[secret], &yaml).unwrap()
+        }),
     ] {
         for name in MANIFESTS {
             let from_yaml: SealedSecret =

@@ -4,7 +4,6 @@ use std::path::PathBuf;
 
 use anyhow::{Result, anyhow};
 use shared::KeyRing;
-use shared::keys::parse_private_keys;
 use shared::unseal::{UnsealOptions, unseal_with};
 
 use crate::io::{self, Limit, Sensitivity};
@@ -15,7 +14,7 @@ pub fn run(plan: &Plan, key_files: &[PathBuf]) -> Result<()> {
     let mut keys = Vec::new();
     for path in key_files {
         let bytes = io::read_file(path, Limit::PRIVATE_KEY)?;
-        let found = parse_private_keys(&bytes)
+        let found = decode::private_keys(&bytes)
             .map_err(|e| anyhow!("private key {}: {e}", path.display()))?;
         keys.extend(found);
     }
