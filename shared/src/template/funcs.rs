@@ -1,6 +1,7 @@
 //! The function table (Go's builtins and sprig's functions) and Go's builtins.
 
 use super::cx::Cx;
+use super::decimal;
 use super::error::{FnError, TemplateError, check_len, failed};
 use super::format::{fmt_value, quote_bytes, sprintf};
 use super::sprig;
@@ -114,6 +115,8 @@ static FUNCS: &[Func] = &[
     func!("swapcase", [S], None, sprig::swapcase),
     func!("shuffle", [S], None, sprig::shuffle),
     func!("camelcase", [S], None, sprig::camelcase),
+    func!("snakecase", [S], None, sprig::snakecase),
+    func!("kebabcase", [S], None, sprig::kebabcase),
     func!("wrap", [I, S], None, sprig::wrap),
     func!("wrapWith", [I, S, S], None, sprig::wrap_with),
     func!("contains", [S, S], None, sprig::contains),
@@ -154,6 +157,11 @@ static FUNCS: &[Func] = &[
     func!("biggest", [A], Some(A), sprig::max),
     func!("max", [A], Some(A), sprig::max),
     func!("min", [A], Some(A), sprig::min),
+    func!("add1f", [A], None, decimal::add1f),
+    func!("addf", [], Some(A), decimal::addf),
+    func!("subf", [A], Some(A), decimal::subf),
+    func!("mulf", [A], Some(A), decimal::mulf),
+    func!("divf", [A], Some(A), decimal::divf),
     func!("maxf", [A], Some(A), sprig::maxf),
     func!("minf", [A], Some(A), sprig::minf),
     func!("ceil", [A], None, sprig::ceil),

@@ -40,7 +40,7 @@
 //!   string functions (`abbrev`, `abbrevboth`, `trunc`, `trim*`, `upper`, `lower`, `title`,
 //!   `untitle`, `substr`, `repeat`, `nospace`, `initials`, `wrap`, `wrapWith`, `indent`,
 //!   `nindent`, `replace`, `plural`, `quote`, `squote`, `cat`, `contains`, `hasPrefix`,
-//!   `hasSuffix`, `camelcase` and `swapcase` (ASCII text), `split`, `splitList`, `splitn`,
+//!   `hasSuffix`, `camelcase`, `snakecase`, `kebabcase` and `swapcase` (ASCII text), `split`, `splitList`, `splitn`,
 //!   `join`, `sortAlpha`, `toStrings`), regular expressions (`regexMatch`, `regexFind`,
 //!   `regexFindAll`, `regexReplaceAll`, `regexReplaceAllLiteral`, `regexSplit`,
 //!   `regexQuoteMeta` and their `must` forms), encodings (`b64enc`, `b64dec`, `b32enc`,
@@ -51,7 +51,8 @@
 //!   `keys`, `values`, `pick`, `omit`, `merge`, `mergeOverwrite`, `dig`, `deepCopy`),
 //!   `default`, `empty`, `coalesce`, `ternary`, `all`, `any`, integer math with Go's `int64`
 //!   wrapping (`add`, `add1`, `sub`, `mul`, `div`, `mod`, `max`, `biggest`, `min`), float
-//!   math (`maxf`, `minf`, `floor`, `ceil`, `round`), conversions with spf13/cast's rules
+//!   math (`maxf`, `minf`, `floor`, `ceil`, `round`, and shopspring/decimal's exact `addf`,
+//!   `add1f`, `subf`, `mulf`, `divf`), conversions with spf13/cast's rules
 //!   (`atoi`, `int`, `int64`, `float64`, `toString`, `toDecimal`), type functions (`typeOf`,
 //!   `typeIs`, `typeIsLike`, `kindOf`, `kindIs`, `deepEqual`), hashes (`sha1sum`,
 //!   `sha256sum`, `sha512sum`, `adler32sum`), paths (`base`, `dir`, `clean`, `ext`, `isAbs`
@@ -73,14 +74,13 @@
 //! - Crypto: `bcrypt`, `htpasswd`, `derivePassword`, `genPrivateKey`, `buildCustomCert`,
 //!   `genCA`, `genCAWithKey`, `genSelfSignedCert`, `genSelfSignedCertWithKey`,
 //!   `genSignedCert`, `genSignedCertWithKey`, `encryptAES`, `decryptAES`.
-//! - `semver`, `semverCompare`, `urlParse`, `urlJoin`, `snakecase`, `kebabcase`, and the
-//!   decimal float math `addf`, `add1f`, `subf`, `mulf`, `divf`
+//! - `semver`, `semverCompare`, `urlParse`, `urlJoin`
 //!   ([`TemplateError::UnsupportedFunction`]); names that are neither Go's nor sprig's,
 //!   including `env`, `expandenv` and `getHostByName`, which the reference removes
 //!   ([`TemplateError::UnknownFunction`]).
 //! - Cases where this renderer cannot be sure to match Go ([`TemplateError::Unsupported`]):
-//!   complex and hexadecimal-float constants, non-ASCII identifiers; `camelcase` and
-//!   `swapcase` of non-ASCII text (Go's Unicode tables); regular expressions on text that
+//!   complex and hexadecimal-float constants, non-ASCII identifiers; `camelcase`,
+//!   `snakecase`, `kebabcase` and `swapcase` of non-ASCII text (Go's Unicode tables); regular expressions on text that
 //!   is not UTF-8, or using constructs the two engines read differently (class set
 //!   operators, `\Q`, the `x` flag, repeat counts over 1000, patterns the regex crate does
 //!   not compile); results that are Go nil lists (`rest`/`initial` of an empty list, `concat`
@@ -123,6 +123,7 @@
 //! are [`crate::go`]'s.
 
 mod cx;
+mod decimal;
 mod error;
 mod exec;
 mod format;

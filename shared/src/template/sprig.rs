@@ -263,6 +263,161 @@ pub(super) fn swapcase<'a>(_: &Cx<'a>, argv: Vec<Value<'a>>) -> R<'a> {
     Ok(owned(out))
 }
 
+/// The word classes of xstrings' nextWord, for ASCII text.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Word {
+    Invalid,
+    Number,
+    Upper,
+    Alpha,
+    Connector,
+    Punct,
+    Other,
+}
+
+fn is_connector(c: u8) -> bool {
+    c == b'-' || c == b'_' || is_space_byte(c)
+}
+
+/// Go's unicode.IsPunct, on ASCII (category P: not the symbols `$+<=>^`|~`).
+fn is_punct(c: u8) -> bool {
+    c.is_ascii_punctuation() && !b"$+<=>^`|~".contains(&c)
+}
+
+/// xstrings' nextWord: the class of the next word, the word, and what follows.
+fn next_word(text: &[u8]) -> (Word, &[u8], &[u8]) {
+    let Some(&first) = text.first() else {
+        return (Word::Invalid, b"", b"");
+    };
+    let run = |from: usize, keep: &dyn Fn(u8) -> bool| {
+        from + text[from..].iter().take_while(|&&c| keep(c)).count()
+    };
+    let (class, end) = if is_connector(first) {
+        (Word::Connector, run(1, &is_connector))
+    } else if is_punct(first) {
+        (Word::Punct, run(1, &is_punct))
+    } else if first.is_ascii_uppercase() {
+        let end = match text.get(1) {
+            Some(c) if c.is_ascii_uppercase() => {
+                let end = run(1, &|c| c.is_ascii_uppercase());
+                // "HTTPStatus" is "HTTP" and "Status": the last capital starts the next word.
+                if text.get(end).is_some_and(u8::is_ascii_alphabetic) {
+                    end - 1
+                } else {
+                    end
+                }
+            }
+            Some(c) if c.is_ascii_alphabetic() => run(1, &|c| c.is_ascii_lowercase()),
+            _ => 1,
+        };
+        (Word::Upper, end)
+    } else if first.is_ascii_alphabetic() {
+        (Word::Alpha, run(1, &|c| c.is_ascii_lowercase()))
+    } else if first.is_ascii_digit() {
+        (Word::Number, run(1, &|c| c.is_ascii_digit()))
+    } else {
+        let other = |c: u8| !(is_connector(c) || c.is_ascii_alphanumeric() || is_punct(c));
+        (Word::Other, run(1, &other))
+    };
+    (class, &text[..end], &text[end..])
+}
+
+/// The next word of `rest`, which moves past it.
+fn next<'t>(rest: &mut &'t [u8]) -> (Word, &'t [u8]) {
+    let (class, word, after) = next_word(rest);
+    *rest = after;
+    (class, word)
+}
+
+/// xstrings' toLower: capitals lowered and connectors replaced, in capital and connector words.
+fn lower_word(out: &mut Vec<u8>, class: Word, word: &[u8], connector: u8) {
+    if class != Word::Upper && class != Word::Connector {
+        out.extend_from_slice(word);
+        return;
+    }
+    out.extend(word.iter().map(|&c| {
+        if is_connector(c) {
+            connector
+        } else {
+            c.to_ascii_lowercase()
+        }
+    }));
+}
+
+/// xstrings' camelCaseToLowerCase (ToSnakeCase, ToKebabCase), step for step.
+fn camel_to_lower(text: &[u8], connector: u8) -> Vec<u8> {
+    let mut out = Vec::with_capacity(text.len() + text.len() / 2);
+    if text.is_empty() {
+        return out;
+    }
+    let (mut wt, mut word, mut remaining) = next_word(text);
+    while !remaining.is_empty() {
+        if wt != Word::Connector {
+            lower_word(&mut out, wt, word, connector);
+        }
+        let (prev, last) = (wt, word);
+        (wt, word) = next(&mut remaining);
+        match prev {
+            Word::Number => {
+                while wt == Word::Alpha || wt == Word::Number {
+                    lower_word(&mut out, wt, word, connector);
+                    (wt, word) = next(&mut remaining);
+                }
+                if !matches!(wt, Word::Invalid | Word::Punct | Word::Connector) {
+                    out.push(connector);
+                }
+            }
+            Word::Connector => lower_word(&mut out, prev, last, connector),
+            Word::Punct => {}
+            _ => {
+                if wt != Word::Number {
+                    if wt != Word::Connector && wt != Word::Punct {
+                        out.push(connector);
+                    }
+                    continue;
+                }
+                if remaining.is_empty() {
+                    continue;
+                }
+                let number = word;
+                (wt, word) = next(&mut remaining);
+                // A number is part of the word before it ("Bld4Floor" is "bld4_floor") unless
+                // lower case follows it ("HTTP2xx" is "http_2xx").
+                if wt != Word::Alpha {
+                    lower_word(&mut out, Word::Number, number, connector);
+                    if wt != Word::Connector && wt != Word::Punct {
+                        out.push(connector);
+                    }
+                    continue;
+                }
+                out.push(connector);
+                lower_word(&mut out, Word::Number, number, connector);
+                while wt == Word::Alpha || wt == Word::Number {
+                    lower_word(&mut out, wt, word, connector);
+                    (wt, word) = next(&mut remaining);
+                }
+                if !matches!(wt, Word::Invalid | Word::Connector | Word::Punct) {
+                    out.push(connector);
+                }
+            }
+        }
+    }
+    lower_word(&mut out, wt, word, connector);
+    out
+}
+
+pub(super) fn snakecase<'a>(_: &Cx<'a>, argv: Vec<Value<'a>>) -> R<'a> {
+    let [v] = args(argv)?;
+    ascii_only(s(&v), "snakecase")?;
+    sized(camel_to_lower(s(&v), b'_'))
+}
+
+pub(super) fn kebabcase<'a>(_: &Cx<'a>, argv: Vec<Value<'a>>) -> R<'a> {
+    let [v] = args(argv)?;
+    ascii_only(s(&v), "kebabcase")?;
+    sized(camel_to_lower(s(&v), b'-'))
+}
+
 pub(super) fn camelcase<'a>(_: &Cx<'a>, argv: Vec<Value<'a>>) -> R<'a> {
     let [v] = args(argv)?;
     let b = s(&v);

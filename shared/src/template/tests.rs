@@ -254,7 +254,7 @@ fn refuses_functions_it_does_not_have() {
         "bcrypt",
         "genCA",
         "urlParse",
-        "snakecase",
+        "semverCompare",
     ] {
         let template = format!("{{{{ {name} }}}}");
         assert_eq!(
