@@ -279,6 +279,50 @@ async fn kubeseal_workflow_with_our_unsealer() -> Result<()> {
             .run()
             .fails_with(&[]);
         validate(after.clone()).ok();
+
+        // The reference kubeseal's --re-encrypt against our controller (its /v1/rotate): the
+        // vectors' SealedSecret comes back under the newest key, and one already under it comes
+        // back with every ciphertext unchanged (no Git churn).
+        let kubeseal = cluster::find_binary("kubeseal")?;
+        let kubeseal_rotate = |input: &str| -> Result<serde_json::Value> {
+            let out = run_kubeseal(
+                &kubeseal,
+                &cluster,
+                &["--re-encrypt", "--controller-namespace", &ns, "-o", "json"],
+                input,
+            )?;
+            ensure!(out.status.success(), "kubeseal --re-encrypt: {out:?}");
+            Ok(serde_json::from_slice(&out.stdout)?)
+        };
+        let encrypted = |doc: &serde_json::Value| doc["spec"]["encryptedData"].clone();
+        let vectors = vector_text("sealedsecret-strict-default-db-creds.yaml");
+        let theirs = kubeseal_rotate(&vectors)?;
+        let original: serde_json::Value = serde_saphyr::from_str(&vectors)?;
+        ensure!(
+            theirs["metadata"]["name"] == original["metadata"]["name"],
+            "{theirs}"
+        );
+        let (old_items, new_items) = (encrypted(&original), encrypted(&theirs));
+        ensure!(
+            new_items.as_object().map(|m| m.len()) == old_items.as_object().map(|m| m.len()),
+            "kubeseal --re-encrypt changed the items: {theirs}"
+        );
+        for (item, value) in new_items.as_object().into_iter().flatten() {
+            ensure!(value != &old_items[item], "{item} was not re-encrypted");
+        }
+        let theirs_text = serde_json::to_string(&theirs)?;
+        seal(&["--recovery-unseal", "--recovery-private-key", &key()])
+            .stdin(&theirs_text)
+            .run()
+            .fails_with(&[]);
+        validate(theirs_text).ok();
+        let ours_after: serde_json::Value = serde_saphyr::from_str(&after)?;
+        let again = kubeseal_rotate(&after)?;
+        ensure!(
+            encrypted(&again) == encrypted(&ours_after),
+            "kubeseal --re-encrypt of a current SealedSecret changed its ciphertexts"
+        );
+
         // And a failure leaves the file exactly as it was.
         let bad = dir.write("foreign.yaml", seal_with_a_foreign_key(&ns));
         let bad_before = std::fs::read_to_string(&bad)?;
