@@ -134,15 +134,71 @@ pub fn decrypt(
     label: &Label,
     hint: &mut Option<usize>,
 ) -> Result<Zeroizing<Vec<u8>>, DecryptError> {
+    let mut order = KeyOrder {
+        first: hint.iter().copied().collect(),
+        ..KeyOrder::default()
+    };
+    let plain = decrypt_in_order(ring, sealed, label, &mut order)?;
+    *hint = order.first.first().copied();
+    Ok(plain)
+}
+
+/// The order in which one object's values try the keys of a ring, and what they cost: keys that
+/// opened earlier values, or that were recorded for the object the last time it was unsealed,
+/// go first. So an object costs one RSA operation per value in the usual case, however many
+/// keys the ring holds.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct KeyOrder {
+    /// Ring indices to try first, the latest success at the front.
+    first: Vec<usize>,
+    /// Ring indices of the keys that opened a value.
+    pub opened_by: std::collections::BTreeSet<usize>,
+    /// RSA private-key operations done: one per key tried on a value.
+    pub rsa_operations: u64,
+}
+
+impl KeyOrder {
+    /// Tries the keys with these fingerprints first, in this order; unknown ones are ignored.
+    pub fn preferring<S: AsRef<str>>(ring: &KeyRing, fingerprints: &[S]) -> KeyOrder {
+        let mut first = Vec::new();
+        for fp in fingerprints {
+            if let Some(i) = ring
+                .keys()
+                .iter()
+                .position(|k| k.fingerprint() == fp.as_ref())
+                && !first.contains(&i)
+            {
+                first.push(i);
+            }
+        }
+        KeyOrder {
+            first,
+            ..KeyOrder::default()
+        }
+    }
+}
+
+/// [`decrypt`], trying the keys in `order` and recording which one opened the value.
+pub fn decrypt_in_order(
+    ring: &KeyRing,
+    sealed: &[u8],
+    label: &Label,
+    order: &mut KeyOrder,
+) -> Result<Zeroizing<Vec<u8>>, DecryptError> {
     let parts = wire::split(sealed).map_err(|_| DecryptError::TooShort)?;
     let keys = ring.keys();
-    let first = hint.filter(|i| *i < keys.len());
-    let order = first
-        .into_iter()
-        .chain((0..keys.len()).filter(|i| Some(*i) != first));
-    for i in order {
+    order.first.retain(|i| *i < keys.len());
+    let preferred = order.first.clone();
+    let rest = (0..keys.len()).filter(|i| !preferred.contains(i));
+    for i in preferred.iter().copied().chain(rest) {
+        if parts.wrapped_key.len() != keys[i].decrypting().key_size_bytes() {
+            continue;
+        }
+        order.rsa_operations += 1;
         if let Some(plain) = decrypt_with(&keys[i], &parts, label) {
-            *hint = Some(i);
+            order.first.retain(|j| *j != i);
+            order.first.insert(0, i);
+            order.opened_by.insert(i);
             return Ok(plain);
         }
     }

@@ -2,7 +2,7 @@
 //! controller's HTTP API, [`verify`] (does every item open?) and [`rotate`] (re-seal for the
 //! newest key), which never render templates.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::fmt;
 use std::ops::ControlFlow;
 
@@ -12,7 +12,7 @@ use k8s_openapi::apimachinery::pkg::apis::meta::v1::{ObjectMeta, OwnerReference}
 use rand_core::CryptoRng;
 use zeroize::Zeroize as _;
 
-use crate::crypto::{self, DecryptError, EncryptError};
+use crate::crypto::{self, DecryptError, EncryptError, KeyOrder};
 use crate::keys::{KeyRing, PublicKey};
 use crate::marks::SKIP_SET_OWNER_REFERENCES;
 use crate::resource::SealedSecret;
@@ -236,13 +236,21 @@ pub fn decrypt_items_with(
     ring: &KeyRing,
     between_items: &mut dyn FnMut(),
 ) -> Result<Plaintext, UnsealError> {
+    decrypt_items_in_order(sealed, ring, between_items, &mut KeyOrder::default())
+}
+
+fn decrypt_items_in_order(
+    sealed: &SealedSecret,
+    ring: &KeyRing,
+    between_items: &mut dyn FnMut(),
+    order: &mut KeyOrder,
+) -> Result<Plaintext, UnsealError> {
     precheck(sealed)?;
     let name = sealed.metadata.name.as_deref().unwrap_or_default();
     let namespace = sealed.metadata.namespace.as_deref().unwrap_or_default();
     let label = scope_of(sealed).label(namespace, name);
     let mut out = Plaintext::default();
     let mut errors = ItemErrors::default();
-    let mut hint = None;
     for (key, value) in &sealed.spec.encrypted_data {
         between_items();
         let bytes = match wire::decode(value) {
@@ -252,7 +260,7 @@ pub fn decrypt_items_with(
                 continue;
             }
         };
-        match crypto::decrypt(ring, &bytes, &label, &mut hint) {
+        match crypto::decrypt_in_order(ring, &bytes, &label, order) {
             Ok(mut plain) => {
                 out.0.insert(key.clone(), std::mem::take(&mut *plain));
             }
@@ -264,6 +272,15 @@ pub fn decrypt_items_with(
     } else {
         Err(UnsealError::Items(errors))
     }
+}
+
+/// What one unseal used of the ring: the fingerprints of the keys that opened its items (what
+/// the controller records, so that the next generation tries them first and an admin can tell
+/// which objects still need a key), and the RSA private-key operations it did.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct KeyUse {
+    pub opened_by: BTreeSet<String>,
+    pub rsa_operations: u64,
 }
 
 /// Unseals into the Secret the controller should create: template metadata with the
@@ -288,6 +305,42 @@ pub fn unseal_with(
     env: &mut dyn template::Env,
     between_items: &mut dyn FnMut(),
 ) -> Result<Secret, UnsealError> {
+    unseal_preferring(sealed, ring, options, env, between_items, &[] as &[&str]).0
+}
+
+/// [`unseal_with`], trying first the keys with the `recorded` fingerprints (those that opened
+/// the object last time), and saying which keys opened it and at what cost, also on failure.
+pub fn unseal_preferring<S: AsRef<str>>(
+    sealed: &SealedSecret,
+    ring: &KeyRing,
+    options: UnsealOptions,
+    env: &mut dyn template::Env,
+    between_items: &mut dyn FnMut(),
+    recorded: &[S],
+) -> (Result<Secret, UnsealError>, KeyUse) {
+    let mut order = KeyOrder::preferring(ring, recorded);
+    let result = unseal_in_order(sealed, ring, options, env, between_items, &mut order);
+    let opened_by = order
+        .opened_by
+        .iter()
+        .filter_map(|i| ring.keys().get(*i))
+        .map(|k| k.fingerprint().to_owned())
+        .collect();
+    let key_use = KeyUse {
+        opened_by,
+        rsa_operations: order.rsa_operations,
+    };
+    (result, key_use)
+}
+
+fn unseal_in_order(
+    sealed: &SealedSecret,
+    ring: &KeyRing,
+    options: UnsealOptions,
+    env: &mut dyn template::Env,
+    between_items: &mut dyn FnMut(),
+    order: &mut KeyOrder,
+) -> Result<Secret, UnsealError> {
     precheck(sealed)?;
     let name = sealed.metadata.name.clone().unwrap_or_default();
     let template = sealed.spec.template.clone().unwrap_or_default();
@@ -304,7 +357,10 @@ pub fn unseal_with(
             let v1 = unseal_v1(sealed, &name, ring, &blob.0)?;
             (Plaintext::default(), Some(v1))
         }
-        _ => (decrypt_items_with(sealed, ring, between_items)?, None),
+        _ => (
+            decrypt_items_in_order(sealed, ring, between_items, order)?,
+            None,
+        ),
     };
 
     let mut secret_type = template.type_;

@@ -398,3 +398,86 @@ fn random_template_functions_use_the_callers_environment() {
     assert!(token.iter().all(u8::is_ascii_alphanumeric));
     assert!(unseal(&ss, ring(), UnsealOptions::default()).is_err());
 }
+
+/// With many keys, the recorded key of an object is tried first: one RSA operation per item,
+/// where an unrecorded object tries keys until one fits. A mixed object (items under two keys)
+/// opens, and records both keys.
+#[test]
+fn recorded_keys_cost_one_rsa_operation_per_item() {
+    use shared::template::Hermetic;
+    use shared::unseal::unseal_preferring;
+    let now = time::OffsetDateTime::now_utc();
+    let ttl = std::time::Duration::from_secs(3600);
+    // Keys of one size: a value is tried only with keys of its wrapped key's size.
+    let keys: Vec<PrivateKey> = (0..24u8)
+        .map(|i| {
+            generate(KeySize::Rsa2048, now, ttl, "", [i; 16])
+                .unwrap()
+                .key
+        })
+        .collect();
+    let ring = KeyRing::new(keys);
+    let data: BTreeMap<String, Vec<u8>> = (0..3)
+        .map(|i| (format!("k{i}"), format!("v{i}").into_bytes()))
+        .collect();
+    // Sealed with the last key of the ring, the one tried last without a record.
+    let sealing = ring.keys()[23].public_key();
+    let ss = seal::seal(
+        &secret("ns", "name", Scope::Strict, &data),
+        sealing,
+        &mut rand::rng(),
+    )
+    .unwrap();
+    let fingerprint = sealing.fingerprint();
+    let unseal = |recorded: &[String]| {
+        let (result, used) = unseal_preferring(
+            &ss,
+            &ring,
+            UnsealOptions::default(),
+            &mut Hermetic,
+            &mut || {},
+            recorded,
+        );
+        assert_eq!(plain(result.unwrap()), data);
+        used
+    };
+    let first = unseal(&[]);
+    assert_eq!(first.opened_by.iter().collect::<Vec<_>>(), [&fingerprint]);
+    // 24 tries for the first item, then the key that opened it: 1 each for the others.
+    assert_eq!(first.rsa_operations, 24 + 2);
+    let again = unseal(std::slice::from_ref(&fingerprint));
+    assert_eq!(again.rsa_operations, 3);
+    assert_eq!(again.opened_by, first.opened_by);
+    // A stale record (a key no longer in the ring) costs nothing extra.
+    let stale = unseal(&["SHA256:gone".to_owned(), fingerprint.clone()]);
+    assert_eq!(stale.rsa_operations, 3);
+
+    // Mixed: k0 under another key of the ring, the rest under the vectors' key.
+    let other = ring.keys()[5].public_key();
+    let mut mixed = ss.clone();
+    let one = seal::seal(
+        &secret("ns", "name", Scope::Strict, &data),
+        other,
+        &mut rand::rng(),
+    )
+    .unwrap();
+    mixed
+        .spec
+        .encrypted_data
+        .insert("k0".into(), one.spec.encrypted_data["k0"].clone());
+    let (result, used) = unseal_preferring(
+        &mixed,
+        &ring,
+        UnsealOptions::default(),
+        &mut Hermetic,
+        &mut || {},
+        &[other.fingerprint(), fingerprint.clone()],
+    );
+    assert_eq!(plain(result.unwrap()), data);
+    assert_eq!(
+        used.opened_by,
+        [other.fingerprint(), fingerprint].into_iter().collect()
+    );
+    // k0 with the other key (1), k1 tries it first and then the vectors' key (2), k2 (1).
+    assert_eq!(used.rsa_operations, 4);
+}

@@ -15,7 +15,7 @@ use std::collections::HashSet;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use futures::{Stream, StreamExt as _};
+use futures::{Stream, StreamExt as _, TryStreamExt as _};
 use k8s_openapi::api::core::v1::Secret;
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
 use kube::api::Api;
@@ -279,6 +279,7 @@ fn deleted_secrets(
 async fn run_one(
     ss_api: Api<Guarded>,
     secret_api: Api<PartialObjectMeta<Secret>>,
+    namespace: Option<String>,
     watching: Watching,
     ctx: Arc<Context>,
     shutdown: impl std::future::Future<Output = ()> + Send + Sync + 'static,
@@ -291,7 +292,8 @@ async fn run_one(
             .modify(|obj: &mut Guarded| {
                 kube::Resource::meta_mut(obj).managed_fields = None;
             })
-            .reflect(writer),
+            .reflect(writer)
+            .inspect_ok(usage_tracker(namespace, ctx.clone())),
     );
     // Spec changes only (the generation predicate): status and metadata edits, including our
     // own status writes, do not trigger work, as in the reference.
@@ -322,6 +324,37 @@ async fn run_one(
         .await;
 }
 
+/// Keeps the key usage ([`crate::key_usage`]) to the SealedSecrets that exist: a deleted one
+/// is forgotten, and a relist of `namespace` (all when `None`) drops those gone meanwhile.
+fn usage_tracker(namespace: Option<String>, ctx: Arc<Context>) -> impl FnMut(&Event<Guarded>) {
+    let mut relist: Option<HashSet<(String, String)>> = None;
+    move |event| {
+        let key = |obj: &Guarded| {
+            let meta = kube::Resource::meta(obj);
+            (
+                meta.namespace.clone().unwrap_or_default(),
+                meta.name.clone().unwrap_or_default(),
+            )
+        };
+        let usage = &ctx.metrics.key_usage;
+        match event {
+            Event::Delete(obj) => crate::metrics::lock(usage).forget(&key(obj)),
+            Event::Init => relist = Some(HashSet::new()),
+            Event::InitApply(obj) => {
+                if let Some(seen) = relist.as_mut() {
+                    seen.insert(key(obj));
+                }
+            }
+            Event::InitDone => {
+                if let Some(seen) = relist.take() {
+                    crate::metrics::lock(usage).relisted(namespace.as_deref(), &seen);
+                }
+            }
+            Event::Apply(_) => {}
+        }
+    }
+}
+
 /// Runs until `shutdown` resolves.
 pub async fn run(
     ctx: Arc<Context>,
@@ -333,13 +366,14 @@ pub async fn run(
     match scope {
         Scope::All => {
             let (ss, secrets) = (Api::all(client.clone()), Api::all(client));
-            run_one(ss, secrets, watching, ctx, shutdown).await
+            run_one(ss, secrets, None, watching, ctx, shutdown).await
         }
         Scope::Namespaces(namespaces) => {
             let runs = namespaces.into_iter().map(|ns| {
                 run_one(
                     Api::namespaced(client.clone(), &ns),
                     Api::namespaced(client.clone(), &ns),
+                    Some(ns),
                     watching.clone(),
                     ctx.clone(),
                     shutdown.clone(),

@@ -40,6 +40,8 @@ pub struct Keys {
     pub newest_cert_pem: Option<String>,
     /// When the newest key was made, for renewal.
     pub newest_at: Option<OffsetDateTime>,
+    /// When each key of the ring was made (as the ring orders them), for its age.
+    pub made_at: Vec<OffsetDateTime>,
 }
 
 /// Shared handle on the current keys; `changed()` fires after each swap.
@@ -61,6 +63,7 @@ impl KeyStore {
             ring: KeyRing::default(),
             newest_cert_pem: None,
             newest_at: None,
+            made_at: Vec::new(),
         };
         KeyStore {
             current: Arc::new(RwLock::new(Arc::new(empty))),
@@ -109,14 +112,18 @@ fn build(secrets: &[Secret], order: KeyOrder) -> Keys {
     let mut seen = std::collections::HashSet::new();
     loaded.retain(|l| seen.insert(l.key.fingerprint().to_owned()));
     let newest_cert_pem = loaded.first().map(|l| l.cert_pem.clone());
-    let newest_at = loaded.first().map(|l| match order {
-        KeyOrder::CertNotBefore => l.not_before,
-        KeyOrder::SecretCreationTimestamp => l.created,
-    });
+    let made_at: Vec<OffsetDateTime> = loaded
+        .iter()
+        .map(|l| match order {
+            KeyOrder::CertNotBefore => l.not_before,
+            KeyOrder::SecretCreationTimestamp => l.created,
+        })
+        .collect();
     Keys {
         ring: KeyRing::new(loaded.into_iter().map(|l| l.key).collect()),
         newest_cert_pem,
-        newest_at,
+        newest_at: made_at.first().copied(),
+        made_at,
     }
 }
 

@@ -12,6 +12,7 @@ pub mod controller;
 pub mod error;
 pub mod guard;
 pub mod http;
+pub mod key_usage;
 pub mod keyring;
 pub mod leader;
 pub mod marks;
@@ -156,7 +157,7 @@ pub async fn run(config: Config) -> anyhow::Result<()> {
         .await
         .context("loading the sealing keys")?;
     let metrics = Arc::new(metrics::Metrics::new());
-    metrics.keys.set(keys.get().ring.len() as i64);
+    metrics.set_keys(&keys.get());
 
     let shutdown = futures::FutureExt::shared(Box::pin(shutdown_signal()));
     let recorder = Recorder::new(
@@ -209,7 +210,7 @@ pub async fn run(config: Config) -> anyhow::Result<()> {
         async move {
             let mut versions = keys.subscribe();
             while versions.changed().await.is_ok() {
-                metrics.keys.set(keys.get().ring.len() as i64);
+                metrics.set_keys(&keys.get());
             }
         }
     };

@@ -1,4 +1,4 @@
-//! The controller's own mark on the Secrets it writes whole, and its field manager. Leaf
+//! The controller's own marks on the Secrets it writes whole, and its field manager. Leaf
 //! module: the reference's marks are in `shared::marks`. Labels are the template's exactly, as
 //! the reference writes them: the controller adds none.
 
@@ -9,6 +9,37 @@ pub const FIELD_MANAGER: &str = "sealed-secrets-unsealer";
 
 /// On Secrets written whole: the [`Source`] they were unsealed from.
 pub const SOURCE_ANNOTATION: &str = "sealedsecrets.bitnami.com/unsealed-from";
+
+/// On Secrets written whole: the fingerprints of the sealing keys that opened the SealedSecret's
+/// items, comma-separated (`SHA256:...`, as `seal keys` and the metrics name keys). Public
+/// information: it says which key an object needs, so that the next generation tries it first
+/// and an admin can tell when an old key is no longer needed.
+pub const KEYS_ANNOTATION: &str = "sealedsecrets.bitnami.com/unsealed-with";
+
+/// The fingerprints in a [`KEYS_ANNOTATION`] mark on `annotations`.
+pub fn keys_of_annotations(
+    annotations: Option<&std::collections::BTreeMap<String, String>>,
+) -> Vec<String> {
+    annotations
+        .and_then(|a| a.get(KEYS_ANNOTATION))
+        .map(|mark| {
+            mark.split(',')
+                .map(str::trim)
+                .filter(|fp| !fp.is_empty())
+                .map(str::to_owned)
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+/// The [`KEYS_ANNOTATION`] mark for these fingerprints.
+pub fn keys_mark<'a>(fingerprints: impl IntoIterator<Item = &'a String>) -> String {
+    fingerprints
+        .into_iter()
+        .map(String::as_str)
+        .collect::<Vec<_>>()
+        .join(",")
+}
 
 /// What a Secret was unsealed from: the SealedSecret's UID and generation, written as
 /// `uid:generation`. A restart or resync that finds a Secret current skips the RSA work.
@@ -56,5 +87,17 @@ mod tests {
         assert_eq!(Source::parse("0b3c-11:7"), Some(s));
         assert_eq!(Source::parse("no-generation"), None);
         assert_eq!(Source::parse("u:x"), None);
+    }
+
+    #[test]
+    fn keys_mark_round_trips() {
+        let fps = ["SHA256:a".to_owned(), "SHA256:b".to_owned()];
+        let mark = keys_mark(&fps);
+        assert_eq!(mark, "SHA256:a,SHA256:b");
+        let annotations = [(KEYS_ANNOTATION.to_owned(), mark)].into();
+        assert_eq!(keys_of_annotations(Some(&annotations)), fps);
+        let odd = [(KEYS_ANNOTATION.to_owned(), " SHA256:a,, ".to_owned())].into();
+        assert_eq!(keys_of_annotations(Some(&odd)), ["SHA256:a"]);
+        assert!(keys_of_annotations(None).is_empty());
     }
 }

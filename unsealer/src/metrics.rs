@@ -1,5 +1,6 @@
 //! Prometheus metrics under the reference's `sealed_secrets_controller_` prefix. Labels hold
-//! namespaces, reasons and the HTTP route table's paths only, never names of items or values,
+//! namespaces, reasons, the HTTP route table's paths and public key fingerprints only, never
+//! names of items or values,
 //! nor a raw request path (which would let any client add series at will).
 
 use prometheus_client::encoding::EncodeLabelSet;
@@ -8,11 +9,27 @@ use prometheus_client::metrics::family::Family;
 use prometheus_client::metrics::gauge::Gauge;
 use prometheus_client::metrics::histogram::Histogram;
 use prometheus_client::registry::Registry;
+use std::sync::Mutex;
+use time::OffsetDateTime;
+
+use crate::key_usage::KeyUsage;
+use crate::keyring::Keys;
+
+/// Locks one of the metrics' mutexes; none is held across a panic.
+pub fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
+}
 
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
 pub struct ErrorLabels {
     pub reason: String,
     pub namespace: String,
+}
+
+/// A sealing key, by its public fingerprint (`SHA256:...`): public information.
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+pub struct KeyLabels {
+    pub fingerprint: String,
 }
 
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
@@ -52,6 +69,14 @@ pub struct Metrics {
     pub keys: Gauge,
     pub http_requests: Family<HttpLabels, Counter>,
     pub http_duration: Family<HttpDurationLabels, Histogram, fn() -> Histogram>,
+    /// RSA private-key operations of the reconciles (one per key tried on an item).
+    pub rsa_operations: Counter,
+    key_objects: Family<KeyLabels, Gauge>,
+    key_age: Family<KeyLabels, Gauge>,
+    /// Which keys each SealedSecret needs; read into `key_objects` at each scrape.
+    pub key_usage: Mutex<KeyUsage>,
+    /// Each key's fingerprint and when it was made, newest first.
+    keys_made: Mutex<Vec<(String, OffsetDateTime)>>,
 }
 
 impl Default for Metrics {
@@ -99,6 +124,24 @@ impl Metrics {
             "HTTP request latencies, by route and method",
             http_duration.clone(),
         );
+        let rsa_operations = Counter::default();
+        registry.register(
+            "rsa_operations",
+            "RSA private-key operations of unsealing (one per key tried on an item)",
+            rsa_operations.clone(),
+        );
+        let key_objects = Family::<KeyLabels, Gauge>::default();
+        registry.register(
+            "key_objects",
+            "SealedSecrets whose items the key opened when last unsealed, by key fingerprint",
+            key_objects.clone(),
+        );
+        let key_age = Family::<KeyLabels, Gauge>::default();
+        registry.register(
+            "key_age_seconds",
+            "Age of each sealing key, by key fingerprint",
+            key_age.clone(),
+        );
         Metrics {
             registry,
             unseal_requests,
@@ -106,6 +149,11 @@ impl Metrics {
             keys,
             http_requests,
             http_duration,
+            rsa_operations,
+            key_objects,
+            key_age,
+            key_usage: Mutex::new(KeyUsage::default()),
+            keys_made: Mutex::new(Vec::new()),
         }
     }
 
@@ -128,7 +176,40 @@ impl Metrics {
             .inc();
     }
 
+    /// The keys in force: fingerprints and when each was made.
+    pub fn set_keys(&self, keys: &Keys) {
+        let made = keys
+            .ring
+            .keys()
+            .iter()
+            .zip(&keys.made_at)
+            .map(|(k, at)| (k.fingerprint().to_owned(), *at))
+            .collect();
+        *lock(&self.keys_made) = made;
+        self.keys.set(keys.ring.len() as i64);
+    }
+
+    /// Refreshes the per-key gauges: every key in force, and every key an object still needs
+    /// (also one that is no longer in force, which is what a retirement must not leave).
+    fn refresh_keys(&self, now: OffsetDateTime) {
+        let made = lock(&self.keys_made).clone();
+        let counts = lock(&self.key_usage).counts(made.iter().map(|(fp, _)| fp.as_str()));
+        self.key_objects.clear();
+        self.key_age.clear();
+        for (fingerprint, n) in counts {
+            self.key_objects
+                .get_or_create(&KeyLabels { fingerprint })
+                .set(i64::try_from(n).unwrap_or(i64::MAX));
+        }
+        for (fingerprint, at) in made {
+            self.key_age
+                .get_or_create(&KeyLabels { fingerprint })
+                .set((now - at).whole_seconds().max(0));
+        }
+    }
+
     pub fn encode(&self) -> String {
+        self.refresh_keys(OffsetDateTime::now_utc());
         let mut out = String::new();
         prometheus_client::encoding::text::encode(&mut out, &self.registry)
             .expect("writing to a String cannot fail");

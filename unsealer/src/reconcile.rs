@@ -12,7 +12,7 @@ use kube::runtime::controller::Action;
 use kube::runtime::events::{Event, EventType, Recorder};
 use kube::{Client, Resource as _};
 use shared::SealedSecret;
-use shared::unseal::{UnsealOptions, unseal_with};
+use shared::unseal::{KeyUse, UnsealError, UnsealOptions, unseal_preferring};
 use tokio::sync::Semaphore;
 use tracing::{debug, info, warn};
 
@@ -80,6 +80,17 @@ impl Context {
             unavailable_log: Throttle::new(UNAVAILABLE_LOG_INTERVAL),
             forbidden_log: Throttle::new(UNAVAILABLE_LOG_INTERVAL),
         }
+    }
+
+    /// Records which keys opened an object (see [`crate::key_usage`]).
+    fn record_key_use(
+        &self,
+        namespace: &str,
+        name: &str,
+        keys: std::collections::BTreeSet<String>,
+    ) {
+        crate::metrics::lock(&self.metrics.key_usage)
+            .record((namespace.to_owned(), name.to_owned()), keys);
     }
 
     fn failures(&self) -> std::sync::MutexGuard<'_, HashMap<(String, String), Failures>> {
@@ -292,14 +303,18 @@ async fn write_secret(ss: &SealedSecret, ctx: &Context) -> Result<(), Error> {
     // Before any RSA work: a Secret we may not touch, or one already current, costs none.
     let strategy = match write::precheck(existing, &source) {
         Precheck::Refuse => return Err(Error::ForeignSecret(name)),
-        Precheck::UpToDate => {
+        Precheck::UpToDate { keys } => {
             debug!(%namespace, %name, "Secret already unsealed from this generation");
+            ctx.record_key_use(&namespace, &name, keys.into_iter().collect());
             return Ok(());
         }
         Precheck::Unseal(strategy) => strategy,
     };
-    let desired = unseal_on_a_core(ss, ctx).await?;
-    let plan = write::plan_write(strategy, desired, &source)
+    let (unsealed, used) = unseal_on_a_core(ss, ctx, strategy.recorded_keys.clone()).await?;
+    ctx.metrics.rsa_operations.inc_by(used.rsa_operations);
+    ctx.record_key_use(&namespace, &name, used.opened_by.clone());
+    let desired = unsealed?;
+    let plan = write::plan_write(strategy, desired, &source, &used.opened_by)
         .map_err(|ImmutableDiffers| Error::Immutable(format!("{namespace}/{name}")))?;
     let apply = PatchParams::apply(FIELD_MANAGER).force();
     match plan {
@@ -341,8 +356,13 @@ async fn write_secret(ss: &SealedSecret, ctx: &Context) -> Result<(), Error> {
     Ok(())
 }
 
-/// Unseals on the blocking pool, holding one of the cores' slots.
-async fn unseal_on_a_core(ss: &SealedSecret, ctx: &Context) -> Result<Secret, Error> {
+/// Unseals on the blocking pool, holding one of the cores' slots, trying the `recorded` keys
+/// first; says which keys opened it and at what RSA cost, also when it failed.
+async fn unseal_on_a_core(
+    ss: &SealedSecret,
+    ctx: &Context,
+    recorded: Vec<String>,
+) -> Result<(Result<Secret, UnsealError>, KeyUse), Error> {
     let keys = ctx.keys.get();
     let ss = ss.clone();
     let options = ctx.unseal_options;
@@ -353,7 +373,7 @@ async fn unseal_on_a_core(ss: &SealedSecret, ctx: &Context) -> Result<Secret, Er
         .await
         .map_err(|e| Error::UnsealTask(e.to_string()))?;
     let runtime = tokio::runtime::Handle::current();
-    let unsealed = tokio::task::spawn_blocking(move || {
+    tokio::task::spawn_blocking(move || {
         let mut slot = Some(slot);
         // Between items, queue again behind whoever waits for a core (the semaphore is FIFO):
         // a good object beside one with 1,000 items waits for one item, not 1,000.
@@ -365,11 +385,17 @@ async fn unseal_on_a_core(ss: &SealedSecret, ctx: &Context) -> Result<Secret, Er
             now: time::OffsetDateTime::now_utc(),
             rng: rand::rng(),
         };
-        unseal_with(&ss, &keys.ring, options, &mut env, &mut between_items)
+        unseal_preferring(
+            &ss,
+            &keys.ring,
+            options,
+            &mut env,
+            &mut between_items,
+            &recorded,
+        )
     })
     .await
-    .map_err(|e| Error::UnsealTask(e.to_string()))??;
-    Ok(unsealed)
+    .map_err(|e| Error::UnsealTask(e.to_string()))
 }
 
 #[cfg(test)]

@@ -3,14 +3,14 @@
 //! after unsealing. These are the rules that keep the controller off other people's Secrets
 //! ("never overwrite a Secret you do not own"), so each of them is unit-tested here.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 
 use k8s_openapi::ByteString;
 use k8s_openapi::api::core::v1::Secret;
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
 use shared::marks::{MANAGED, PATCH, SKIP_SET_OWNER_REFERENCES, is_true};
 
-use crate::marks::{SOURCE_ANNOTATION, Source};
+use crate::marks::{KEYS_ANNOTATION, SOURCE_ANNOTATION, Source, keys_mark, keys_of_annotations};
 
 type Data = BTreeMap<String, ByteString>;
 
@@ -19,8 +19,8 @@ type Data = BTreeMap<String, ByteString>;
 pub enum Precheck {
     /// Someone else's Secret: leave it alone.
     Refuse,
-    /// Already unsealed from this generation of this SealedSecret.
-    UpToDate,
+    /// Already unsealed from this generation of this SealedSecret, with the keys recorded on it.
+    UpToDate { keys: Vec<String> },
     /// Unseal, then write this way.
     Unseal(Strategy),
 }
@@ -29,6 +29,8 @@ pub enum Precheck {
 #[derive(Debug)]
 pub struct Strategy {
     pub how: How,
+    /// The keys recorded on the existing Secret: tried first.
+    pub recorded_keys: Vec<String>,
     /// The data of an existing immutable Secret: it can only stay exactly as it is.
     pub immutable: Option<Data>,
 }
@@ -98,9 +100,11 @@ pub fn precheck(existing: Option<Secret>, source: &Source) -> Precheck {
                 existing_items: Vec::new(),
             },
             immutable: None,
+            recorded_keys: Vec::new(),
         });
     };
     let annotations = secret.metadata.annotations.as_ref();
+    let recorded_keys = keys_of_annotations(annotations);
     let managed = is_true(annotations, MANAGED);
     let immutable =
         (secret.immutable == Some(true)).then(|| secret.data.clone().unwrap_or_default());
@@ -111,7 +115,9 @@ pub fn precheck(existing: Option<Secret>, source: &Source) -> Precheck {
     } else if is_controlled_by(&secret, &source.uid) || written_without_owner(&secret, &source.uid)
     {
         if Source::of_annotations(annotations).as_ref() == Some(source) {
-            return Precheck::UpToDate;
+            return Precheck::UpToDate {
+                keys: recorded_keys,
+            };
         }
         How::Apply {
             existing_items: secret
@@ -128,15 +134,20 @@ pub fn precheck(existing: Option<Secret>, source: &Source) -> Precheck {
     } else {
         return Precheck::Refuse;
     };
-    Precheck::Unseal(Strategy { how, immutable })
+    Precheck::Unseal(Strategy {
+        how,
+        immutable,
+        recorded_keys,
+    })
 }
 
 /// The writes for the `desired` (unsealed) Secret, with the controller's marks where it
-/// writes a Secret whole.
+/// writes a Secret whole: its source, and the keys that opened it (`opened_by`).
 pub fn plan_write(
     strategy: Strategy,
     mut desired: Secret,
     source: &Source,
+    opened_by: &BTreeSet<String>,
 ) -> Result<WritePlan, ImmutableDiffers> {
     if let Some(data) = strategy.immutable {
         return if desired.data.unwrap_or_default() == data {
@@ -151,11 +162,11 @@ pub fn plan_write(
                 .into_iter()
                 .filter(|k| !desired.data.as_ref().is_some_and(|d| d.contains_key(k)))
                 .collect();
-            desired
-                .metadata
-                .annotations
-                .get_or_insert_default()
-                .insert(SOURCE_ANNOTATION.into(), source.to_string());
+            let annotations = desired.metadata.annotations.get_or_insert_default();
+            annotations.insert(SOURCE_ANNOTATION.into(), source.to_string());
+            if !opened_by.is_empty() {
+                annotations.insert(KEYS_ANNOTATION.into(), keys_mark(opened_by));
+            }
             WritePlan::Apply {
                 stale,
                 secret: desired,
@@ -297,21 +308,33 @@ mod tests {
         );
     }
 
+    fn opened() -> BTreeSet<String> {
+        ["SHA256:a".to_owned(), "SHA256:b".to_owned()].into()
+    }
+
     #[test]
     fn current_secrets_cost_nothing() {
         let s = source();
-        let mut current = secret(&[(SOURCE_ANNOTATION, "u:2")], Some(("u", true)));
+        let mut current = secret(
+            &[(SOURCE_ANNOTATION, "u:2"), (KEYS_ANNOTATION, "SHA256:k")],
+            Some(("u", true)),
+        );
         assert!(matches!(
             precheck(Some(current.clone()), &s),
-            Precheck::UpToDate
+            Precheck::UpToDate { keys } if keys == ["SHA256:k"]
         ));
         current
             .metadata
             .annotations
             .get_or_insert_default()
             .insert(SOURCE_ANNOTATION.into(), "u:1".into());
+        let Precheck::Unseal(strategy) = precheck(Some(current), &s) else {
+            panic!()
+        };
+        // The recorded keys go with the strategy, to be tried first.
+        assert_eq!(strategy.recorded_keys, ["SHA256:k"]);
         assert!(matches!(
-            how(precheck(Some(current), &s)),
+            strategy.how,
             How::Apply { existing_items } if existing_items == ["kept", "old"]
         ));
         // A patch Secret is merged every time: others may have changed it.
@@ -331,7 +354,8 @@ mod tests {
         let Precheck::Unseal(strategy) = precheck(Some(secret(&[], Some(("u", true)))), &s) else {
             panic!()
         };
-        let WritePlan::Apply { stale, secret } = plan_write(strategy, desired(), &s).unwrap()
+        let WritePlan::Apply { stale, secret } =
+            plan_write(strategy, desired(), &s, &opened()).unwrap()
         else {
             panic!()
         };
@@ -342,15 +366,16 @@ mod tests {
             secret.metadata.labels,
             Some(BTreeMap::from([("team".into(), "a".into())]))
         );
-        assert_eq!(
-            secret.metadata.annotations.unwrap()[SOURCE_ANNOTATION],
-            "u:2"
-        );
+        let annotations = secret.metadata.annotations.unwrap();
+        assert_eq!(annotations[SOURCE_ANNOTATION], "u:2");
+        assert_eq!(annotations[KEYS_ANNOTATION], "SHA256:a,SHA256:b");
         // Absent: nothing stale.
         let Precheck::Unseal(strategy) = precheck(None, &s) else {
             panic!()
         };
-        let WritePlan::Apply { stale, .. } = plan_write(strategy, desired(), &s).unwrap() else {
+        let WritePlan::Apply { stale, .. } =
+            plan_write(strategy, desired(), &s, &opened()).unwrap()
+        else {
             panic!()
         };
         assert!(stale.is_empty());
@@ -363,7 +388,8 @@ mod tests {
         let Precheck::Unseal(strategy) = precheck(Some(existing), &s) else {
             panic!()
         };
-        let WritePlan::Replace(secret) = plan_write(strategy, desired(), &s).unwrap() else {
+        let WritePlan::Replace(secret) = plan_write(strategy, desired(), &s, &opened()).unwrap()
+        else {
             panic!()
         };
         assert_eq!(secret.metadata.resource_version.as_deref(), Some("41"));
@@ -393,7 +419,8 @@ mod tests {
             let Precheck::Unseal(strategy) = precheck(Some(existing), &s) else {
                 panic!()
             };
-            let WritePlan::Merge(m) = plan_write(strategy, desired(), &s).unwrap() else {
+            let WritePlan::Merge(m) = plan_write(strategy, desired(), &s, &opened()).unwrap()
+            else {
                 panic!()
             };
             assert_eq!(m.data, Some(data(&[("kept", "3"), ("new", "4")])));
@@ -404,8 +431,9 @@ mod tests {
                 !m.metadata
                     .annotations
                     .unwrap_or_default()
-                    .contains_key(SOURCE_ANNOTATION),
-                "no source mark on a merged Secret"
+                    .keys()
+                    .any(|k| k == SOURCE_ANNOTATION || k == KEYS_ANNOTATION),
+                "no marks of ours on a merged Secret"
             );
         }
     }
@@ -419,7 +447,7 @@ mod tests {
             panic!()
         };
         assert_eq!(
-            plan_write(strategy, desired(), &s).unwrap_err(),
+            plan_write(strategy, desired(), &s, &opened()).unwrap_err(),
             ImmutableDiffers
         );
         existing.data = desired().data;
@@ -427,7 +455,7 @@ mod tests {
             panic!()
         };
         assert!(matches!(
-            plan_write(strategy, desired(), &s),
+            plan_write(strategy, desired(), &s, &opened()),
             Ok(WritePlan::Nothing)
         ));
     }

@@ -1296,3 +1296,134 @@ async fn update_status_false_writes_no_status() -> Result<()> {
     ensure!(ss.status.is_none(), "status written: {:?}", ss.status);
     env.finish().await
 }
+
+/// The value of the `name{fingerprint="fp"}` series.
+fn key_metric(text: &str, name: &str, fingerprint: &str) -> Option<f64> {
+    let prefix = format!("{name}{{fingerprint=\"{fingerprint}\"}} ");
+    text.lines()
+        .find_map(|l| l.strip_prefix(&prefix))
+        .and_then(|v| v.trim().parse().ok())
+}
+
+/// Which key opened what: with 24 keys of one size and an object sealed with the oldest, the
+/// Secret records that key's fingerprint and the per-key gauge counts the object; the next
+/// generation tries the recorded key first, so it costs one RSA operation per item.
+#[tokio::test]
+async fn recorded_key_is_tried_first_and_counted() -> Result<()> {
+    let Some(env) = Env::start("uns-keyuse").await? else {
+        return Ok(());
+    };
+    let ns = env.ns.clone();
+    let ctl = env.unsealer(&["--key-size=2048"]).await?;
+    let now = time::OffsetDateTime::now_utc();
+    let mut oldest = None;
+    for i in 1..24u8 {
+        // Older than the controller's own key, one hour apart: the ring tries them newest first.
+        let made = now - time::Duration::hours(i64::from(i));
+        let key = generate(
+            KeySize::Rsa2048,
+            made,
+            Duration::from_secs(86400),
+            "",
+            [i; 16],
+        )?;
+        let secret = Secret {
+            metadata: ObjectMeta {
+                name: Some(format!("sealed-secrets-key-old{i}")),
+                labels: Some(string_map(&[(KEY_LABEL, "active")])),
+                ..ObjectMeta::default()
+            },
+            type_: Some("kubernetes.io/tls".into()),
+            data: Some(
+                [
+                    ("tls.crt", key.cert_pem.clone().into_bytes()),
+                    ("tls.key", key.key.to_pkcs1_pem()?.as_bytes().to_vec()),
+                ]
+                .into_iter()
+                .map(|(k, v)| (k.to_owned(), k8s_openapi::ByteString(v)))
+                .collect(),
+            ),
+            ..Secret::default()
+        };
+        env.secret_api(&ns)
+            .create(&PostParams::default(), &secret)
+            .await?;
+        oldest = Some(Certificate::from_pem(key.cert_pem.as_bytes())?);
+    }
+    let oldest = oldest.unwrap();
+    let fingerprint = oldest.public_key().fingerprint();
+    wait_for("24 keys loaded", TIMEOUT, || async {
+        Ok(ctl
+            .metric("sealed_secrets_controller_keys")
+            .await?
+            .filter(|n| *n == 24.0))
+    })
+    .await?;
+    let rsa = || async {
+        ctl.metric("sealed_secrets_controller_rsa_operations_total")
+            .await
+            .map(Option::unwrap_or_default)
+    };
+
+    let items = [
+        ("a", env.plain("a")),
+        ("b", env.plain("b")),
+        ("c", env.plain("c")),
+    ];
+    let pairs: Vec<(&str, &str)> = items.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    let before = rsa().await?;
+    env.create(&seal_items(&oldest, &ns, "old", &pairs)?)
+        .await?;
+    let secret = env.wait_secret(&ns, "old").await?;
+    env.wait_synced(&ns, "old", true).await?;
+    let first = rsa().await? - before;
+    let annotations = secret.metadata.annotations.clone().unwrap_or_default();
+    assert_eq!(
+        annotations.get(unsealer::marks::KEYS_ANNOTATION),
+        Some(&fingerprint),
+        "{annotations:?}"
+    );
+    // Without a record: all 24 keys are tried on the first item (the oldest last), then the
+    // key that opened it on the other two.
+    assert_eq!(first, 26.0, "the first unseal's RSA operations");
+    let text = ctl.metrics().await?;
+    assert_eq!(
+        key_metric(&text, "sealed_secrets_controller_key_objects", &fingerprint),
+        Some(1.0),
+        "{text}"
+    );
+    let age = key_metric(
+        &text,
+        "sealed_secrets_controller_key_age_seconds",
+        &fingerprint,
+    )
+    .context("key age")?;
+    assert!(
+        (23.0 * 3600.0..23.0 * 3600.0 + 600.0).contains(&age),
+        "{age}"
+    );
+
+    // A new generation (the same items sealed again with the same key): 3 operations.
+    let again = env.plain("a2");
+    let resealed = seal_items(&oldest, &ns, "old", &[("a", &again), pairs[1], pairs[2]])?;
+    let before = rsa().await?;
+    env.update_spec(&ns, "old", &resealed.spec).await?;
+    env.wait_secret_where(&ns, "old", "the new value of a", |s| {
+        data(s).get("a").map(String::as_str) == Some(again.as_str())
+    })
+    .await?;
+    let second = rsa().await? - before;
+    assert_eq!(second, 3.0, "a re-applied object with a recorded key");
+
+    // Deleted: no object needs the key any more.
+    env.delete_sealed(&ns, "old").await?;
+    wait_for("the key's count back to 0", TIMEOUT, || async {
+        let text = ctl.metrics().await?;
+        Ok(
+            (key_metric(&text, "sealed_secrets_controller_key_objects", &fingerprint) == Some(0.0))
+                .then_some(()),
+        )
+    })
+    .await?;
+    env.finish().await
+}

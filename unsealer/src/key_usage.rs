@@ -1,0 +1,109 @@
+//! Which sealing keys each SealedSecret needs: the fingerprints of the keys that opened its
+//! items when it was last unsealed (or recorded on its Secret when it was skipped as current).
+//! What an admin needs before retiring a key (its count must be 0) and after a key leaks (the
+//! objects that depended on it). Pure bookkeeping; the reconcile feeds it, metrics read it.
+
+use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
+
+/// A SealedSecret, by namespace and name.
+pub type ObjectKey = (String, String);
+
+#[derive(Debug, Default)]
+pub struct KeyUsage {
+    by_object: HashMap<ObjectKey, BTreeSet<String>>,
+}
+
+impl KeyUsage {
+    /// The keys that opened `object` (replacing what was known). An empty set (a failed
+    /// unseal) forgets the object: it needs no key that is known to open it.
+    pub fn record(&mut self, object: ObjectKey, fingerprints: BTreeSet<String>) {
+        if fingerprints.is_empty() {
+            self.by_object.remove(&object);
+        } else {
+            self.by_object.insert(object, fingerprints);
+        }
+    }
+
+    /// The SealedSecret was deleted.
+    pub fn forget(&mut self, object: &ObjectKey) {
+        self.by_object.remove(object);
+    }
+
+    /// After a relist of `namespace` (all namespaces when `None`): objects that are no longer
+    /// there were deleted while the watch was away.
+    pub fn relisted(&mut self, namespace: Option<&str>, present: &HashSet<ObjectKey>) {
+        self.by_object
+            .retain(|key, _| namespace.is_some_and(|ns| key.0 != ns) || present.contains(key));
+    }
+
+    /// How many objects need each key, for every key in `ring` (0 when none does) and every
+    /// recorded key, by fingerprint.
+    pub fn counts<'a>(&self, ring: impl IntoIterator<Item = &'a str>) -> BTreeMap<String, u64> {
+        let mut counts: BTreeMap<String, u64> =
+            ring.into_iter().map(|fp| (fp.to_owned(), 0)).collect();
+        for fingerprints in self.by_object.values() {
+            for fp in fingerprints {
+                *counts.entry(fp.clone()).or_default() += 1;
+            }
+        }
+        counts
+    }
+
+    /// The objects that need the key with this fingerprint, sorted.
+    pub fn objects_needing(&self, fingerprint: &str) -> Vec<ObjectKey> {
+        let mut objects: Vec<ObjectKey> = self
+            .by_object
+            .iter()
+            .filter(|(_, fps)| fps.contains(fingerprint))
+            .map(|(k, _)| k.clone())
+            .collect();
+        objects.sort();
+        objects
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn key(ns: &str, name: &str) -> ObjectKey {
+        (ns.to_owned(), name.to_owned())
+    }
+
+    fn fps(list: &[&str]) -> BTreeSet<String> {
+        list.iter().map(|s| (*s).to_owned()).collect()
+    }
+
+    #[test]
+    fn counts_follow_records_deletions_and_relists() {
+        let mut u = KeyUsage::default();
+        u.record(key("a", "x"), fps(&["A"]));
+        u.record(key("a", "y"), fps(&["A", "B"]));
+        u.record(key("b", "z"), fps(&["B"]));
+        let counts = u.counts(["A", "B", "C"]);
+        assert_eq!(
+            counts,
+            [("A", 2), ("B", 2), ("C", 0)]
+                .map(|(k, v)| (k.to_owned(), v))
+                .into()
+        );
+        // Re-encrypted to C: A is needed by one object less.
+        u.record(key("a", "x"), fps(&["C"]));
+        assert_eq!(u.counts(["A"])["A"], 1);
+        assert_eq!(u.objects_needing("B"), [key("a", "y"), key("b", "z")]);
+        u.forget(&key("a", "y"));
+        assert_eq!(u.counts(["A"])["A"], 0);
+        // A failed unseal: the object opens with no key.
+        u.record(key("a", "x"), BTreeSet::new());
+        assert_eq!(u.counts(["C"])["C"], 0);
+        // A relist of namespace a that no longer has b's objects keeps them (another watch);
+        // one of all namespaces drops what is gone.
+        u.relisted(Some("a"), &HashSet::new());
+        assert_eq!(u.counts(["B"])["B"], 1);
+        u.relisted(None, &HashSet::new());
+        assert_eq!(u.counts(["B"])["B"], 0);
+        // A key that no longer exists still shows while an object needs it.
+        u.record(key("a", "w"), fps(&["OLD"]));
+        assert_eq!(u.counts(["A"]).get("OLD"), Some(&1));
+    }
+}
