@@ -24,7 +24,8 @@ use clap::{ArgAction, Parser};
     name = "seal",
     disable_version_flag = true,
     max_term_width = 100,
-    args_override_self = true
+    args_override_self = true,
+    args_conflicts_with_subcommands = true
 )]
 pub struct Cli {
     /// Certificate / public key file or URL (file://, http://, https://) to seal with, offline.
@@ -167,6 +168,65 @@ pub struct Cli {
         value_name = "LEVEL"
     )]
     pub verbosity: u8,
+
+    #[command(flatten)]
+    pub cluster: ClusterFlags,
+
+    #[command(subcommand)]
+    pub command: Option<Command>,
+}
+
+/// `seal`'s own commands, beside kubeseal's flags (which work without a command).
+#[derive(Debug, clap::Subcommand)]
+pub enum Command {
+    ReEncrypt(ReEncryptArgs),
+}
+
+/// Re-encrypts every SealedSecret in the given files and directories to the newest key, in
+/// place: through the controller (`/v1/rotate`, one request per SealedSecret), or offline with
+/// --cert (the newest key's certificate) and --recovery-private-key (the keys that open them).
+///
+/// Only values not already sealed for the newest key change; everything else in each file
+/// (other documents, comments, layout) stays byte for byte, and a file with nothing to change
+/// is not written. A directory is searched for *.yaml, *.yml and *.json files, skipping names
+/// that start with a dot. Nothing is written unless every SealedSecret was re-encrypted; each
+/// file is replaced atomically.
+#[derive(Debug, clap::Args)]
+#[command(args_override_self = true)]
+pub struct ReEncryptArgs {
+    /// Files and directories to re-encrypt.
+    #[arg(required = true, value_name = "PATH")]
+    pub paths: Vec<std::path::PathBuf>,
+
+    /// List what would change, and write nothing.
+    #[arg(long, env = "SEALED_SECRETS_DRY_RUN", action = ArgAction::Set, num_args = 0..=1, require_equals = true,
+          default_value = "false", default_missing_value = "true", value_parser = go_bool,
+          value_name = "BOOL", hide_default_value = true, hide_possible_values = true)]
+    pub dry_run: bool,
+
+    /// Offline: the certificate (file or URL) of the key to re-encrypt to. Needs
+    /// --recovery-private-key.
+    #[arg(long, env = "SEALED_SECRETS_CERT", value_name = "FILE|URL")]
+    pub cert: Option<String>,
+
+    /// Offline: private key files that open the SealedSecrets (PEM, a key Secret, or a List of
+    /// them). Repeatable and comma-separated. Needs --cert.
+    #[arg(
+        long,
+        env = "SEALED_SECRETS_RECOVERY_PRIVATE_KEY",
+        value_delimiter = ',',
+        value_name = "FILE"
+    )]
+    pub recovery_private_key: Vec<String>,
+
+    /// How long each request to the cluster may take (as for sealing).
+    #[arg(
+        long,
+        env = "SEALED_SECRETS_REQUEST_TIMEOUT",
+        value_name = "DURATION",
+        value_parser = parse_request_timeout
+    )]
+    pub request_timeout: Option<Duration>,
 
     #[command(flatten)]
     pub cluster: ClusterFlags,

@@ -54,6 +54,8 @@ const SEALED_SECRET_LIMIT: Limit = Limit {
 };
 /// How much of an error body is read and quoted.
 const ERROR_BODY_LIMIT: usize = 64 * 1024;
+/// How long one request waits out the controller's rate limit (429) in all.
+const RATE_LIMIT_PATIENCE: Duration = Duration::from_secs(300);
 const QUOTED_ERROR_CHARS: usize = 300;
 
 impl Session {
@@ -146,13 +148,7 @@ impl Session {
     pub fn verify(&mut self, name: &str, sealed: Vec<u8>) -> Result<()> {
         let port = self.port_name()?;
         let path = proxy_path(&self.controller, &port, "/v1/verify");
-        let reply = self.call(
-            Method::POST,
-            &path,
-            Some(sealed),
-            "application/json, */*",
-            SEALED_SECRET_LIMIT,
-        )?;
+        let reply = self.post_patiently(&path, sealed)?;
         judge(&self.context(Op::Verify(name), &port, &path), reply).map(drop)
     }
 
@@ -160,14 +156,34 @@ impl Session {
     pub fn rotate(&mut self, name: &str, sealed: Vec<u8>) -> Result<Vec<u8>> {
         let port = self.port_name()?;
         let path = proxy_path(&self.controller, &port, "/v1/rotate");
-        let reply = self.call(
-            Method::POST,
-            &path,
-            Some(sealed),
-            "application/json, */*",
-            SEALED_SECRET_LIMIT,
-        )?;
+        let reply = self.post_patiently(&path, sealed)?;
         judge(&self.context(Op::Rotate(name), &port, &path), reply)
+    }
+
+    /// POSTs a SealedSecret, waiting out the controller's rate limit: a 429 is retried after
+    /// its `Retry-After` (1 s without one, at most 30 s each) for up to [`RATE_LIMIT_PATIENCE`],
+    /// so that re-encrypting many objects goes at the rate the controller allows.
+    fn post_patiently(&self, path: &str, sealed: Vec<u8>) -> Result<Reply> {
+        let mut waited = Duration::ZERO;
+        loop {
+            let reply = self.call(
+                Method::POST,
+                path,
+                Some(sealed.clone()),
+                "application/json, */*",
+                SEALED_SECRET_LIMIT,
+            )?;
+            if reply.status != StatusCode::TOO_MANY_REQUESTS || waited >= RATE_LIMIT_PATIENCE {
+                return Ok(reply);
+            }
+            let pause = reply
+                .retry_after
+                .unwrap_or(Duration::from_secs(1))
+                .clamp(Duration::from_millis(100), Duration::from_secs(30));
+            tracing::debug!(?pause, "rate-limited by the controller; waiting");
+            std::thread::sleep(pause);
+            waited += pause;
+        }
     }
 
     /// The Service's first port name, as kubeseal reads it (`spec.ports[0].name`).
@@ -221,16 +237,22 @@ impl Session {
         let exchange = async {
             let response = self.client.send(request).await?;
             let status = response.status();
+            let retry_after = response
+                .headers()
+                .get(header::RETRY_AFTER)
+                .and_then(|v| v.to_str().ok())
+                .and_then(|v| v.trim().parse::<u64>().ok())
+                .map(Duration::from_secs);
             let cap = if status.is_success() {
                 limit.bytes
             } else {
                 ERROR_BODY_LIMIT as u64
             };
             let body = read_capped(response.into_body(), cap).await?;
-            Ok::<_, kube::Error>((status, body))
+            Ok::<_, kube::Error>((status, body, retry_after))
         };
         // The timer belongs to the runtime: made inside it.
-        let (status, body) = match self
+        let (status, body, retry_after) = match self
             .runtime
             .block_on(async { tokio::time::timeout(self.timeout, exchange).await })
         {
@@ -250,7 +272,11 @@ impl Session {
         };
         tracing::debug!(%method, %url, status = status.as_u16(), "response");
         match body {
-            Some(body) => Ok(Reply { status, body }),
+            Some(body) => Ok(Reply {
+                status,
+                body,
+                retry_after,
+            }),
             None if status.is_success() => bail!(
                 "{method} {url}: the answer is larger than {limit}, the limit for {}",
                 limit.what
@@ -259,6 +285,7 @@ impl Session {
             None => Ok(Reply {
                 status,
                 body: Vec::new(),
+                retry_after,
             }),
         }
     }
@@ -331,6 +358,8 @@ fn transport_cause(e: &kube::Error, connect_timeout: Duration) -> String {
 pub struct Reply {
     pub status: StatusCode,
     pub body: Vec<u8>,
+    /// A 429's `Retry-After`, in seconds.
+    pub retry_after: Option<Duration>,
 }
 
 /// What a request was for: it decides the verb and resource a 403 names, and the wording.
@@ -421,7 +450,7 @@ fn quoted(body: &[u8]) -> Option<String> {
 
 /// The answer's body if it is what was asked for, else the error, in one line.
 fn judge(cx: &Context<'_>, reply: Reply) -> Result<Vec<u8>> {
-    let Reply { status, body } = reply;
+    let Reply { status, body, .. } = reply;
     if status == StatusCode::OK {
         return Ok(body);
     }
@@ -566,6 +595,7 @@ mod tests {
         Reply {
             status: StatusCode::from_u16(code).unwrap(),
             body: body.as_bytes().to_vec(),
+            retry_after: None,
         }
     }
 

@@ -193,6 +193,23 @@ pub fn sealed_secrets(bytes: &[u8], what: &str) -> Result<Vec<SealedSecret>> {
         .collect()
 }
 
+/// The SealedSecrets among the documents of `bytes` (`kind: SealedSecret` of
+/// `bitnami.com/v1alpha1`), with their document numbers; other documents are left alone.
+pub fn sealed_secrets_among(bytes: &[u8], what: &str) -> Result<Vec<(usize, SealedSecret)>> {
+    let docs = documents(bytes).with_context(|| what.to_owned())?;
+    docs.into_iter()
+        .enumerate()
+        .filter(|(_, doc)| {
+            doc.get("kind").and_then(Value::as_str) == Some("SealedSecret")
+                && doc.get("apiVersion").and_then(Value::as_str) == Some("bitnami.com/v1alpha1")
+        })
+        .map(|(i, doc)| {
+            let what = format!("{what}: document {}", i + 1);
+            sealed_secret_doc(doc, &what, true).map(|ss| (i + 1, ss))
+        })
+        .collect()
+}
+
 /// One document as a SealedSecret; `type_meta` says whether `kind` and `apiVersion` must be
 /// there (they must be right when they are).
 fn sealed_secret_doc(doc: Value, what: &str, type_meta: bool) -> Result<SealedSecret> {

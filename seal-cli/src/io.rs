@@ -177,6 +177,63 @@ pub fn read_file(path: &Path, limit: Limit) -> Result<Vec<u8>> {
         .ok_or_else(|| too_large(&path.display().to_string(), limit))
 }
 
+/// One line for the user on stderr (a summary), beside the logs.
+pub fn tell(line: &str) {
+    let _ = writeln!(io::stderr(), "{line}");
+}
+
+/// A file to look at, and whether it was named on the command line (rather than found in a
+/// directory).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Found {
+    pub path: PathBuf,
+    pub named: bool,
+}
+
+/// The files of `paths`: each file as given, and in each directory (recursively, in name
+/// order) the `*.yaml`, `*.yml` and `*.json` files, skipping names that start with a dot
+/// (`.git`) and symlinked directories (which could loop).
+pub fn find_files(paths: &[PathBuf]) -> Result<Vec<Found>> {
+    fn walk(dir: &Path, out: &mut Vec<Found>) -> Result<()> {
+        let mut entries: Vec<fs::DirEntry> = fs::read_dir(dir)
+            .map_err(|e| io_error("open", dir, &e))?
+            .collect::<io::Result<_>>()
+            .map_err(|e| io_error("read", dir, &e))?;
+        entries.sort_by_key(fs::DirEntry::file_name);
+        for entry in entries {
+            let name = entry.file_name();
+            if name.to_string_lossy().starts_with('.') {
+                continue;
+            }
+            let path = entry.path();
+            let kind = entry.file_type().map_err(|e| io_error("stat", &path, &e))?;
+            if kind.is_dir() {
+                walk(&path, out)?;
+            } else if (kind.is_file() || kind.is_symlink() && path.is_file())
+                && path
+                    .extension()
+                    .is_some_and(|e| e == "yaml" || e == "yml" || e == "json")
+            {
+                out.push(Found { path, named: false });
+            }
+        }
+        Ok(())
+    }
+    let mut out = Vec::new();
+    for path in paths {
+        let meta = fs::metadata(path).map_err(|e| io_error("stat", path, &e))?;
+        if meta.is_dir() {
+            walk(path, &mut out)?;
+        } else {
+            out.push(Found {
+                path: path.clone(),
+                named: true,
+            });
+        }
+    }
+    Ok(out)
+}
+
 /// Temp file in the target's directory, fsync, rename: a reader sees the old file or the new
 /// one, never a torn one, and a failure leaves the old file as it was (renameio's guarantee).
 ///

@@ -14,8 +14,9 @@
 //!   `/v1/verify`, `/v1/rotate`. With `cert`'s URL fetch, the only network I/O.
 //! - `plan`: the flags checked and turned into a `Plan`: one mode, the input and output,
 //!   the format, and the per-Secret options (`SecretOptions`).
+//! - `rewrite`: a file's SealedSecrets edited in place, value by value. Pure.
 //! - `cmd`: one module per mode: read (`io`), decode, seal or unseal with the pure `shared`
-//!   core, print, write (`io`).
+//!   core, print (or `rewrite`), write (`io`).
 
 mod cert;
 pub mod cli;
@@ -26,6 +27,7 @@ mod io;
 mod kubeconfig;
 mod plan;
 mod print;
+mod rewrite;
 
 use anyhow::Result;
 
@@ -34,7 +36,10 @@ use crate::plan::Plan;
 
 /// Runs one `seal` invocation: checks the flags, then does what they say. The error, if any,
 /// is for the caller to print, once.
-pub fn run(cli: Cli) -> Result<()> {
+pub fn run(mut cli: Cli) -> Result<()> {
+    if let Some(cli::Command::ReEncrypt(args)) = cli.command.take() {
+        return cmd::re_encrypt::run(&plan::ReEncryptPlan::try_from(args)?);
+    }
     let plan = Plan::try_from(cli)?;
     if plan.ignored_recovery_keys {
         tracing::warn!("--recovery-private-key is ignored without --recovery-unseal");

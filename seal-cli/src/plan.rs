@@ -7,7 +7,7 @@ use std::time::Duration;
 use anyhow::{Result, bail};
 use shared::Scope;
 
-use crate::cli::Cli;
+use crate::cli::{Cli, ClusterFlags, ReEncryptArgs};
 use crate::cluster::Controller;
 use crate::io::{Sink, Source};
 use crate::kubeconfig;
@@ -86,6 +86,116 @@ pub struct Plan {
     pub request_timeout: Option<Duration>,
     /// `--recovery-private-key` without `--recovery-unseal`: worth a warning.
     pub ignored_recovery_keys: bool,
+}
+
+/// The controller's Service and the kubeconfig selection from the connection flags; the
+/// controller flags must not be empty when the run talks to the cluster.
+fn connection(
+    c: ClusterFlags,
+    talks_to_cluster: bool,
+) -> Result<(Controller, kubeconfig::Selection)> {
+    let controller = Controller {
+        name: c.controller_name,
+        namespace: c.controller_namespace,
+    };
+    if talks_to_cluster {
+        if controller.name.is_empty() {
+            bail!("--controller-name must not be empty");
+        }
+        if controller.namespace.is_empty() {
+            bail!("--controller-namespace must not be empty");
+        }
+    }
+    let kubeconfig = kubeconfig::Selection {
+        path: non_empty(c.kubeconfig).map(PathBuf::from),
+        context: non_empty(c.context),
+        cluster: non_empty(c.cluster),
+        user: non_empty(c.user),
+        overrides: kubeconfig::Overrides {
+            server: non_empty(c.server),
+            tls_server_name: non_empty(c.tls_server_name),
+            certificate_authority: non_empty(c.certificate_authority),
+            insecure_skip_tls_verify: c.insecure_skip_tls_verify,
+            proxy_url: non_empty(c.proxy_url),
+            token: non_empty(c.token),
+            client_certificate: non_empty(c.client_certificate),
+            client_key: non_empty(c.client_key),
+            impersonate: non_empty(c.as_user),
+            impersonate_uid: non_empty(c.as_uid),
+            impersonate_groups: c.as_group.into_iter().filter(|g| !g.is_empty()).collect(),
+            username: non_empty(c.username),
+            password: non_empty(c.password),
+        },
+    };
+    Ok((controller, kubeconfig))
+}
+
+/// `seal re-encrypt`, decided from its flags.
+#[derive(Debug)]
+pub struct ReEncryptPlan {
+    pub paths: Vec<PathBuf>,
+    pub dry_run: bool,
+    pub via: Rotator,
+}
+
+/// Who re-encrypts.
+#[derive(Debug)]
+pub enum Rotator {
+    /// The controller's `/v1/rotate`, through the service proxy.
+    Controller {
+        kubeconfig: Box<kubeconfig::Selection>,
+        controller: Controller,
+        request_timeout: Option<Duration>,
+    },
+    /// Offline: the newest key's certificate, and the private keys that open the objects.
+    Offline {
+        cert: String,
+        keys: Vec<PathBuf>,
+        request_timeout: Option<Duration>,
+    },
+}
+
+impl TryFrom<ReEncryptArgs> for ReEncryptPlan {
+    type Error = anyhow::Error;
+
+    fn try_from(args: ReEncryptArgs) -> Result<ReEncryptPlan> {
+        let cert = non_empty(args.cert);
+        let keys: Vec<PathBuf> = args
+            .recovery_private_key
+            .into_iter()
+            .filter(|k| !k.is_empty())
+            .map(PathBuf::from)
+            .collect();
+        let request_timeout = args.request_timeout.filter(|t| !t.is_zero());
+        let via = match (cert, keys.is_empty()) {
+            (Some(cert), false) => Rotator::Offline {
+                cert,
+                keys,
+                request_timeout,
+            },
+            (Some(_), true) => bail!(
+                "--cert without --recovery-private-key: re-encrypting offline needs the keys that \
+                 open the SealedSecrets"
+            ),
+            (None, false) => bail!(
+                "--recovery-private-key without --cert: re-encrypting offline needs the \
+                 certificate of the key to re-encrypt to"
+            ),
+            (None, true) => {
+                let (controller, kubeconfig) = connection(args.cluster, true)?;
+                Rotator::Controller {
+                    kubeconfig: Box::new(kubeconfig),
+                    controller,
+                    request_timeout,
+                }
+            }
+        };
+        Ok(ReEncryptPlan {
+            paths: args.paths,
+            dry_run: args.dry_run,
+            via,
+        })
+    }
 }
 
 /// kubeseal treats an empty flag value as unset; so does `SEALED_SECRETS_CERT=`.
@@ -181,43 +291,10 @@ impl TryFrom<Cli> for Plan {
             }
         };
 
-        let c = cli.cluster;
-        let controller = Controller {
-            name: c.controller_name,
-            namespace: c.controller_namespace,
-        };
         let talks_to_cluster = matches!(mode, Mode::Validate | Mode::ReEncrypt)
             || cert_source == CertSource::Controller
                 && !matches!(mode, Mode::Version | Mode::RecoveryUnseal { .. });
-        if talks_to_cluster {
-            if controller.name.is_empty() {
-                bail!("--controller-name must not be empty");
-            }
-            if controller.namespace.is_empty() {
-                bail!("--controller-namespace must not be empty");
-            }
-        }
-        let kubeconfig = kubeconfig::Selection {
-            path: non_empty(c.kubeconfig).map(PathBuf::from),
-            context: non_empty(c.context),
-            cluster: non_empty(c.cluster),
-            user: non_empty(c.user),
-            overrides: kubeconfig::Overrides {
-                server: non_empty(c.server),
-                tls_server_name: non_empty(c.tls_server_name),
-                certificate_authority: non_empty(c.certificate_authority),
-                insecure_skip_tls_verify: c.insecure_skip_tls_verify,
-                proxy_url: non_empty(c.proxy_url),
-                token: non_empty(c.token),
-                client_certificate: non_empty(c.client_certificate),
-                client_key: non_empty(c.client_key),
-                impersonate: non_empty(c.as_user),
-                impersonate_uid: non_empty(c.as_uid),
-                impersonate_groups: c.as_group.into_iter().filter(|g| !g.is_empty()).collect(),
-                username: non_empty(c.username),
-                password: non_empty(c.password),
-            },
-        };
+        let (controller, kubeconfig) = connection(cli.cluster, talks_to_cluster)?;
 
         Ok(Plan {
             mode,

@@ -323,6 +323,53 @@ async fn kubeseal_workflow_with_our_unsealer() -> Result<()> {
             "kubeseal --re-encrypt of a current SealedSecret changed its ciphertexts"
         );
 
+        // `seal re-encrypt DIR` through the controller: the vectors' object (the older key)
+        // changes in place beside a ConfigMap; the current one and the ConfigMap stay; a
+        // second run writes nothing.
+        let repo = TempDir::new("reencrypt-repo");
+        let config_map = "---\napiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: c\n";
+        let mixed = format!(
+            "{}{config_map}{after}",
+            vector_text("sealedsecret-strict-default-db-creds.yaml")
+        );
+        let file = repo.write("apps.yaml", &mixed);
+        let repo_dir = repo.path().display().to_string();
+        let first = seal_in(
+            &cluster,
+            &["re-encrypt", "--controller-namespace", &ns, &repo_dir],
+        )
+        .run();
+        ensure!(
+            first.code() == Some(0),
+            "seal re-encrypt: {}",
+            first.stderr()
+        );
+        ensure!(
+            first
+                .stderr()
+                .contains("re-encrypted 3 items of 1 SealedSecrets in 1 files (2 SealedSecrets"),
+            "{}",
+            first.stderr()
+        );
+        let rewritten = std::fs::read_to_string(&file)?;
+        ensure!(
+            rewritten.contains(config_map) && rewritten.ends_with(&after),
+            "{rewritten}"
+        );
+        let second = seal_in(
+            &cluster,
+            &["re-encrypt", "--controller-namespace", &ns, &repo_dir],
+        )
+        .run();
+        ensure!(
+            second
+                .stderr()
+                .contains("re-encrypted 0 items of 0 SealedSecrets in 0 files"),
+            "{}",
+            second.stderr()
+        );
+        ensure!(std::fs::read_to_string(&file)? == rewritten);
+
         // And a failure leaves the file exactly as it was.
         let bad = dir.write("foreign.yaml", seal_with_a_foreign_key(&ns));
         let bad_before = std::fs::read_to_string(&bad)?;

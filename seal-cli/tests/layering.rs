@@ -8,10 +8,11 @@ use std::path::Path;
 
 /// Bottom to top. `cmd` is `src/cmd/*.rs` (whose files may use each other through `super::`),
 /// `lib` is `src/lib.rs`.
-const LAYERS: [&str; 10] = [
+const LAYERS: [&str; 11] = [
     "io",
     "decode",
     "print",
+    "rewrite",
     "cli",
     "kubeconfig",
     "cert",

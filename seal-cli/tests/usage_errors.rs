@@ -31,7 +31,7 @@ fn unknown_flag() {
         &seal(&["--cer", &cert()]).run(),
         "unexpected argument '--cer' found; tip: a similar argument exists: '--cert'",
     );
-    usage_error(&seal(&["stray"]).run(), "unexpected argument 'stray' found");
+    usage_error(&seal(&["stray"]).run(), "unrecognized subcommand 'stray'");
 }
 
 #[test]

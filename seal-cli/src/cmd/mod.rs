@@ -6,6 +6,7 @@ mod controller;
 mod fetch_cert;
 mod merge;
 mod raw;
+pub mod re_encrypt;
 mod recover;
 mod seal;
 
