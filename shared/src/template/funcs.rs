@@ -1,5 +1,6 @@
 //! The function table (Go's builtins and sprig's functions) and Go's builtins.
 
+use super::crypto;
 use super::cx::Cx;
 use super::error::{FnError, TemplateError, check_len, failed};
 use super::format::{fmt_value, quote_bytes, sprintf};
@@ -19,6 +20,8 @@ pub(super) enum Ty {
     Dict,
     /// `interface{}` (and `reflect.Value`)
     Any,
+    /// `uint32` (`derivePassword`'s counter): only an unsigned constant converts to it.
+    Uint32,
 }
 
 impl Ty {
@@ -30,6 +33,7 @@ impl Ty {
             Ty::Bool => "bool",
             Ty::Dict => "map[string]interface {}",
             Ty::Any => "any value",
+            Ty::Uint32 => "uint32",
         }
     }
 
@@ -60,6 +64,7 @@ const A: Ty = Ty::Any;
 const F: Ty = Ty::Float;
 const B: Ty = Ty::Bool;
 const D: Ty = Ty::Dict;
+const U: Ty = Ty::Uint32;
 
 macro_rules! func {
     ($name:literal, [$($p:expr),*], $variadic:expr, $imp:expr) => {
@@ -130,6 +135,19 @@ static FUNCS: &[Func] = &[
     func!("sha256sum", [S], None, sprig::sha256sum),
     func!("sha512sum", [S], None, sprig::sha512sum),
     func!("adler32sum", [S], None, sprig::adler32sum),
+    // Cryptography (crypto.rs).
+    func!(
+        "derivePassword",
+        [U, S, S, S, S],
+        None,
+        crypto::derive_password
+    ),
+    func!("bcrypt", [S], None, crypto::bcrypt),
+    func!("htpasswd", [S, S], None, crypto::htpasswd),
+    func!("genPrivateKey", [S], None, crypto::gen_private_key),
+    func!("encryptAES", [S, S], None, crypto::encrypt_aes),
+    func!("decryptAES", [S, S], None, crypto::decrypt_aes),
+    func!("buildCustomCert", [S, S], None, crypto::build_custom_cert),
     func!("toString", [A], None, sprig::to_string),
     // sprig: conversion and math.
     func!("atoi", [S], None, sprig::atoi),

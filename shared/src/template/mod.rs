@@ -62,6 +62,16 @@
 //!   cannot match Go's bytes; tests check its shape and that a fixed [`Context`] renders it
 //!   the same every time. Without an environment ([`Hermetic`]) they are refused
 //!   ([`TemplateError::NoEnvironment`]).
+//! - Cryptography (sprig's crypto.go): `derivePassword` (scrypt and HMAC-SHA256, byte for
+//!   byte), `decryptAES` (byte for byte, its failures included), `buildCustomCert` (the
+//!   `certificate` struct: `.Cert`, `.Key`, printed as Go's `%v` of a struct, `typeOf`
+//!   `sprig.certificate`); from the [`Env`]'s randomness, in Go's exact shape: `bcrypt` and
+//!   `htpasswd` (`$2a$10$`), `encryptAES` (AES-256-CBC, the IV first), `genPrivateKey`
+//!   (`rsa` 4096-bit PKCS#1, `ecdsa` P-256 SEC 1, `ed25519` PKCS#8; RSA keys come from
+//!   aws-lc-rs's own generator, but also need the environment). The error texts sprig returns
+//!   as values (`Unknown type`, `invalid username`, a bcrypt password over 72 bytes) need no
+//!   environment. Each call of `derivePassword`, `bcrypt` or an RSA key costs many steps
+//!   (5,000, 2,000, 20,000), bounding the CPU time one object can take.
 //! - `keys` and `values` return Go's map order, which Go randomises on every call; here
 //!   they come in key order, one of the orders Go may give.
 //!
@@ -70,9 +80,12 @@
 //! - The date functions: `now`, `date`, `dateInZone`, `date_in_zone`, `dateModify`,
 //!   `date_modify`, `mustDateModify`, `must_date_modify`, `toDate`, `mustToDate`, `ago`,
 //!   `duration`, `durationRound`, `htmlDate`, `htmlDateInZone`, `unixEpoch`.
-//! - Crypto: `bcrypt`, `htpasswd`, `derivePassword`, `genPrivateKey`, `buildCustomCert`,
-//!   `genCA`, `genCAWithKey`, `genSelfSignedCert`, `genSelfSignedCertWithKey`,
-//!   `genSignedCert`, `genSignedCertWithKey`, `encryptAES`, `decryptAES`.
+//! - The certificate generators: `genCA`, `genCAWithKey`, `genSelfSignedCert`,
+//!   `genSelfSignedCertWithKey`, `genSignedCert`, `genSignedCertWithKey`.
+//! - `genPrivateKey "dsa"` (no well-kept crate generates DSA keys); `buildCustomCert` of what
+//!   this renderer cannot tell Go's x509 accepts (DSA and P-224 keys, URI names, name
+//!   constraints, a key aws-lc-rs rejects), and passing its result to any function but
+//!   `print`, `println`, `toString` and the type functions ([`TemplateError::Unsupported`]).
 //! - `semver`, `semverCompare`, `urlParse`, `urlJoin`, `snakecase`, `kebabcase`, and the
 //!   decimal float math `addf`, `add1f`, `subf`, `mulf`, `divf`
 //!   ([`TemplateError::UnsupportedFunction`]); names that are neither Go's nor sprig's,
@@ -122,6 +135,7 @@
 //! Go's base64 and its JSON string escaping, which other parts of the workspace need too,
 //! are [`crate::go`]'s.
 
+mod crypto;
 mod cx;
 mod error;
 mod exec;

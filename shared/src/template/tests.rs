@@ -180,6 +180,13 @@ fn random_and_time_functions_use_the_environment() {
         "uuidv4",
         "shuffle \"abc\"",
         "randInt 1 9",
+        "bcrypt \"x\"",
+        "htpasswd \"u\" \"p\"",
+        "genPrivateKey \"rsa\"",
+        "genPrivateKey \"\"",
+        "genPrivateKey \"ecdsa\"",
+        "genPrivateKey \"ed25519\"",
+        "encryptAES \"k\" \"x\"",
     ] {
         let template = format!("{{{{ {name} }}}}");
         let e = err(&template);
@@ -251,7 +258,7 @@ fn refuses_functions_it_does_not_have() {
         "now",
         "date",
         "semver",
-        "bcrypt",
+        "urlJoin",
         "genCA",
         "urlParse",
         "snakecase",
