@@ -173,3 +173,88 @@ fn renders_what_go_renders_and_refuses_what_go_refuses() {
         declined.join("\n")
     );
 }
+
+/// Go's random outputs (fixed in the "crypto" item set) are accepted by the Rust crates, and
+/// ours have Go's exact shape and verify, decrypt and parse.
+#[test]
+fn crypto_outputs_match_gos_shape() {
+    use aws_lc_rs::signature::{
+        ECDSA_P256_SHA256_ASN1_SIGNING, EcdsaKeyPair, Ed25519KeyPair, KeyPair as _,
+    };
+    let doc: Value = serde_json::from_str(CASES).expect("cases.json is JSON");
+    let items = &data_sets(&doc)["crypto"];
+    let text = |k: &str| String::from_utf8(items[k].clone()).expect("UTF-8");
+    let render = |t: &str| {
+        let out = render_with("k", t, items, &mut Budget::per_object(), &mut seeded_env())
+            .unwrap_or_else(|e| panic!("{t}: {e}"));
+        String::from_utf8(out).expect("UTF-8")
+    };
+    /// The DER of a PEM block of the given type (Go's layout: 64-column lines).
+    fn pem_der(pem: &str, label: &str) -> Vec<u8> {
+        let body = pem
+            .strip_prefix(&format!("-----BEGIN {label}-----\n"))
+            .and_then(|b| b.strip_suffix(&format!("-----END {label}-----\n")))
+            .unwrap_or_else(|| panic!("not a {label} block: {pem}"));
+        let lines: Vec<&str> = body.lines().collect();
+        let (last, full) = lines.split_last().unwrap();
+        assert!(full.iter().all(|l| l.len() == 64) && last.len() <= 64);
+        STANDARD.decode(lines.concat()).unwrap()
+    }
+
+    // bcrypt: Go's hash verifies here; ours verifies and has Go's prefix and length.
+    assert!(bcrypt::verify("hunter2'\"=", &text("go_bcrypt")).unwrap());
+    let go_htpasswd = text("go_htpasswd");
+    let (user, hash) = go_htpasswd.split_once(':').unwrap();
+    assert_eq!(user, "admin");
+    assert!(bcrypt::verify("s3cr3t", hash).unwrap());
+    let ours = render(r#"{{ bcrypt "hunter2'\"=" }}"#);
+    assert_eq!(
+        (&ours[..7], ours.len()),
+        ("$2a$10$", text("go_bcrypt").len())
+    );
+    assert!(bcrypt::verify("hunter2'\"=", &ours).unwrap());
+    let ours = render(r#"{{ htpasswd "admin" "s3cr3t" }}"#);
+    assert!(bcrypt::verify("s3cr3t", ours.strip_prefix("admin:").unwrap()).unwrap());
+
+    // ECDSA: SEC 1 with the curve and the public point, 121 bytes, as Go's.
+    let go_ec = pem_der(&text("go_ecdsa_key"), "EC PRIVATE KEY");
+    let ec = pem_der(&render(r#"{{ genPrivateKey "ecdsa" }}"#), "EC PRIVATE KEY");
+    assert_eq!(ec.len(), go_ec.len());
+    assert_eq!((&ec[..7], &ec[39..56]), (&go_ec[..7], &go_ec[39..56]));
+    for der in [&go_ec, &ec] {
+        let pair = EcdsaKeyPair::from_private_key_der(&ECDSA_P256_SHA256_ASN1_SIGNING, der)
+            .expect("an EC key");
+        assert_eq!(&der[56..], pair.public_key().as_ref());
+    }
+    // Ed25519: PKCS#8 v1 of the seed, 48 bytes, as Go's.
+    let go_ed = pem_der(&text("go_ed25519_key"), "PRIVATE KEY");
+    let ed = pem_der(&render(r#"{{ genPrivateKey "ed25519" }}"#), "PRIVATE KEY");
+    assert_eq!((ed.len(), &ed[..16]), (go_ed.len(), &go_ed[..16]));
+    for der in [&go_ed, &ed] {
+        Ed25519KeyPair::from_pkcs8_maybe_unchecked(der).expect("an Ed25519 key");
+    }
+    // RSA: PKCS#1, 4096 bits, as Go's.
+    let go_rsa = pem_der(&text("go_rsa_key"), "RSA PRIVATE KEY");
+    let rsa = pem_der(&render(r#"{{ genPrivateKey "rsa" }}"#), "RSA PRIVATE KEY");
+    // SEQUENCE (its length varies with the key), version 0, a 4096-bit modulus.
+    assert_eq!((&rsa[..2], &rsa[4..12]), (&go_rsa[..2], &go_rsa[4..12]));
+    for der in [&go_rsa, &rsa] {
+        let pair = aws_lc_rs::rsa::KeyPair::from_der(der).expect("an RSA key");
+        assert_eq!(pair.public_modulus_len(), 512);
+    }
+
+    // encryptAES: base64 of the IV and the padded blocks; ours decrypts with sprig's rules
+    // (checked against Go's decryptAES in the cases) and differs each time.
+    let ours = render(r#"{{ encryptAES "secretkey" "hello world, a text of three AES blocks!" }}"#);
+    assert_eq!(ours.len(), text("go_aes").len());
+    assert_eq!(
+        render(&format!(r#"{{{{ decryptAES "secretkey" "{ours}" }}}}"#)),
+        "hello world, a text of three AES blocks!"
+    );
+
+    // Go's certificates parse here.
+    for k in ["go_ca_cert", "go_ec_cert", "go_ed_cert"] {
+        use x509_cert::der::Decode as _;
+        x509_cert::Certificate::from_der(&pem_der(&text(k), "CERTIFICATE")).expect(k);
+    }
+}
