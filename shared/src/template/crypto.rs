@@ -28,11 +28,13 @@ use super::value::{Certificate, Value, owned};
 
 /// Evaluation steps charged per call, on top of the usual, for the CPU time each costs (the
 /// object's [`MAX_STEPS_PER_OBJECT`](super::MAX_STEPS_PER_OBJECT) budget then allows about
-/// 20 `derivePassword`, 50 `bcrypt` or 5 RSA-4096 keys per object, a few seconds in all).
+/// 20 `derivePassword`, 50 `bcrypt`, 5 RSA-4096 or 20 RSA-2048 keys per object, a few
+/// seconds in all).
 const SCRYPT_STEPS: u64 = 5_000;
 const BCRYPT_STEPS: u64 = 2_000;
 const RSA_4096_STEPS: u64 = 20_000;
 const EC_STEPS: u64 = 100;
+const RSA_2048_STEPS: u64 = 5_000;
 
 // ---- derivePassword: the Master Password algorithm ----
 
@@ -178,6 +180,22 @@ pub(super) fn pem_encode(label: &str, der: &[u8]) -> Zeroizing<Vec<u8>> {
     out
 }
 
+/// A DER TLV of `tag` around `content`.
+pub(super) fn der(tag: u8, content: &[u8]) -> Vec<u8> {
+    let mut out = vec![tag];
+    let n = content.len();
+    if n < 0x80 {
+        out.push(n as u8);
+    } else {
+        let bytes = n.to_be_bytes();
+        let skip = bytes.iter().take_while(|&&b| b == 0).count();
+        out.push(0x80 | (bytes.len() - skip) as u8);
+        out.extend_from_slice(&bytes[skip..]);
+    }
+    out.extend_from_slice(content);
+    out
+}
+
 /// One DER TLV: (tag, contents, rest); definite lengths up to 4 bytes.
 pub(super) fn der_tlv(input: &[u8]) -> Option<(u8, &[u8], &[u8])> {
     let (&tag, rest) = input.split_first()?;
@@ -254,24 +272,15 @@ fn ed25519(cx: &Cx<'_>) -> Result<Zeroizing<Vec<u8>>, FnError> {
     Ok(pem_encode("PRIVATE KEY", &der))
 }
 
-/// An RSA key as Go's PKCS#1 "RSA PRIVATE KEY".
-pub(super) fn rsa(
-    cx: &Cx<'_>,
-    size: aws_lc_rs::rsa::KeySize,
-    steps: u64,
-) -> Result<Zeroizing<Vec<u8>>, FnError> {
+/// A new RSA key.
+fn rsa(cx: &Cx<'_>, size: aws_lc_rs::rsa::KeySize, steps: u64) -> Result<Signer, FnError> {
     // aws-lc-rs generates RSA keys from its own system RNG and cannot take ours; requiring
     // the environment's randomness keeps hermetic rendering refusing it like the others.
     cx.random(&mut [0u8; 1])?;
     cx.spend_steps(steps)?;
     let pair = aws_lc_rs::rsa::KeyPair::generate(size)
         .map_err(|_| failed("failed to generate private key"))?;
-    let pkcs8: Pkcs8V1Der<'_> = pair
-        .as_der()
-        .map_err(|_| failed("failed to generate private key"))?;
-    let pkcs1 =
-        pkcs8_private_key(pkcs8.as_ref()).ok_or_else(|| failed("failed to encode private key"))?;
-    Ok(pem_encode("RSA PRIVATE KEY", pkcs1))
+    Ok(Signer::Rsa(pair))
 }
 
 /// The privateKey OCTET STRING of a PKCS#8 PrivateKeyInfo (for RSA: the PKCS#1 key).
@@ -294,7 +303,7 @@ fn pkcs8_private_key(der: &[u8]) -> Option<&[u8]> {
 pub(super) fn gen_private_key<'a>(cx: &Cx<'a>, argv: Vec<Value<'a>>) -> R<'a> {
     let [kind] = args(argv)?;
     let pem = match kind.bytes() {
-        b"" | b"rsa" => rsa(cx, aws_lc_rs::rsa::KeySize::Rsa4096, RSA_4096_STEPS)?,
+        b"" | b"rsa" => rsa(cx, aws_lc_rs::rsa::KeySize::Rsa4096, RSA_4096_STEPS)?.pem()?,
         b"ecdsa" => ecdsa_p256(cx)?,
         b"ed25519" => ed25519(cx)?,
         // No well-kept crate generates DSA keys; never output something else.
@@ -683,8 +692,22 @@ fn check_certificate(der: &[u8]) -> Result<(), Reject> {
     Ok(())
 }
 
-/// Go's `parsePrivateKeyPEM` succeeds on `pem`, as far as this code can tell.
-fn check_private_key(pem: &[u8]) -> Result<(), Reject> {
+/// A private key as Go's `parsePrivateKeyPEM` returns it, held by aws-lc-rs.
+enum Signer {
+    Rsa(aws_lc_rs::rsa::KeyPair),
+    Ec(EcdsaKeyPair, usize),
+    Ed(aws_lc_rs::signature::Ed25519KeyPair),
+}
+
+/// The named-curve OIDs (DER) and scalar sizes of P-256, P-384 and P-521.
+const CURVES: [(&[u8], usize); 3] = [
+    (P256_OID, 32),
+    (&[0x06, 0x05, 0x2b, 0x81, 0x04, 0x00, 0x22], 48),
+    (&[0x06, 0x05, 0x2b, 0x81, 0x04, 0x00, 0x23], 66),
+];
+
+/// Go's `parsePrivateKeyPEM`, as far as this code can tell what Go accepts.
+fn parse_private_key(pem: &[u8]) -> Result<Signer, Reject> {
     use aws_lc_rs::signature as sig;
     let fail = |why: &str| Reject::Failed(format!("error parsing private key: {why}"));
     let Some((kind, der)) = pem_decode(pem) else {
@@ -697,16 +720,26 @@ fn check_private_key(pem: &[u8]) -> Result<(), Reject> {
         &sig::ECDSA_P384_SHA384_ASN1_SIGNING,
         &sig::ECDSA_P521_SHA512_ASN1_SIGNING,
     ];
-    let ok = match kind.as_slice() {
+    let ec = |parse: &dyn Fn(&'static sig::EcdsaSigningAlgorithm) -> Option<EcdsaKeyPair>| {
+        ec_algs
+            .iter()
+            .enumerate()
+            .find_map(|(i, a)| parse(a).map(|k| Signer::Ec(k, i)))
+    };
+    let key = match kind.as_slice() {
         b"PRIVATE KEY" => {
             if !sequence {
                 return Err(fail("decoding PEM as PKCS#8: x509: malformed PKCS#8"));
             }
-            aws_lc_rs::rsa::KeyPair::from_pkcs8(&der).is_ok()
-                || ec_algs
-                    .iter()
-                    .any(|a| EcdsaKeyPair::from_pkcs8(a, &der).is_ok())
-                || sig::Ed25519KeyPair::from_pkcs8_maybe_unchecked(&der).is_ok()
+            aws_lc_rs::rsa::KeyPair::from_pkcs8(&der)
+                .ok()
+                .map(Signer::Rsa)
+                .or_else(|| ec(&|a| EcdsaKeyPair::from_pkcs8(a, &der).ok()))
+                .or_else(|| {
+                    sig::Ed25519KeyPair::from_pkcs8_maybe_unchecked(&der)
+                        .ok()
+                        .map(Signer::Ed)
+                })
         }
         b"RSA PRIVATE KEY" => {
             if !sequence {
@@ -714,7 +747,9 @@ fn check_private_key(pem: &[u8]) -> Result<(), Reject> {
                     "parsing RSA private key from PEM: x509: malformed PKCS#1",
                 ));
             }
-            aws_lc_rs::rsa::KeyPair::from_der(&der).is_ok()
+            aws_lc_rs::rsa::KeyPair::from_der(&der)
+                .ok()
+                .map(Signer::Rsa)
         }
         b"EC PRIVATE KEY" => {
             if !sequence {
@@ -722,9 +757,7 @@ fn check_private_key(pem: &[u8]) -> Result<(), Reject> {
                     "parsing EC private key from PEM: x509: malformed EC key",
                 ));
             }
-            ec_algs
-                .iter()
-                .any(|a| EcdsaKeyPair::from_private_key_der(a, &der).is_ok())
+            ec(&|a| EcdsaKeyPair::from_private_key_der(a, &der).ok())
         }
         b"DSA PRIVATE KEY" => return Err(Reject::Unsure("a DSA private key")),
         other => {
@@ -734,11 +767,105 @@ fn check_private_key(pem: &[u8]) -> Result<(), Reject> {
             });
         }
     };
-    if ok {
-        Ok(())
-    } else {
-        Err(Reject::Unsure("a private key this code does not parse"))
+    key.ok_or(Reject::Unsure("a private key this code does not parse"))
+}
+
+impl Signer {
+    /// Go's `pemBlockForKey`: PKCS#1 for RSA, SEC 1 for ECDSA, PKCS#8 for Ed25519.
+    fn pem(&self) -> Result<Zeroizing<Vec<u8>>, FnError> {
+        use aws_lc_rs::encoding::{AsBigEndian as _, EcPrivateKeyBin};
+        let bad = || failed("error pem-encoding key");
+        Ok(match self {
+            Signer::Rsa(pair) => {
+                let pkcs8: Pkcs8V1Der<'_> = pair.as_der().map_err(|_| bad())?;
+                pem_encode(
+                    "RSA PRIVATE KEY",
+                    pkcs8_private_key(pkcs8.as_ref()).ok_or_else(bad)?,
+                )
+            }
+            Signer::Ec(pair, curve) => {
+                let (oid, size) = CURVES[*curve];
+                let scalar: EcPrivateKeyBin<'_> =
+                    pair.private_key().as_be_bytes().map_err(|_| bad())?;
+                let point = pair.public_key().as_ref();
+                if scalar.as_ref().len() != size {
+                    return Err(bad());
+                }
+                let mut body = Zeroizing::new(der(0x02, &[1]));
+                body.extend_from_slice(&Zeroizing::new(der(0x04, scalar.as_ref())));
+                body.extend_from_slice(&der(0xa0, oid));
+                body.extend_from_slice(&der(0xa1, &der(0x03, &[&[0][..], point].concat())));
+                pem_encode("EC PRIVATE KEY", &Zeroizing::new(der(0x30, &body)))
+            }
+            Signer::Ed(pair) => {
+                let doc = pair.to_pkcs8v1().map_err(|_| bad())?;
+                pem_encode("PRIVATE KEY", doc.as_ref())
+            }
+        })
     }
+
+    /// The SubjectPublicKeyInfo DER, as Go's `marshalPublicKey` writes it.
+    fn spki(&self) -> Result<Vec<u8>, FnError> {
+        use aws_lc_rs::encoding::PublicKeyX509Der;
+        let bad = || failed("error retrieving public key from signee key");
+        let der: PublicKeyX509Der<'_> = match self {
+            Signer::Rsa(pair) => pair.public_key().as_der(),
+            Signer::Ec(pair, _) => pair.public_key().as_der(),
+            Signer::Ed(pair) => pair.public_key().as_der(),
+        }
+        .map_err(|_| bad())?;
+        Ok(der.as_ref().to_vec())
+    }
+
+    /// Go's signature AlgorithmIdentifier for the key: SHA-256 with RSA PKCS#1 v1.5, ECDSA
+    /// with the curve's hash, pure Ed25519.
+    fn algorithm(&self) -> Vec<u8> {
+        match self {
+            Signer::Rsa(_) => vec![
+                0x30, 0x0d, 0x06, 0x09, 0x2a, 0x86, 0x48, 0x86, 0xf7, 0x0d, 0x01, 0x01, 0x0b, 0x05,
+                0x00,
+            ],
+            Signer::Ec(_, curve) => vec![
+                0x30,
+                0x0a,
+                0x06,
+                0x08,
+                0x2a,
+                0x86,
+                0x48,
+                0xce,
+                0x3d,
+                0x04,
+                0x03,
+                [0x02, 0x03, 0x04][*curve],
+            ],
+            Signer::Ed(_) => vec![0x30, 0x05, 0x06, 0x03, 0x2b, 0x65, 0x70],
+        }
+    }
+
+    /// The algorithm identifier and the signature of `tbs`.
+    fn sign(&self, tbs: &[u8]) -> Result<(Vec<u8>, Vec<u8>), FnError> {
+        let bad = || failed("error creating certificate: signing failed");
+        // Signing randomness (ECDSA's nonce) is aws-lc-rs's own; PKCS#1 v1.5 and Ed25519
+        // signatures are deterministic.
+        let rng = aws_lc_rs::rand::SystemRandom::new();
+        let sig = match self {
+            Signer::Rsa(pair) => {
+                let mut sig = vec![0u8; pair.public_modulus_len()];
+                pair.sign(&aws_lc_rs::signature::RSA_PKCS1_SHA256, &rng, tbs, &mut sig)
+                    .map_err(|_| bad())?;
+                sig
+            }
+            Signer::Ec(pair, _) => pair.sign(&rng, tbs).map_err(|_| bad())?.as_ref().to_vec(),
+            Signer::Ed(pair) => pair.sign(tbs).as_ref().to_vec(),
+        };
+        Ok((self.algorithm(), sig))
+    }
+}
+
+/// Go's `parsePrivateKeyPEM` succeeds on `pem`, as far as this code can tell.
+fn check_private_key(pem: &[u8]) -> Result<(), Reject> {
+    parse_private_key(pem).map(|_| ())
 }
 
 /// `buildCustomCert b64cert b64key`: sprig's certificate struct of the decoded PEM texts,
@@ -758,4 +885,339 @@ pub(super) fn build_custom_cert<'a>(_: &Cx<'a>, argv: Vec<Value<'a>>) -> R<'a> {
     check_private_key(&key)?;
     check_len(cert.len() as u128 + key.len() as u128 + 3)?;
     Ok(cert_value(cert, key.to_vec()))
+}
+
+// ---- genCA, genSelfSignedCert, genSignedCert and their WithKey forms ----
+
+/// Go's `net.ParseIP`, as `marshalSANs` encodes it (IPv4 and IPv4-mapped IPv6 in 4 bytes).
+fn parse_ip(text: &[u8]) -> Option<Vec<u8>> {
+    let text = std::str::from_utf8(text).ok()?;
+    if let Ok(v4) = text.parse::<std::net::Ipv4Addr>() {
+        return Some(v4.octets().to_vec());
+    }
+    let v6 = text.parse::<std::net::Ipv6Addr>().ok()?;
+    Some(match v6.to_ipv4_mapped() {
+        Some(v4) => v4.octets().to_vec(),
+        None => v6.octets().to_vec(),
+    })
+}
+
+fn list_items<'v, 'a>(v: &'v Value<'a>) -> &'v [Value<'a>] {
+    match v {
+        Value::List(l) => &l.items,
+        _ => &[],
+    }
+}
+
+/// What sprig's getBaseCertTemplate takes and checks before anything random.
+struct Spec {
+    subject: Vec<u8>,
+    ips: Vec<Vec<u8>>,
+    dns: Vec<Vec<u8>>,
+    days: i64,
+    ca: bool,
+}
+
+/// Go's `asn1.Marshal` of a pkix.Name with only a CommonName: none if empty, a
+/// PrintableString if it can be one, else a UTF8String.
+fn subject_of(cn: &[u8]) -> Result<Vec<u8>, FnError> {
+    if cn.is_empty() {
+        return Ok(vec![0x30, 0x00]);
+    }
+    let printable = cn
+        .iter()
+        .all(|&c| c.is_ascii_alphanumeric() || b" '()+,-./:=?".contains(&c));
+    let tag = if printable {
+        0x13
+    } else if std::str::from_utf8(cn).is_ok() {
+        0x0c
+    } else {
+        return Err(failed(
+            "error creating certificate: asn1: string not valid UTF-8",
+        ));
+    };
+    let atv = der(
+        0x30,
+        &[&[0x06, 0x03, 0x55, 0x04, 0x03][..], &der(tag, cn)].concat(),
+    );
+    Ok(der(0x30, &der(0x31, &atv)))
+}
+
+fn spec(
+    cn: &Value<'_>,
+    ips: &Value<'_>,
+    dns: &Value<'_>,
+    days: &Value<'_>,
+    ca: bool,
+) -> Result<Spec, FnError> {
+    let mut ip_list = Vec::new();
+    for ip in list_items(ips) {
+        let Value::Str(text) = ip else {
+            return Err(FnError::Failed(format!(
+                "error parsing ip: a {} is not a string",
+                ip.type_name()
+            )));
+        };
+        ip_list.push(parse_ip(text).ok_or_else(|| failed("error parsing ip: not an IP address"))?);
+    }
+    let mut dns_list = Vec::new();
+    for name in list_items(dns) {
+        let Value::Str(text) = name else {
+            return Err(FnError::Failed(format!(
+                "error processing alternate dns name: a {} is not a string",
+                name.type_name()
+            )));
+        };
+        if !text.is_ascii() {
+            return Err(failed(
+                "error creating certificate: x509: a DNS name cannot be encoded as an IA5String",
+            ));
+        }
+        dns_list.push(text.to_vec());
+    }
+    check_len((ip_list.len() * 20 + dns_list.iter().map(Vec::len).sum::<usize>()) as u128)?;
+    let days = int(days);
+    // Go multiplies the days into a time.Duration (int64 nanoseconds), which wraps past
+    // 106,751 days.
+    if days.unsigned_abs() > 106_751 {
+        return Err(FnError::Unsupported(
+            "daysValid beyond Go's time.Duration range".into(),
+        ));
+    }
+    Ok(Spec {
+        subject: subject_of(cn.bytes())?,
+        ips: ip_list,
+        dns: dns_list,
+        days,
+        ca,
+    })
+}
+
+/// Go's asn1 time: UTCTime from 1950 to 2049, else GeneralizedTime; whole seconds, UTC.
+fn time_der(t: time::OffsetDateTime) -> Result<Vec<u8>, FnError> {
+    let t = t.to_offset(time::UtcOffset::UTC);
+    let year = t.year();
+    let rest = format!(
+        "{:02}{:02}{:02}{:02}{:02}Z",
+        u8::from(t.month()),
+        t.day(),
+        t.hour(),
+        t.minute(),
+        t.second()
+    );
+    Ok(match year {
+        1950..=2049 => der(0x17, format!("{:02}{rest}", year % 100).as_bytes()),
+        0..=9999 => der(0x18, format!("{year:04}{rest}").as_bytes()),
+        _ => return Err(failed("error creating certificate: time out of range")),
+    })
+}
+
+fn extension(oid: &[u8], critical: bool, value: &[u8]) -> Vec<u8> {
+    let mut body = der(0x06, oid);
+    if critical {
+        body.extend_from_slice(&[0x01, 0x01, 0xff]);
+    }
+    body.extend_from_slice(&der(0x04, value));
+    der(0x30, &body)
+}
+
+/// The issuer's subject and key identifier, and its key, for a signed certificate.
+struct Issuer {
+    subject: Vec<u8>,
+    key_id: Option<Vec<u8>>,
+    key: Signer,
+}
+
+/// Go's CreateCertificate of sprig's template: the PEM certificate and key.
+fn certificate<'a>(
+    cx: &Cx<'a>,
+    spec: &Spec,
+    key: &Signer,
+    issuer: Option<&Issuer>,
+) -> Result<Value<'a>, FnError> {
+    let spki = key.spki()?;
+    // The subjectPublicKey BIT STRING's bytes, which the key identifier hashes.
+    let public_bits = der_tlv(&spki)
+        .and_then(|(_, body, _)| der_tlv(der_tlv(body)?.2))
+        .and_then(|(tag, bits, _)| (tag == 0x03).then_some(bits))
+        .and_then(|bits| bits.get(1..))
+        .ok_or_else(|| failed("error retrieving public key from signee key"))?;
+    let now = cx.now()?;
+    let not_after = now + time::Duration::days(spec.days);
+    let mut serial = [0u8; 16];
+    cx.random(&mut serial)?;
+    let start = serial.iter().take_while(|&&b| b == 0).count().min(15);
+    let mut serial_der = Vec::new();
+    if serial[start] & 0x80 != 0 {
+        serial_der.push(0);
+    }
+    serial_der.extend_from_slice(&serial[start..]);
+    let signer = issuer.map_or(key, |i| &i.key);
+    let sig_alg = signer.algorithm();
+    let issuer_name = issuer.map_or(&spec.subject, |i| &i.subject);
+
+    let mut exts = Vec::new();
+    let usage: &[u8] = if spec.ca {
+        &[0x03, 0x02, 0x02, 0xa4]
+    } else {
+        &[0x03, 0x02, 0x05, 0xa0]
+    };
+    exts.extend(extension(&[0x55, 0x1d, 0x0f], true, usage));
+    exts.extend(extension(
+        &[0x55, 0x1d, 0x25],
+        false,
+        &[
+            0x30, 0x14, 0x06, 0x08, 0x2b, 0x06, 0x01, 0x05, 0x05, 0x07, 0x03, 0x01, 0x06, 0x08,
+            0x2b, 0x06, 0x01, 0x05, 0x05, 0x07, 0x03, 0x02,
+        ],
+    ));
+    let constraints: &[u8] = if spec.ca {
+        &[0x30, 0x03, 0x01, 0x01, 0xff]
+    } else {
+        &[0x30, 0x00]
+    };
+    exts.extend(extension(&[0x55, 0x1d, 0x13], true, constraints));
+    if spec.ca {
+        // Go 1.25+: the leftmost 160 bits of SHA-256 of the public key (RFC 7093).
+        use sha2::Digest as _;
+        let id = Sha256::digest(public_bits);
+        exts.extend(extension(&[0x55, 0x1d, 0x0e], false, &der(0x04, &id[..20])));
+    }
+    if let Some(Issuer {
+        key_id: Some(id), ..
+    }) = issuer
+        && *issuer_name != spec.subject
+    {
+        exts.extend(extension(
+            &[0x55, 0x1d, 0x23],
+            false,
+            &der(0x30, &der(0x80, id)),
+        ));
+    }
+    if !spec.ips.is_empty() || !spec.dns.is_empty() {
+        let mut names = Vec::new();
+        for name in &spec.dns {
+            names.extend(der(0x82, name));
+        }
+        for ip in &spec.ips {
+            names.extend(der(0x87, ip));
+        }
+        let empty_subject = spec.subject == [0x30, 0x00];
+        exts.extend(extension(
+            &[0x55, 0x1d, 0x11],
+            empty_subject,
+            &der(0x30, &names),
+        ));
+    }
+
+    let mut tbs = vec![0xa0, 0x03, 0x02, 0x01, 0x02];
+    tbs.extend(der(0x02, &serial_der));
+    tbs.extend_from_slice(&sig_alg);
+    tbs.extend_from_slice(issuer_name);
+    tbs.extend(der(0x30, &[time_der(now)?, time_der(not_after)?].concat()));
+    tbs.extend_from_slice(&spec.subject);
+    tbs.extend_from_slice(&spki);
+    tbs.extend(der(0xa3, &der(0x30, &exts)));
+    let tbs = der(0x30, &tbs);
+    let (sig_alg, sig) = signer.sign(&tbs)?;
+    let cert = der(
+        0x30,
+        &[tbs, sig_alg, der(0x03, &[&[0][..], &sig].concat())].concat(),
+    );
+    let cert_pem = pem_encode("CERTIFICATE", &cert);
+    Ok(cert_value(cert_pem.to_vec(), key.pem()?.to_vec()))
+}
+
+/// sprig's `parsePrivateKeyPEM` for the WithKey forms, errors worded as theirs.
+fn given_key(pem: &Value<'_>) -> Result<Signer, FnError> {
+    parse_private_key(pem.bytes()).map_err(|r| match r {
+        Reject::Failed(reason) => FnError::Failed(format!("parsing private key: {reason}")),
+        unsure => unsure.into(),
+    })
+}
+
+/// A new RSA-2048 key, as sprig's generators without a key make.
+fn new_rsa_2048(cx: &Cx<'_>) -> Result<Signer, FnError> {
+    rsa(cx, aws_lc_rs::rsa::KeySize::Rsa2048, RSA_2048_STEPS)
+}
+
+pub(super) fn gen_ca<'a>(cx: &Cx<'a>, argv: Vec<Value<'a>>) -> R<'a> {
+    let [cn, days] = args(argv)?;
+    let spec = spec(&cn, &Value::Nil, &Value::Nil, &days, true)?;
+    certificate(cx, &spec, &new_rsa_2048(cx)?, None)
+}
+
+pub(super) fn gen_ca_with_key<'a>(cx: &Cx<'a>, argv: Vec<Value<'a>>) -> R<'a> {
+    let [cn, days, key] = args(argv)?;
+    let key = given_key(&key)?;
+    let spec = spec(&cn, &Value::Nil, &Value::Nil, &days, true)?;
+    certificate(cx, &spec, &key, None)
+}
+
+pub(super) fn gen_self_signed_cert<'a>(cx: &Cx<'a>, argv: Vec<Value<'a>>) -> R<'a> {
+    let [cn, ips, dns, days] = args(argv)?;
+    let spec = spec(&cn, &ips, &dns, &days, false)?;
+    certificate(cx, &spec, &new_rsa_2048(cx)?, None)
+}
+
+pub(super) fn gen_self_signed_cert_with_key<'a>(cx: &Cx<'a>, argv: Vec<Value<'a>>) -> R<'a> {
+    let [cn, ips, dns, days, key] = args(argv)?;
+    let key = given_key(&key)?;
+    let spec = spec(&cn, &ips, &dns, &days, false)?;
+    certificate(cx, &spec, &key, None)
+}
+
+/// The CA of genSignedCert: its certificate and key parsed and matching, as Go checks.
+fn issuer_of(ca: &Value<'_>) -> Result<Issuer, FnError> {
+    use x509_cert::der::{Decode as _, Encode as _};
+    let Value::Cert(ca) = ca else {
+        return Err(failed("the CA is not a certificate"));
+    };
+    let Some((_, der_bytes)) = pem_decode(&ca.cert) else {
+        return Err(failed("unable to decode certificate"));
+    };
+    let cert = x509_cert::Certificate::from_der(&der_bytes)
+        .map_err(|_| failed("error parsing certificate: decodedSignerCert.Bytes: malformed"))?;
+    check_certificate(&der_bytes)?;
+    let key = parse_private_key(&ca.key)?;
+    let tbs = cert.tbs_certificate();
+    let cert_spki = tbs
+        .subject_public_key_info()
+        .to_der()
+        .map_err(|_| failed("error parsing certificate"))?;
+    if cert_spki != key.spki()? {
+        return Err(failed(
+            "error creating certificate: x509: provided PrivateKey doesn't match parent's PublicKey",
+        ));
+    }
+    let key_id = tbs
+        .extensions()
+        .and_then(|exts| exts.iter().find(|e| e.extn_id.to_string() == "2.5.29.14"))
+        .and_then(|e| match der_tlv(e.extn_value.as_bytes()) {
+            Some((0x04, id, b"")) if !id.is_empty() => Some(id.to_vec()),
+            _ => None,
+        });
+    Ok(Issuer {
+        subject: tbs
+            .subject()
+            .to_der()
+            .map_err(|_| failed("error parsing certificate"))?,
+        key_id,
+        key,
+    })
+}
+
+pub(super) fn gen_signed_cert<'a>(cx: &Cx<'a>, argv: Vec<Value<'a>>) -> R<'a> {
+    let [cn, ips, dns, days, ca] = args(argv)?;
+    let issuer = issuer_of(&ca)?;
+    let spec = spec(&cn, &ips, &dns, &days, false)?;
+    certificate(cx, &spec, &new_rsa_2048(cx)?, Some(&issuer))
+}
+
+pub(super) fn gen_signed_cert_with_key<'a>(cx: &Cx<'a>, argv: Vec<Value<'a>>) -> R<'a> {
+    let [cn, ips, dns, days, ca, key] = args(argv)?;
+    let key = given_key(&key)?;
+    let issuer = issuer_of(&ca)?;
+    let spec = spec(&cn, &ips, &dns, &days, false)?;
+    certificate(cx, &spec, &key, Some(&issuer))
 }

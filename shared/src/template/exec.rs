@@ -8,7 +8,7 @@ use super::format::fmt_value;
 use super::funcs::{Func, Ty};
 use super::lexer::Num;
 use super::parser::{Arg, ArgKind, Command, Control, Node, Parsed, Pipeline};
-use super::value::{Bytes, Data, IntTy, MapTy, Value, truth};
+use super::value::{Bytes, Data, IntTy, ListTy, MapTy, Value, truth};
 
 /// Executes `parsed` (named `name`, if it has a name) with `data` as the dot.
 pub(super) fn execute<'a>(
@@ -625,6 +625,8 @@ const CERT_FUNCS: &[&str] = &[
     "typeIsLike",
     "kindOf",
     "kindIs",
+    "genSignedCert",
+    "genSignedCertWithKey",
 ];
 
 /// Extra evaluation steps a call costs for its input: one per KiB of string, one per 16
@@ -653,6 +655,8 @@ pub(super) fn check_type<'a>(
         | (Ty::Float, Value::Float(_))
         | (Ty::Bool, Value::Bool(_)) => true,
         (Ty::Dict, Value::Dict(d)) => d.borrow().ty == MapTy::Any,
+        (Ty::List, Value::List(l)) => l.ty == ListTy::Any,
+        (Ty::Cert, Value::Cert(_)) => true,
         _ => false,
     };
     if ok {

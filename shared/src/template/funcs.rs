@@ -22,6 +22,10 @@ pub(super) enum Ty {
     Any,
     /// `uint32` (`derivePassword`'s counter): only an unsigned constant converts to it.
     Uint32,
+    /// `[]interface {}` (the certificate generators' IPs and DNS names).
+    List,
+    /// sprig's `certificate` struct (`genSignedCert`'s CA).
+    Cert,
 }
 
 impl Ty {
@@ -34,12 +38,14 @@ impl Ty {
             Ty::Dict => "map[string]interface {}",
             Ty::Any => "any value",
             Ty::Uint32 => "uint32",
+            Ty::List => "[]interface {}",
+            Ty::Cert => "sprig.certificate",
         }
     }
 
     /// Whether Go's untyped nil converts to the type (Go's canBeNil).
     pub(super) fn can_be_nil(self) -> bool {
-        matches!(self, Ty::Any | Ty::Dict)
+        matches!(self, Ty::Any | Ty::Dict | Ty::List)
     }
 }
 
@@ -65,6 +71,8 @@ const F: Ty = Ty::Float;
 const B: Ty = Ty::Bool;
 const D: Ty = Ty::Dict;
 const U: Ty = Ty::Uint32;
+const L: Ty = Ty::List;
+const C: Ty = Ty::Cert;
 
 macro_rules! func {
     ($name:literal, [$($p:expr),*], $variadic:expr, $imp:expr) => {
@@ -148,6 +156,32 @@ static FUNCS: &[Func] = &[
     func!("encryptAES", [S, S], None, crypto::encrypt_aes),
     func!("decryptAES", [S, S], None, crypto::decrypt_aes),
     func!("buildCustomCert", [S, S], None, crypto::build_custom_cert),
+    func!("genCA", [S, I], None, crypto::gen_ca),
+    func!("genCAWithKey", [S, I, S], None, crypto::gen_ca_with_key),
+    func!(
+        "genSelfSignedCert",
+        [S, L, L, I],
+        None,
+        crypto::gen_self_signed_cert
+    ),
+    func!(
+        "genSelfSignedCertWithKey",
+        [S, L, L, I, S],
+        None,
+        crypto::gen_self_signed_cert_with_key
+    ),
+    func!(
+        "genSignedCert",
+        [S, L, L, I, C],
+        None,
+        crypto::gen_signed_cert
+    ),
+    func!(
+        "genSignedCertWithKey",
+        [S, L, L, I, C, S],
+        None,
+        crypto::gen_signed_cert_with_key
+    ),
     func!("toString", [A], None, sprig::to_string),
     // sprig: conversion and math.
     func!("atoi", [S], None, sprig::atoi),

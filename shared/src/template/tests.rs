@@ -187,6 +187,8 @@ fn random_and_time_functions_use_the_environment() {
         "genPrivateKey \"ecdsa\"",
         "genPrivateKey \"ed25519\"",
         "encryptAES \"k\" \"x\"",
+        "genCA \"x\" 1",
+        "genSelfSignedCert \"x\" nil nil 1",
     ] {
         let template = format!("{{{{ {name} }}}}");
         let e = err(&template);
@@ -259,7 +261,7 @@ fn refuses_functions_it_does_not_have() {
         "date",
         "semver",
         "urlJoin",
-        "genCA",
+        "semverCompare",
         "urlParse",
         "snakecase",
     ] {
