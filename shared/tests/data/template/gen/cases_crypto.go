@@ -1,9 +1,54 @@
 package main
 
 import (
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/x509"
 	"encoding/base64"
+	"encoding/pem"
 	"strings"
 )
+
+// pemOf is the PEM text of a DER block.
+func pemOf(kind string, der []byte) string {
+	return string(pem.EncodeToMemory(&pem.Block{Type: kind, Bytes: der}))
+}
+
+// moreKeys: the RSA and ECDSA sample keys as PKCS#8, and P-384 and P-521 keys of fixed
+// scalars, all deterministic.
+func moreKeys(samples map[string]string) {
+	must := func(err error) {
+		if err != nil {
+			panic(err)
+		}
+	}
+	block, _ := pem.Decode([]byte(samples["go_ca_key"]))
+	rsaKey, err := x509.ParsePKCS1PrivateKey(block.Bytes)
+	must(err)
+	der, err := x509.MarshalPKCS8PrivateKey(rsaKey)
+	must(err)
+	samples["rsa_pkcs8"] = pemOf("PRIVATE KEY", der)
+	block, _ = pem.Decode([]byte(samples["go_ecdsa_key"]))
+	ecKey, err := x509.ParseECPrivateKey(block.Bytes)
+	must(err)
+	der, err = x509.MarshalPKCS8PrivateKey(ecKey)
+	must(err)
+	samples["ec_pkcs8"] = pemOf("PRIVATE KEY", der)
+	for name, curve := range map[string]elliptic.Curve{"p384_key": elliptic.P384(), "p521_key": elliptic.P521()} {
+		scalar := make([]byte, (curve.Params().BitSize+7)/8)
+		for i := range scalar {
+			scalar[i] = byte(i + 1)
+		}
+		key, err := ecdsa.ParseRawPrivateKey(curve, scalar)
+		must(err)
+		der, err := x509.MarshalECPrivateKey(key)
+		must(err)
+		samples[name] = pemOf("EC PRIVATE KEY", der)
+		der, err = x509.MarshalPKCS8PrivateKey(key)
+		must(err)
+		samples[name+"_pkcs8"] = pemOf("PRIVATE KEY", der)
+	}
+}
 
 // The crypto cases: sprig's derivePassword, bcrypt, htpasswd, genPrivateKey,
 // buildCustomCert, encryptAES and decryptAES.
@@ -37,6 +82,7 @@ func init() {
 	for _, k := range []string{"go_ca_cert", "go_ca_key", "go_ec_cert", "go_ecdsa_key", "go_ed_cert", "go_ed25519_key", "go_rsa_key"} {
 		samples[strings.TrimPrefix(k, "go_")+"_b64"] = base64.StdEncoding.EncodeToString([]byte(samples[k]))
 	}
+	moreKeys(samples)
 	samples["password"] = "hunter2'\"="
 	samples["bin"] = "\xff\x00\xc3("
 	samples["uni"] = "héllo wörld ǆ ß"
@@ -186,4 +232,10 @@ func init() {
 		`{{ $c := genSelfSignedCert "x" nil nil 1 }}{{ hasSuffix "-----END CERTIFICATE-----\n" $c.Cert }}|{{ hasSuffix "-----END RSA PRIVATE KEY-----\n" $c.Key }}`,
 		`{{ $ca := genCA "ca" 1 }}{{ $c := genSignedCert "leaf" nil (list "x") 1 $ca }}{{ len (regexFindAll "\n" $c.Cert -1) | lt 10 }}`,
 	)
+	// Given keys in every form Go reads, re-encoded as Go's pemBlockForKey does.
+	for _, k := range []string{"rsa_pkcs8", "ec_pkcs8", "p384_key", "p384_key_pkcs8", "p521_key", "p521_key_pkcs8", "go_ed25519_key"} {
+		c("crypto-env", `{{ (genCAWithKey "x" 1 .`+k+`).Key }}`)
+		c("crypto-env", `{{ $ca := genCAWithKey "ca" 1 .`+k+` }}{{ (genSignedCertWithKey "x" nil nil 1 $ca .go_ecdsa_key).Key }}`)
+		c("crypto", `{{ (buildCustomCert .ca_cert_b64 (b64enc .`+k+`)).Key }}`)
+	}
 }
