@@ -1,12 +1,21 @@
 //! sprig's cryptographic functions (v3.3.0 `crypto.go`): `derivePassword`, `bcrypt`,
-//! `htpasswd`, `genPrivateKey`, `buildCustomCert`, `encryptAES` and `decryptAES`.
+//! `htpasswd`, `genPrivateKey`, `buildCustomCert`, `encryptAES`, `decryptAES`, and the
+//! certificate generators `genCA`, `genSelfSignedCert`, `genSignedCert` and their `WithKey`
+//! forms.
 //!
 //! What Go computes deterministically (`derivePassword`, `decryptAES`, the error texts sprig
-//! returns as values) is computed byte for byte. What is random draws from the caller's
-//! [`Env`](super::Env), so rendering without one refuses it; the one exception is RSA key
-//! generation, which aws-lc-rs does with its own system RNG (RSA private keys are handled
-//! only by aws-lc-rs in this workspace): it still requires the environment's randomness, so
-//! that hermetic rendering refuses it as it refuses every other random function.
+//! returns as values, the re-encoding of a given key) is computed byte for byte. What is
+//! random draws from the caller's [`Env`](super::Env) (salts, IVs, EC and Ed25519 keys,
+//! serial numbers; certificates' validity from its clock), so rendering without one refuses
+//! it. Two things aws-lc-rs does with its own system RNG, as RSA private keys are handled
+//! only by aws-lc-rs in this workspace: RSA key generation, which still requires the
+//! environment's randomness so that hermetic rendering refuses it like every other random
+//! function, and ECDSA signatures' nonces.
+//!
+//! Certificates are DER written here in Go's layout (x509.CreateCertificate of sprig's
+//! template), signed by aws-lc-rs. Parsing what the user gives (`buildCustomCert`, the keys
+//! of the `WithKey` forms, `genSignedCert`'s CA) accepts what Go accepts as far as this code
+//! can tell, fails where Go surely fails, and otherwise refuses as unsupported.
 
 use std::rc::Rc;
 
@@ -491,9 +500,11 @@ pub(super) fn pem_decode(data: &[u8]) -> Option<(Vec<u8>, Zeroizing<Vec<u8>>)> {
         }
         let mut bytes = Zeroizing::new(Vec::new());
         if end_index > 0 {
+            let Some(body) = rest.get(..end_index as usize) else {
+                return None;
+            };
             let b64: Zeroizing<Vec<u8>> = Zeroizing::new(
-                rest[..end_index as usize]
-                    .iter()
+                body.iter()
                     .copied()
                     .filter(|&c| c != b' ' && c != b'\t')
                     .collect(),
@@ -1043,7 +1054,9 @@ fn certificate<'a>(
         .and_then(|bits| bits.get(1..))
         .ok_or_else(|| failed("error retrieving public key from signee key"))?;
     let now = cx.now()?;
-    let not_after = now + time::Duration::days(spec.days);
+    let not_after = now
+        .checked_add(time::Duration::days(spec.days))
+        .ok_or_else(|| failed("error creating certificate: time out of range"))?;
     let mut serial = [0u8; 16];
     cx.random(&mut serial)?;
     let start = serial.iter().take_while(|&&b| b == 0).count().min(15);

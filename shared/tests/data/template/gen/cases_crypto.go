@@ -6,6 +6,7 @@ import (
 	"crypto/x509"
 	"encoding/base64"
 	"encoding/pem"
+	"math/rand/v2"
 	"strings"
 )
 
@@ -237,5 +238,29 @@ func init() {
 		c("crypto-env", `{{ (genCAWithKey "x" 1 .`+k+`).Key }}`)
 		c("crypto-env", `{{ $ca := genCAWithKey "ca" 1 .`+k+` }}{{ (genSignedCertWithKey "x" nil nil 1 $ca .go_ecdsa_key).Key }}`)
 		c("crypto", `{{ (buildCustomCert .ca_cert_b64 (b64enc .`+k+`)).Key }}`)
+	}
+	// Go's pem.Decode: Go's certificate PEM text, edited at random (fixed seed); Go decodes
+	// it or not, and buildCustomCert takes it or fails.
+	rng := rand.New(rand.NewPCG(3, 4))
+	edits := []string{" ", "\t", "\r", "\n", "\r\n", "x", "-", ":", "=", "A", "a: b\n",
+		"Proc-Type: 4,ENCRYPTED\n", "-----BEGIN CERTIFICATE-----\n", "-----END CERTIFICATE-----",
+		"-----BEGIN X-----\n", "\n-----END CERTIFICATE-----\n", "-----"}
+	for i := 0; i < 160; i++ {
+		text := []byte(samples["go_ed_cert"])
+		for n := 1 + rng.IntN(3); n > 0; n-- {
+			at := rng.IntN(len(text) + 1)
+			switch rng.IntN(4) {
+			case 0, 1:
+				e := edits[rng.IntN(len(edits))]
+				text = append(text[:at:at], append([]byte(e), text[at:]...)...)
+			case 2:
+				if at < len(text) {
+					text = append(text[:at:at], text[at+1:]...)
+				}
+			case 3:
+				text = append([]byte(edits[rng.IntN(len(edits))]), text...)
+			}
+		}
+		c("crypto", `{{ len (buildCustomCert "`+base64.StdEncoding.EncodeToString(text)+`" .ca_key_b64).Cert }}`)
 	}
 }
