@@ -500,9 +500,7 @@ pub(super) fn pem_decode(data: &[u8]) -> Option<(Vec<u8>, Zeroizing<Vec<u8>>)> {
         }
         let mut bytes = Zeroizing::new(Vec::new());
         if end_index > 0 {
-            let Some(body) = rest.get(..end_index as usize) else {
-                return None;
-            };
+            let body = rest.get(..end_index as usize)?;
             let b64: Zeroizing<Vec<u8>> = Zeroizing::new(
                 body.iter()
                     .copied()
