@@ -650,7 +650,11 @@ fn check_certificate(der: &[u8]) -> Result<(), Reject> {
         DSA => return Err(Reject::Unsure("a DSA certificate")),
         _ => {}
     }
-    // Extensions: no duplicates, and those Go parses must parse.
+    // Extensions: no duplicates, and those Go parses must parse. Go reads them only in a
+    // version 3 certificate.
+    if tbs.version() != x509_cert::certificate::Version::V3 && tbs.extensions().is_some() {
+        return Err(Reject::Unsure("extensions in a version 1 or 2 certificate"));
+    }
     let mut seen = Vec::new();
     for ext in tbs.extensions().map(Vec::as_slice).unwrap_or_default() {
         if seen.contains(&ext.extn_id) {
@@ -676,7 +680,9 @@ fn check_certificate(der: &[u8]) -> Result<(), Reject> {
                             pkix::name::GeneralName::IpAddress(ip)
                                 if !matches!(ip.as_bytes().len(), 4 | 16) =>
                             {
-                                return Err(bad_key());
+                                return Err(sure(
+                                    "error parsing certificate: decodedCert.Bytes: x509: cannot parse IP address",
+                                ));
                             }
                             _ => {}
                         }
