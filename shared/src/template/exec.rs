@@ -8,7 +8,7 @@ use super::format::fmt_value;
 use super::funcs::{Func, Ty};
 use super::lexer::Num;
 use super::parser::{Arg, ArgKind, Command, Control, Node, Parsed, Pipeline};
-use super::value::{Bytes, Data, IntTy, MapTy, Value, truth};
+use super::value::{Bytes, Data, IntTy, ListTy, MapTy, Value, truth};
 
 /// Executes `parsed` (named `name`, if it has a name) with `data` as the dot.
 pub(super) fn execute<'a>(
@@ -391,6 +391,15 @@ impl<'a> Exec<'a, '_> {
                         None => Value::Nil,
                     }
                 }
+                Value::Cert(c) if !has_args || i + 1 < names.len() => match name.as_str() {
+                    "Cert" => Value::Str(Bytes::Shared(c.cert.as_slice().into())),
+                    "Key" => Value::Str(Bytes::Shared(c.key.as_slice().into())),
+                    _ => {
+                        let reason =
+                            format!("can't evaluate field {name} in type sprig.certificate");
+                        return Err(exec_error(pos, reason));
+                    }
+                },
                 other => {
                     let reason =
                         format!("can't evaluate field {name} in type {}", other.type_name());
@@ -484,6 +493,13 @@ impl<'a> Exec<'a, '_> {
                     .map(Value::int)
                     .ok_or_else(|| wrong("a non-integer number"));
             }
+            // Go's evalUnsignedInteger: reflect's SetUint truncates to 32 bits.
+            (ArgKind::Number(n), Ty::Uint32) => {
+                return n
+                    .uint
+                    .map(|u| Value::int(i64::from(u as u32)))
+                    .ok_or_else(|| wrong("a number that is not an unsigned integer"));
+            }
             (ArgKind::Number(n), Ty::Float) => {
                 return n.float.map(Value::Float).ok_or_else(|| wrong("number"));
             }
@@ -550,6 +566,14 @@ impl<'a> Exec<'a, '_> {
         if let Some(value) = fin {
             argv.push(check_type(value, param(num_in - 1), f.name, pos)?);
         }
+        // sprig's certificate struct reaches only the functions whose handling of a struct
+        // is implemented; anything else might differ from Go.
+        if argv.iter().any(|v| matches!(v, Value::Cert(_))) && !CERT_FUNCS.contains(&f.name) {
+            return Err(super::error::unsupported(
+                pos,
+                format!("sprig.certificate argument to {}", f.name),
+            ));
+        }
         let weight: u64 = argv.iter().map(scan_weight).sum();
         self.cx.spend_steps(1 + weight)?;
         // Every function's output is bounded by the value cap (checked as it is built);
@@ -591,6 +615,20 @@ impl<'a> Exec<'a, '_> {
     }
 }
 
+/// The functions that accept sprig's certificate struct.
+const CERT_FUNCS: &[&str] = &[
+    "print",
+    "println",
+    "toString",
+    "typeOf",
+    "typeIs",
+    "typeIsLike",
+    "kindOf",
+    "kindIs",
+    "genSignedCert",
+    "genSignedCertWithKey",
+];
+
 /// Extra evaluation steps a call costs for its input: one per KiB of string, one per 16
 /// list or map elements.
 fn scan_weight(value: &Value<'_>) -> u64 {
@@ -617,6 +655,8 @@ pub(super) fn check_type<'a>(
         | (Ty::Float, Value::Float(_))
         | (Ty::Bool, Value::Bool(_)) => true,
         (Ty::Dict, Value::Dict(d)) => d.borrow().ty == MapTy::Any,
+        (Ty::List, Value::List(l)) => l.ty == ListTy::Any,
+        (Ty::Cert, Value::Cert(_)) => true,
         _ => false,
     };
     if ok {

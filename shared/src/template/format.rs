@@ -57,6 +57,14 @@ fn fmt_depth(value: &Value<'_>, out: &mut Vec<u8>, depth: usize) -> Result<(), F
             }
             out.push(b']');
         }
+        // A struct's `%v`: its fields, space-separated, in braces.
+        Value::Cert(c) => {
+            out.push(b'{');
+            out.extend_from_slice(&c.cert);
+            out.push(b' ');
+            out.extend_from_slice(&c.key);
+            out.push(b'}');
+        }
     }
     check_len(out.len() as u128)
 }
@@ -753,6 +761,8 @@ fn json_depth(
             }
             out.push(b'}');
         }
+        // Not reached: the executor passes certificates to no JSON function.
+        Value::Cert(_) => return Err(FnError::Unsupported("JSON of sprig.certificate".into())),
     }
     check_len(out.len() as u128)
 }

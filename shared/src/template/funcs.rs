@@ -1,5 +1,6 @@
 //! The function table (Go's builtins and sprig's functions) and Go's builtins.
 
+use super::crypto;
 use super::cx::Cx;
 use super::decimal;
 use super::error::{FnError, TemplateError, check_len, failed};
@@ -20,6 +21,12 @@ pub(super) enum Ty {
     Dict,
     /// `interface{}` (and `reflect.Value`)
     Any,
+    /// `uint32` (`derivePassword`'s counter): only an unsigned constant converts to it.
+    Uint32,
+    /// `[]interface {}` (the certificate generators' IPs and DNS names).
+    List,
+    /// sprig's `certificate` struct (`genSignedCert`'s CA).
+    Cert,
 }
 
 impl Ty {
@@ -31,12 +38,15 @@ impl Ty {
             Ty::Bool => "bool",
             Ty::Dict => "map[string]interface {}",
             Ty::Any => "any value",
+            Ty::Uint32 => "uint32",
+            Ty::List => "[]interface {}",
+            Ty::Cert => "sprig.certificate",
         }
     }
 
     /// Whether Go's untyped nil converts to the type (Go's canBeNil).
     pub(super) fn can_be_nil(self) -> bool {
-        matches!(self, Ty::Any | Ty::Dict)
+        matches!(self, Ty::Any | Ty::Dict | Ty::List)
     }
 }
 
@@ -61,6 +71,9 @@ const A: Ty = Ty::Any;
 const F: Ty = Ty::Float;
 const B: Ty = Ty::Bool;
 const D: Ty = Ty::Dict;
+const U: Ty = Ty::Uint32;
+const L: Ty = Ty::List;
+const C: Ty = Ty::Cert;
 
 macro_rules! func {
     ($name:literal, [$($p:expr),*], $variadic:expr, $imp:expr) => {
@@ -133,6 +146,45 @@ static FUNCS: &[Func] = &[
     func!("sha256sum", [S], None, sprig::sha256sum),
     func!("sha512sum", [S], None, sprig::sha512sum),
     func!("adler32sum", [S], None, sprig::adler32sum),
+    // Cryptography (crypto.rs).
+    func!(
+        "derivePassword",
+        [U, S, S, S, S],
+        None,
+        crypto::derive_password
+    ),
+    func!("bcrypt", [S], None, crypto::bcrypt),
+    func!("htpasswd", [S, S], None, crypto::htpasswd),
+    func!("genPrivateKey", [S], None, crypto::gen_private_key),
+    func!("encryptAES", [S, S], None, crypto::encrypt_aes),
+    func!("decryptAES", [S, S], None, crypto::decrypt_aes),
+    func!("buildCustomCert", [S, S], None, crypto::build_custom_cert),
+    func!("genCA", [S, I], None, crypto::gen_ca),
+    func!("genCAWithKey", [S, I, S], None, crypto::gen_ca_with_key),
+    func!(
+        "genSelfSignedCert",
+        [S, L, L, I],
+        None,
+        crypto::gen_self_signed_cert
+    ),
+    func!(
+        "genSelfSignedCertWithKey",
+        [S, L, L, I, S],
+        None,
+        crypto::gen_self_signed_cert_with_key
+    ),
+    func!(
+        "genSignedCert",
+        [S, L, L, I, C],
+        None,
+        crypto::gen_signed_cert
+    ),
+    func!(
+        "genSignedCertWithKey",
+        [S, L, L, I, C, S],
+        None,
+        crypto::gen_signed_cert_with_key
+    ),
     func!("toString", [A], None, sprig::to_string),
     // sprig: conversion and math.
     func!("atoi", [S], None, sprig::atoi),

@@ -63,6 +63,21 @@
 //!   cannot match Go's bytes; tests check its shape and that a fixed [`Context`] renders it
 //!   the same every time. Without an environment ([`Hermetic`]) they are refused
 //!   ([`TemplateError::NoEnvironment`]).
+//! - Cryptography (sprig's crypto.go): `derivePassword` (scrypt and HMAC-SHA256, byte for
+//!   byte), `decryptAES` (byte for byte, its failures included), `buildCustomCert` (the
+//!   `certificate` struct: `.Cert`, `.Key`, printed as Go's `%v` of a struct, `typeOf`
+//!   `sprig.certificate`); from the [`Env`]'s randomness, in Go's exact shape: `bcrypt` and
+//!   `htpasswd` (`$2a$10$`), `encryptAES` (AES-256-CBC, the IV first), `genPrivateKey`
+//!   (`rsa` 4096-bit PKCS#1, `ecdsa` P-256 SEC 1, `ed25519` PKCS#8; RSA keys come from
+//!   aws-lc-rs's own generator, but also need the environment); `genCA`, `genCAWithKey`,
+//!   `genSelfSignedCert`, `genSelfSignedCertWithKey`, `genSignedCert`,
+//!   `genSignedCertWithKey` (Go's x509 certificate field for field: the serial from the
+//!   environment's randomness, the validity from its clock, the extensions in Go's order;
+//!   RSA-2048 keys and ECDSA signatures from aws-lc-rs; a given key re-encoded as Go does).
+//!   The error texts sprig returns as values (`Unknown type`, `invalid username`, a bcrypt
+//!   password over 72 bytes) need no environment. Each call of `derivePassword`, `bcrypt` or an RSA key costs many steps
+//!   (5,000, 2,000, 20,000 for 4096 bits, 5,000 for 2048), bounding the CPU time one object
+//!   can take.
 //! - `keys` and `values` return Go's map order, which Go randomises on every call; here
 //!   they come in key order, one of the orders Go may give.
 //!
@@ -71,9 +86,12 @@
 //! - The date functions: `now`, `date`, `dateInZone`, `date_in_zone`, `dateModify`,
 //!   `date_modify`, `mustDateModify`, `must_date_modify`, `toDate`, `mustToDate`, `ago`,
 //!   `duration`, `durationRound`, `htmlDate`, `htmlDateInZone`, `unixEpoch`.
-//! - Crypto: `bcrypt`, `htpasswd`, `derivePassword`, `genPrivateKey`, `buildCustomCert`,
-//!   `genCA`, `genCAWithKey`, `genSelfSignedCert`, `genSelfSignedCertWithKey`,
-//!   `genSignedCert`, `genSignedCertWithKey`, `encryptAES`, `decryptAES`.
+//! - `genPrivateKey "dsa"` (no well-kept crate generates DSA keys); `buildCustomCert` of what
+//!   this renderer cannot tell Go's x509 accepts (DSA and P-224 keys, URI names, name
+//!   constraints, a key aws-lc-rs rejects; the same for the certificate generators' keys and
+//!   CAs), a `daysValid` beyond Go's `time.Duration` (106,751 days, where Go wraps), and
+//!   passing a certificate struct to any function but `print`, `println`, `toString`, the
+//!   type functions and `genSignedCert*` ([`TemplateError::Unsupported`]).
 //! - `semver`, `semverCompare`, `urlParse`, `urlJoin`
 //!   ([`TemplateError::UnsupportedFunction`]); names that are neither Go's nor sprig's,
 //!   including `env`, `expandenv` and `getHostByName`, which the reference removes
@@ -122,6 +140,7 @@
 //! Go's base64 and its JSON string escaping, which other parts of the workspace need too,
 //! are [`crate::go`]'s.
 
+mod crypto;
 mod cx;
 mod decimal;
 mod error;

@@ -180,6 +180,15 @@ fn random_and_time_functions_use_the_environment() {
         "uuidv4",
         "shuffle \"abc\"",
         "randInt 1 9",
+        "bcrypt \"x\"",
+        "htpasswd \"u\" \"p\"",
+        "genPrivateKey \"rsa\"",
+        "genPrivateKey \"\"",
+        "genPrivateKey \"ecdsa\"",
+        "genPrivateKey \"ed25519\"",
+        "encryptAES \"k\" \"x\"",
+        "genCA \"x\" 1",
+        "genSelfSignedCert \"x\" nil nil 1",
     ] {
         let template = format!("{{{{ {name} }}}}");
         let e = err(&template);
@@ -251,8 +260,8 @@ fn refuses_functions_it_does_not_have() {
         "now",
         "date",
         "semver",
-        "bcrypt",
-        "genCA",
+        "urlJoin",
+        "semverCompare",
         "urlParse",
         "semverCompare",
     ] {
@@ -441,6 +450,11 @@ fn errors_never_contain_item_values() {
         "{{ template \"none\" .pw }}",
         "{{ .n | index .pw }}",
         "{{ .pw | trunc 1 | nindent }}",
+        "{{ decryptAES .pw .pw }}",
+        "{{ decryptAES .pw (b64enc .pw) }}",
+        "{{ buildCustomCert (b64enc .pw) (b64enc .pw) }}",
+        "{{ buildCustomCert (b64enc (printf \"-----BEGIN CERTIFICATE-----\\n%s\\n-----END CERTIFICATE-----\\n\" .pw)) .pw }}",
+        "{{ derivePassword .n \"long\" .pw .pw .pw }}",
         r#"{{ .pw | b64dec | upper | repeat -1 }}"#,
     ] {
         let e = render(template, &items).expect_err(template);
@@ -561,4 +575,79 @@ fn trim_all_with_a_long_cutset_is_linear() {
     // Every rune of the value is trimmed, each found at the end of a 200,000-rune cutset.
     let t = r#"{{ trimAll (print (repeat 200000 "z") "xy") (repeat 200000 "xy") | len }}"#;
     assert_eq!(render(t, &Data::new()).unwrap(), b"0");
+}
+
+#[test]
+fn crypto_refusals_and_randomness() {
+    // DSA keys are refused, never generated otherwise; unknown types are sprig's value.
+    assert!(matches!(
+        with_env(r#"{{ genPrivateKey "dsa" }}"#),
+        Err(TemplateError::Unsupported { .. })
+    ));
+    assert_eq!(ok(r#"{{ genPrivateKey "x" }}"#), b"Unknown type x".to_vec());
+    // A seeded environment makes every random output the same twice, and distinct draws
+    // differ.
+    for template in [
+        r#"{{ bcrypt "pw" }}"#,
+        r#"{{ htpasswd "u" "pw" }}"#,
+        r#"{{ encryptAES "k" "text" }}"#,
+        r#"{{ genPrivateKey "ecdsa" }}"#,
+        r#"{{ genPrivateKey "ed25519" }}"#,
+    ] {
+        let once = with_env(template).unwrap();
+        assert_eq!(with_env(template).unwrap(), once, "{template}");
+        let twice = with_env(&format!("{template}|{template}")).unwrap();
+        let (a, b) = twice.split_at(once.len());
+        assert_eq!(a, once, "{template}");
+        assert_ne!(&b[1..], a, "{template}");
+    }
+    // derivePassword is deterministic and costs steps: the object's budget bounds the calls.
+    let t = r#"{{ range until 100 }}{{ derivePassword 1 "pin" "p" "u" "s" }}{{ end }}"#;
+    assert!(matches!(err(t), TemplateError::TooManySteps { .. }));
+}
+
+#[test]
+fn certificate_struct_uses() {
+    let doc: serde_json::Value =
+        serde_json::from_str(include_str!("../../tests/data/template/cases.json")).unwrap();
+    let items: Data = doc["data"]["crypto"]
+        .as_object()
+        .unwrap()
+        .iter()
+        .map(|(k, v)| {
+            let v = crate::go::base64_decode(v.as_str().unwrap().as_bytes()).unwrap();
+            (k.clone(), v)
+        })
+        .collect();
+    let run = |t: &str| render(t, &items);
+    let build = "buildCustomCert .ca_cert_b64 .ca_key_b64";
+    let cert = &items["go_ca_cert"];
+    assert_eq!(&run(&format!("{{{{ ({build}).Cert }}}}")).unwrap(), cert);
+    assert_eq!(
+        run(&format!(
+            "{{{{ $c := {build} }}}}{{{{ typeIs \"sprig.certificate\" $c }}}}"
+        ))
+        .unwrap(),
+        b"true"
+    );
+    for f in [
+        "toJson",
+        "quote",
+        "len",
+        "empty",
+        "eq $c",
+        "printf \"%s\"",
+        "list",
+    ] {
+        let t = format!("{{{{ $c := {build} }}}}{{{{ {f} $c }}}}");
+        assert!(
+            matches!(run(&t), Err(TemplateError::Unsupported { .. })),
+            "{t}"
+        );
+    }
+    // Field errors are Go's.
+    assert!(matches!(
+        run(&format!("{{{{ ({build}).cert }}}}")),
+        Err(TemplateError::Exec { .. })
+    ));
 }

@@ -71,6 +71,12 @@ pub(super) struct Dict<'a> {
 
 pub(super) type DictRef<'a> = Rc<RefCell<Dict<'a>>>;
 
+/// sprig's `certificate` struct (`buildCustomCert`): PEM text of a certificate and its key.
+pub(super) struct Certificate {
+    pub(super) cert: Vec<u8>,
+    pub(super) key: zeroize::Zeroizing<Vec<u8>>,
+}
+
 /// A Go value as the templates see it. Deliberately not `Debug`: it holds secrets.
 #[derive(Clone)]
 pub(super) enum Value<'a> {
@@ -88,6 +94,8 @@ pub(super) enum Value<'a> {
     Dict(DictRef<'a>),
     /// The dot: the items, Go's `map[string]string`.
     Items(&'a Data),
+    /// sprig's `certificate`: fields `.Cert` and `.Key`; few functions accept it.
+    Cert(Rc<Certificate>),
 }
 
 impl<'a> Value<'a> {
@@ -124,6 +132,7 @@ impl<'a> Value<'a> {
                 MapTy::Str => "map[string]string",
             },
             Value::Items(_) => "map[string]string",
+            Value::Cert(_) => "sprig.certificate",
         }
     }
 
@@ -139,6 +148,7 @@ impl<'a> Value<'a> {
             Value::Str(_) => "string",
             Value::List(_) => "slice",
             Value::Dict(_) | Value::Items(_) => "map",
+            Value::Cert(_) => "struct",
         }
     }
 
