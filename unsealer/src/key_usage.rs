@@ -49,6 +49,16 @@ impl KeyUsage {
         counts
     }
 
+    /// How many objects need some key that is not among `active`: what must be re-encrypted
+    /// before those keys are gone.
+    pub fn needing_inactive<'a>(&self, active: impl IntoIterator<Item = &'a str>) -> u64 {
+        let active: HashSet<&str> = active.into_iter().collect();
+        self.by_object
+            .values()
+            .filter(|fps| fps.iter().any(|fp| !active.contains(fp.as_str())))
+            .count() as u64
+    }
+
     /// The objects that need the key with this fingerprint, sorted.
     pub fn objects_needing(&self, fingerprint: &str) -> Vec<ObjectKey> {
         let mut objects: Vec<ObjectKey> = self
@@ -105,5 +115,7 @@ mod tests {
         // A key that no longer exists still shows while an object needs it.
         u.record(key("a", "w"), fps(&["OLD"]));
         assert_eq!(u.counts(["A"]).get("OLD"), Some(&1));
+        assert_eq!(u.needing_inactive(["A"]), 1);
+        assert_eq!(u.needing_inactive(["OLD"]), 0);
     }
 }

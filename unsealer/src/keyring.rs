@@ -27,6 +27,7 @@ fn active_keys() -> String {
 
 /// One loaded key with what orders it.
 struct Loaded {
+    name: String,
     key: PrivateKey,
     cert_pem: String,
     not_before: OffsetDateTime,
@@ -42,6 +43,8 @@ pub struct Keys {
     pub newest_at: Option<OffsetDateTime>,
     /// When each key of the ring was made (as the ring orders them), for its age.
     pub made_at: Vec<OffsetDateTime>,
+    /// The name of each key's Secret (as the ring orders them).
+    pub secret_names: Vec<String>,
 }
 
 /// Shared handle on the current keys; `changed()` fires after each swap.
@@ -64,6 +67,7 @@ impl KeyStore {
             newest_cert_pem: None,
             newest_at: None,
             made_at: Vec::new(),
+            secret_names: Vec::new(),
         };
         KeyStore {
             current: Arc::new(RwLock::new(Arc::new(empty))),
@@ -119,11 +123,13 @@ fn build(secrets: &[Secret], order: KeyOrder) -> Keys {
             KeyOrder::SecretCreationTimestamp => l.created,
         })
         .collect();
+    let secret_names = loaded.iter().map(|l| l.name.clone()).collect();
     Keys {
         ring: KeyRing::new(loaded.into_iter().map(|l| l.key).collect()),
         newest_cert_pem,
         newest_at: made_at.first().copied(),
         made_at,
+        secret_names,
     }
 }
 
@@ -149,6 +155,7 @@ fn load(secret: &Secret) -> Result<Loaded, String> {
         Err(e) => return Err(format!("tls.crt: {e}")),
     };
     Ok(Loaded {
+        name: secret.metadata.name.clone().unwrap_or_default(),
         key,
         cert_pem,
         not_before,
@@ -341,6 +348,61 @@ pub async fn renew(api: Api<Secret>, config: Arc<Config>, store: KeyStore) {
             }
             // A key added by hand moves the deadline.
             _ = versions.changed() => {}
+        }
+    }
+}
+
+/// The keys of `before` that `after` no longer has (relabelled or deleted), by fingerprint,
+/// with their Secrets' names; the newest of `before` first when it is among them.
+pub fn retired(before: &Keys, after: &Keys) -> Vec<(String, String)> {
+    let kept: std::collections::HashSet<&str> =
+        after.ring.keys().iter().map(|k| k.fingerprint()).collect();
+    before
+        .ring
+        .keys()
+        .iter()
+        .zip(&before.secret_names)
+        .filter(|(k, _)| !kept.contains(k.fingerprint()))
+        .map(|(k, name)| (k.fingerprint().to_owned(), name.clone()))
+        .collect()
+}
+
+/// The leader's answer to a compromise: when the newest key leaves the active set because its
+/// Secret was relabelled (to `compromised`, or anything but `active`), a new key is made at
+/// once, so that nothing is sealed again for the next older key, which may be as exposed. (A
+/// deleted key Secret is not a compromise: the next newest key seals, as in the reference.)
+pub async fn replace_retired_newest(api: Api<Secret>, config: Arc<Config>, store: KeyStore) {
+    let mut versions = store.subscribe();
+    let mut before = store.get();
+    while versions.changed().await.is_ok() {
+        let after = store.get();
+        let newest = before
+            .ring
+            .keys()
+            .first()
+            .map(|k| k.fingerprint().to_owned());
+        let gone = retired(&before, &after);
+        before = after;
+        let Some((fingerprint, name)) =
+            gone.into_iter().find(|(fp, _)| Some(fp) == newest.as_ref())
+        else {
+            continue;
+        };
+        let label = match api.get_opt(&name).await {
+            Ok(Some(secret)) => secret
+                .metadata
+                .labels
+                .and_then(|l| l.get(KEY_LABEL).cloned())
+                .unwrap_or_default(),
+            Ok(None) => continue,
+            Err(e) => {
+                warn!(secret = %name, error = %e, "cannot read the retired key Secret");
+                continue;
+            }
+        };
+        warn!(secret = %name, %fingerprint, label = %label, "the newest sealing key is no longer active; making a new one");
+        if let Err(e) = generate_and_store(&api, &config).await {
+            warn!(error = %e, "making a key to replace the retired one failed");
         }
     }
 }

@@ -237,8 +237,10 @@ pub async fn run(config: Config) -> anyhow::Result<()> {
                 return;
             }
             tokio::join!(
-                controller::run(ctx, scope, watching, shutdown),
-                keyring::renew(key_api.clone(), config.clone(), keys),
+                controller::run(ctx.clone(), scope, watching, shutdown),
+                keyring::renew(key_api.clone(), config.clone(), keys.clone()),
+                keyring::replace_retired_newest(key_api.clone(), config.clone(), keys.clone()),
+                reconcile::warn_of_retired_keys(ctx.clone(), keys),
                 keyring::on_signal(key_api, config),
             );
         }

@@ -73,6 +73,7 @@ pub struct Metrics {
     pub rsa_operations: Counter,
     key_objects: Family<KeyLabels, Gauge>,
     key_age: Family<KeyLabels, Gauge>,
+    needing_inactive: Gauge,
     /// Which keys each SealedSecret needs; read into `key_objects` at each scrape.
     pub key_usage: Mutex<KeyUsage>,
     /// Each key's fingerprint and when it was made, newest first.
@@ -142,6 +143,12 @@ impl Metrics {
             "Age of each sealing key, by key fingerprint",
             key_age.clone(),
         );
+        let needing_inactive = Gauge::default();
+        registry.register(
+            "objects_needing_inactive_keys",
+            "SealedSecrets last opened by a key that is no longer active (to re-encrypt)",
+            needing_inactive.clone(),
+        );
         Metrics {
             registry,
             unseal_requests,
@@ -152,6 +159,7 @@ impl Metrics {
             rsa_operations,
             key_objects,
             key_age,
+            needing_inactive,
             key_usage: Mutex::new(KeyUsage::default()),
             keys_made: Mutex::new(Vec::new()),
         }
@@ -193,7 +201,13 @@ impl Metrics {
     /// (also one that is no longer in force, which is what a retirement must not leave).
     fn refresh_keys(&self, now: OffsetDateTime) {
         let made = lock(&self.keys_made).clone();
-        let counts = lock(&self.key_usage).counts(made.iter().map(|(fp, _)| fp.as_str()));
+        let (counts, inactive) = {
+            let usage = lock(&self.key_usage);
+            let active = || made.iter().map(|(fp, _)| fp.as_str());
+            (usage.counts(active()), usage.needing_inactive(active()))
+        };
+        self.needing_inactive
+            .set(i64::try_from(inactive).unwrap_or(i64::MAX));
         self.key_objects.clear();
         self.key_age.clear();
         for (fingerprint, n) in counts {

@@ -356,6 +356,48 @@ async fn write_secret(ss: &SealedSecret, ctx: &Context) -> Result<(), Error> {
     Ok(())
 }
 
+/// When a key that objects still need leaves the active set (relabelled, e.g. `compromised`, or
+/// deleted), one Warning event `KeyNotActive` on each of them: they open now only while their
+/// Secret stays current, and must be re-encrypted (`seal re-encrypt`); after a compromise they
+/// are the secrets whose values must change. The metric `key_objects` keeps counting them under
+/// the retired key's fingerprint.
+pub async fn warn_of_retired_keys(ctx: Arc<Context>, keys: crate::keyring::KeyStore) {
+    let mut versions = keys.subscribe();
+    let mut before = keys.get();
+    while versions.changed().await.is_ok() {
+        let after = keys.get();
+        let retired = crate::keyring::retired(&before, &after);
+        before = after;
+        for (fingerprint, _) in retired {
+            let objects =
+                crate::metrics::lock(&ctx.metrics.key_usage).objects_needing(&fingerprint);
+            if !objects.is_empty() {
+                warn!(%fingerprint, objects = objects.len(), "a key that SealedSecrets need is no longer active");
+            }
+            for (namespace, name) in objects {
+                let event = Event {
+                    type_: EventType::Warning,
+                    reason: "KeyNotActive".into(),
+                    note: Some(format!(
+                        "unsealed with key {fingerprint}, which is no longer active; re-encrypt \
+                         this SealedSecret with the newest key (seal re-encrypt)"
+                    )),
+                    action: "Unseal".into(),
+                    secondary: None,
+                };
+                let meta = ObjectMeta {
+                    name: Some(name),
+                    namespace: Some(namespace),
+                    ..ObjectMeta::default()
+                };
+                if let Err(e) = ctx.recorder.publish(&event, &reference(&meta)).await {
+                    debug!(error = %e, "event not recorded");
+                }
+            }
+        }
+    }
+}
+
 /// Unseals on the blocking pool, holding one of the cores' slots, trying the `recorded` keys
 /// first; says which keys opened it and at what RSA cost, also when it failed.
 async fn unseal_on_a_core(

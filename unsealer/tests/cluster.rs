@@ -778,6 +778,10 @@ async fn key_renewal_keeps_old_keys() -> Result<()> {
 
 /// A key relabelled `compromised` is retired live: no longer served, no longer used to unseal
 /// new objects; the remaining key takes over.
+/// The runbook's compromise: the newest key relabelled `compromised`. The controller makes a
+/// new key at once (it seals, not the next older key); the object that needed the compromised
+/// key gets one `KeyNotActive` warning and is counted as needing an inactive key; an object
+/// sealed for the compromised key no longer opens; one for a key still active does.
 #[tokio::test]
 async fn compromised_key_is_retired() -> Result<()> {
     let Some(env) = Env::start("uns-compromised").await? else {
@@ -795,6 +799,10 @@ async fn compromised_key_is_retired() -> Result<()> {
             .filter(|n| *n == 2.0))
     })
     .await?;
+    let w = env.plain("w");
+    env.create(&seal_items(&own, &ns, "before", &[("v", &w)])?)
+        .await?;
+    env.wait_synced(&ns, "before", true).await?;
 
     let own_key = env
         .key_secrets()
@@ -812,26 +820,76 @@ async fn compromised_key_is_retired() -> Result<()> {
         .await?;
 
     let vector_pem = VECTOR_CERT.to_owned();
-    wait_for(
-        "/v1/cert.pem to stop serving the compromised key",
+    let fresh_pem = wait_for(
+        "/v1/cert.pem to serve a new key instead of the compromised one",
         TIMEOUT,
         || async {
             let pem = ctl.cert_pem().await?;
-            Ok((pem.trim() == vector_pem.trim()).then_some(()))
+            Ok((pem != own_pem && pem.trim() != vector_pem.trim()).then_some(pem))
         },
     )
     .await?;
-    let (x, y) = (env.plain("x"), env.plain("y"));
+    let fresh = Certificate::from_pem(fresh_pem.as_bytes())?;
+    let active: Vec<Secret> = env
+        .key_secrets()
+        .await?
+        .into_iter()
+        .filter(|s| {
+            s.metadata
+                .labels
+                .as_ref()
+                .is_some_and(|l| l.get(KEY_LABEL).map(String::as_str) == Some("active"))
+        })
+        .collect();
+    assert_eq!(active.len(), 2, "the kept key and the new one");
+
+    // The object that needed the compromised key: warned once, and counted.
+    let warning = env.wait_event(&ns, "before", "KeyNotActive").await?;
+    let fingerprint = own.public_key().fingerprint();
+    assert!(
+        warning
+            .note
+            .as_deref()
+            .unwrap_or_default()
+            .contains(&fingerprint),
+        "{warning:?}"
+    );
+    wait_for(
+        "the object counted as needing an inactive key",
+        TIMEOUT,
+        || async {
+            Ok(ctl
+                .metric("sealed_secrets_controller_objects_needing_inactive_keys")
+                .await?
+                .filter(|n| *n == 1.0))
+        },
+    )
+    .await?;
+    let warnings = env
+        .events(&ns, "before")
+        .await?
+        .into_iter()
+        .filter(|(reason, _)| reason == "KeyNotActive")
+        .count();
+    assert_eq!(warnings, 1);
+
+    let (x, y, z) = (env.plain("x"), env.plain("y"), env.plain("z"));
     env.create(&seal_items(&own, &ns, "with-compromised", &[("v", &x)])?)
         .await?;
     let vector = Certificate::from_pem(VECTOR_CERT.as_bytes())?;
     env.create(&seal_items(&vector, &ns, "with-kept", &[("v", &y)])?)
+        .await?;
+    env.create(&seal_items(&fresh, &ns, "with-new", &[("v", &z)])?)
         .await?;
     env.assert_fails(&ns, "with-compromised", NO_KEY, "ErrUnsealFailed")
         .await?;
     assert_eq!(
         data(&env.wait_secret(&ns, "with-kept").await?),
         expected(&[("v", &y)])
+    );
+    assert_eq!(
+        data(&env.wait_secret(&ns, "with-new").await?),
+        expected(&[("v", &z)])
     );
     assert!(
         env.secret_api(&ns)
