@@ -391,6 +391,13 @@ impl<'a> Exec<'a, '_> {
                         None => Value::Nil,
                     }
                 }
+                Value::Time(_) => {
+                    // Go calls time.Time's methods (.Year, .Unix, ...); not reproduced.
+                    return Err(super::error::unsupported(
+                        pos,
+                        format!("method {name} of time.Time"),
+                    ));
+                }
                 other => {
                     let reason =
                         format!("can't evaluate field {name} in type {}", other.type_name());
@@ -550,6 +557,10 @@ impl<'a> Exec<'a, '_> {
         if let Some(value) = fin {
             argv.push(check_type(value, param(num_in - 1), f.name, pos)?);
         }
+        if super::funcs::refuses_time(f, &argv) {
+            let what = format!("time.Time argument to {}", f.name);
+            return Err(super::error::unsupported(pos, what));
+        }
         let weight: u64 = argv.iter().map(scan_weight).sum();
         self.cx.spend_steps(1 + weight)?;
         // Every function's output is bounded by the value cap (checked as it is built);
@@ -617,6 +628,7 @@ pub(super) fn check_type<'a>(
         | (Ty::Float, Value::Float(_))
         | (Ty::Bool, Value::Bool(_)) => true,
         (Ty::Dict, Value::Dict(d)) => d.borrow().ty == MapTy::Any,
+        (Ty::Time, Value::Time(_)) => true,
         _ => false,
     };
     if ok {
