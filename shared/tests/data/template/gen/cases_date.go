@@ -2,6 +2,7 @@ package main
 
 import (
 	"fmt"
+	"math/rand/v2"
 	"strconv"
 	"time"
 )
@@ -194,5 +195,57 @@ func init() {
 		`{{ toDate "2006" "9999" | dateModify "8784h" }}`,
 	} {
 		handCases = append(handCases, tcase{"date", c, "empty"})
+	}
+}
+
+// Pseudo-random date cases (fixed seed): layouts built from Go's elements, values that
+// Go formatted with them in fixed zones, some altered, for toDate; and duration strings.
+func init() {
+	r := rand.New(rand.NewPCG(2026, 12))
+	tokens := []string{"2006", "06", "01", "1", "Jan", "January", "02", "2", "_2", "__2", "002",
+		"15", "03", "3", "04", "4", "05", "5", "PM", "pm", "MST", "Z07:00", "Z0700", "Z07", "-0700",
+		"-07:00", "-07", "-07:00:00", ".000", ".999", ",000", ".0", " ", " ", "-", ":", "T", "x",
+		"Mon", "Monday", "/", "."}
+	zones := []*time.Location{time.UTC, time.FixedZone("", 3600), time.FixedZone("", -5*3600-1800),
+		time.FixedZone("EST", -5*3600), time.FixedZone("CEST", 2*3600), time.FixedZone("GMT+3", 3*3600),
+		time.FixedZone("", 45), time.FixedZone("", -30), time.FixedZone("ChST", 10*3600)}
+	for i := 0; i < 600; i++ {
+		var layout string
+		for n := 1 + r.IntN(7); n > 0; n-- {
+			layout += tokens[r.IntN(len(tokens))]
+		}
+		t := time.Unix(r.Int64N(5e9)-1e9, r.Int64N(1e9)).In(zones[r.IntN(len(zones))])
+		value := []byte(t.Format(layout))
+		switch r.IntN(4) {
+		case 0:
+			if len(value) > 0 {
+				j := r.IntN(len(value))
+				value = append(value[:j], value[j+1:]...)
+			}
+		case 1:
+			if len(value) > 0 {
+				value[r.IntN(len(value))] = "0123456789 +-:.AMPZ"[r.IntN(19)]
+			}
+		}
+		f := "toDate"
+		if i%3 == 0 {
+			f = "mustToDate"
+		}
+		handCases = append(handCases, tcase{"date", fmt.Sprintf("{{ %s %q %q }}", f, layout, value), "empty"})
+	}
+	parts := []string{"0", "1", "9", "12", "000", "99999999999", ".", ".5", "ns", "us", "µs", "ms",
+		"s", "m", "h", "x", "-", "+", "2562047", "854775807", " "}
+	for i := 0; i < 300; i++ {
+		var d string
+		for n := 1 + r.IntN(5); n > 0; n-- {
+			d += parts[r.IntN(len(parts))]
+		}
+		f := "dateModify"
+		if i%2 == 0 {
+			f = "mustDateModify"
+		}
+		handCases = append(handCases,
+			tcase{"date", fmt.Sprintf("{{ toDate \"2006-01-02 15:04:05.000\" \"2020-03-04 05:06:07.890\" | %s %q }}", f, d), "empty"},
+			tcase{"date", fmt.Sprintf("{{ durationRound %q }}|{{ duration %q }}", d, d), "empty"})
 	}
 }
