@@ -2,9 +2,8 @@
 //! (`Format` and `ParseInLocation`), `Duration.String` and `ParseDuration`; and the sprig
 //! functions (`now`, `date`, `dateInZone`, `toDate`, `dateModify`, `duration`, ...).
 //!
-//! The local zone is UTC, as in the controller's container. Zones other than `UTC`,
-//! `Local` and `""` (IANA names) are refused: their rules come from a tz database that this
-//! renderer does not have, and a name Go finds must never be rendered as UTC.
+//! The local zone is UTC, as in the controller's container. IANA zones come from jiff's
+//! bundled tz database, for instants from 1970 to 2099.
 
 use std::rc::Rc;
 
@@ -1305,19 +1304,93 @@ pub(super) fn now<'a>(cx: &Cx<'a>, _: Vec<Value<'a>>) -> R<'a> {
     Ok(time_value(now_time(cx)?))
 }
 
-/// `time.LoadLocation(zone)`, falling back to UTC where Go surely fails; IANA names,
-/// which Go finds in its tz database, are refused.
-fn load_location(zone: &[u8]) -> Result<Zone, FnError> {
+/// A zone `time.LoadLocation` gives: UTC, or an IANA zone.
+enum Location {
+    Utc,
+    Iana(jiff::tz::TimeZone),
+}
+
+/// Instants for which IANA zones are rendered: from 1970, as before it tz databases differ
+/// by how they are built (backzone), to 2100.
+const IANA_UNIX_RANGE: std::ops::Range<i64> = 0..4_102_444_800;
+
+/// Zones whose offsets or abbreviations from 1970 to 2099 differ between the bundled
+/// database (tzdata 2026f, rearguard format) and Go on tzdata 2025b, checked at every
+/// transition of either: what a controller renders for these depends on its tzdata.
+const UNSURE_ZONES: &[&str] = &[
+    "Africa/Casablanca",
+    "Africa/El_Aaiun",
+    "America/Bogota",
+    "America/Edmonton",
+    "America/Ensenada",
+    "America/Havana",
+    "America/Inuvik",
+    "America/Rainy_River",
+    "America/Santa_Isabel",
+    "America/Tijuana",
+    "America/Vancouver",
+    "America/Winnipeg",
+    "America/Yellowknife",
+    "Asia/Tehran",
+    "Canada/Central",
+    "Canada/Mountain",
+    "Canada/Pacific",
+    "Cuba",
+    "EET",
+    "Europe/Chisinau",
+    "Europe/Tiraspol",
+    "Iran",
+    "MET",
+    "Mexico/BajaNorte",
+    "WET",
+];
+
+/// `time.LoadLocation(zone)`, falling back to UTC where Go fails for sure. IANA names come
+/// from jiff's bundled tz database (never the system's), by exact name as Go opens the
+/// file; a name not there, which Go might still find, is refused.
+fn load_location(zone: &[u8]) -> Result<Location, FnError> {
     if zone.is_empty() || zone == b"UTC" || zone == b"Local" {
-        return Ok(Zone::utc());
+        return Ok(Location::Utc);
     }
     // Go rejects these before looking anywhere.
     if zone.windows(2).any(|w| w == b"..") || zone[0] == b'/' || zone[0] == b'\\' {
-        return Ok(Zone::utc());
+        return Ok(Location::Utc);
     }
-    Err(FnError::Unsupported(
-        "time zones other than UTC and Local".into(),
-    ))
+    let unknown = || FnError::Unsupported("a time zone not in the bundled tz database".into());
+    let name = std::str::from_utf8(zone).map_err(|_| unknown())?;
+    let tz = jiff::tz::TimeZoneDatabase::bundled()
+        .get(name)
+        .map_err(|_| unknown())?;
+    // jiff looks names up without regard to case; Go's file system does not.
+    if tz.iana_name() != Some(name) {
+        return Err(unknown());
+    }
+    if UNSURE_ZONES.contains(&name) {
+        return Err(FnError::Unsupported(
+            "a time zone whose rules differ between tz database versions".into(),
+        ));
+    }
+    Ok(Location::Iana(tz))
+}
+
+/// The zone `t.In(loc)` shows at the instant `t`: its abbreviation and offset.
+fn zone_at(loc: &Location, t: &GoTime) -> Result<Zone, FnError> {
+    match loc {
+        Location::Utc => Ok(Zone::utc()),
+        Location::Iana(tz) => {
+            if !IANA_UNIX_RANGE.contains(&t.sec) {
+                return Err(FnError::Unsupported(
+                    "a time before 1970 or after 2099 in an IANA time zone".into(),
+                ));
+            }
+            let ts = jiff::Timestamp::from_second(t.sec).map_err(|_| out_of_range())?;
+            let info = tz.to_offset_info(ts);
+            Ok(Zone {
+                name: Rc::from(info.abbreviation()),
+                offset: info.offset().seconds(),
+            })
+        }
+    }
 }
 
 /// sprig's dateInZone: the date of a `time.Time` or of Unix seconds (`int`, `int64`);
@@ -1328,7 +1401,7 @@ fn date_in_zone_of<'a>(cx: &Cx<'a>, layout: &[u8], date: &Value<'a>, zone: &[u8]
         Value::Int(i, IntTy::Int | IntTy::Int64) => GoTime::unix(*i, 0, Zone::utc())?,
         _ => now_time(cx)?,
     };
-    let zone = load_location(zone)?;
+    let zone = zone_at(&load_location(zone)?, &t)?;
     sized(format(&t.in_zone(zone), layout)?)
 }
 

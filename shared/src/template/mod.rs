@@ -60,7 +60,8 @@
 //! - Dates, with Go's `time` rules (the local zone being UTC, as in the controller's
 //!   container): `date`, `dateInZone` / `date_in_zone`, `htmlDate`, `htmlDateInZone` (of a
 //!   `time.Time` or of `int` / `int64` Unix seconds) with every layout element of Go's
-//!   `Time.Format`; `toDate` and `mustToDate` (Go's `ParseInLocation`, including its zone
+//!   `Time.Format`, in `UTC`, `Local` or an IANA zone (from jiff's bundled tz database, never
+//!   the system's, for instants from 1970 to 2099); `toDate` and `mustToDate` (Go's `ParseInLocation`, including its zone
 //!   abbreviation and offset rules, and the zero time for what does not parse); `dateModify`
 //!   / `date_modify`, `mustDateModify` / `must_date_modify` (Go's `ParseDuration`),
 //!   `unixEpoch`, `duration` and `durationRound` (Go's `Duration.String`, sprig's type
@@ -78,9 +79,13 @@
 //!
 //! # Refused, with an error
 //!
-//! - Of the date functions: zones other than `UTC`, `Local` and `""` (IANA names such as
-//!   `Europe/Paris`, which Go reads from its tz database; a name Go rejects before looking,
-//!   such as one containing `..`, is UTC as in Go); printing a time that carries a monotonic
+//! - Of the date functions: IANA zones at instants before 1970 or after 2099 (tz databases
+//!   differ there by how they are built), zones not in the bundled database by that exact
+//!   name (Go opens a file of that name in its own database; a name Go rejects before
+//!   looking, such as one containing `..`, is UTC as in Go), and the 25 zones whose rules
+//!   differed between the bundled database and Go's (`America/Vancouver`,
+//!   `Africa/Casablanca`, ...: what a controller renders for them depends on its tzdata);
+//!   printing a time that carries a monotonic
 //!   reading (`now`, and `dateModify` of it), which Go prints with ` m=+...`; times beyond
 //!   ±2^62 Unix seconds; `time.Time`'s methods (`.Unix`, `.Format`, ...), `printf` verbs
 //!   other than `%v`, `%s`, `%q`, `%x`, `%X` and `%T` of a time, `eq` of two times, and a

@@ -249,3 +249,42 @@ func init() {
 			tcase{"date", fmt.Sprintf("{{ durationRound %q }}|{{ duration %q }}", d, d), "empty"})
 	}
 }
+
+// IANA zones (Go's, from the system's tz database or its own), at instants from 1970 to
+// 2099 and a few outside, where the renderer refuses them.
+func init() {
+	r := rand.New(rand.NewPCG(1970, 2099))
+	zones := []string{"America/New_York", "Europe/London", "Europe/Dublin", "Asia/Kolkata",
+		"Asia/Kathmandu", "Australia/Lord_Howe", "Asia/Dubai", "America/Sao_Paulo",
+		"Pacific/Chatham", "America/St_Johns", "Europe/Moscow", "Asia/Tokyo",
+		"US/Eastern", "EST", "EST5EDT", "Etc/GMT+5", "Etc/GMT-14", "GMT", "Antarctica/Troll",
+		"America/Argentina/Buenos_Aires", "Pacific/Kiritimati", "Africa/Monrovia", "Europe/Lisbon",
+		"America/Mexico_City", "Europe/Kyiv", "Europe/Kiev",
+		"Europe/Paris", "Australia/Sydney", "America/Los_Angeles", "Asia/Shanghai", "Etc/UTC",
+		"Asia/Gaza", "Asia/Hebron", "America/Asuncion", "America/Nuuk", "Asia/Almaty",
+		"America/Ciudad_Juarez", "Africa/Cairo", "Pacific/Apia", "Asia/Pyongyang", "Europe/Volgograd"}
+	// Names the renderer refuses: not in its database as spelt (Go's lookup is by file
+	// name), whose rules differ between tz database versions, or instants out of its range.
+	for _, z := range []string{"america/new_york", "Nowhere/Zone", "Europe/Paris/", "Europe//Paris",
+		"posixrules", "Africa/Casablanca", "America/Vancouver", "America/Havana", "Asia/Tehran"} {
+		handCases = append(handCases, tcase{"date", fmt.Sprintf("{{ dateInZone \"15:04 MST\" 1136239445 %q }}", z), "empty"})
+	}
+	for _, t := range []int64{-1, 4102444800, -1e12, 1e12} {
+		handCases = append(handCases, tcase{"date", fmt.Sprintf("{{ dateInZone \"2006-01-02 15:04 MST\" %d \"Europe/Paris\" }}", t), "empty"})
+	}
+	instants := []int64{0, 1, 4102444799, 1136239445, 1710054000, 1710054001,
+		1710053999, 1730613600, 1730613599, 1698541200, 1698537600, 2147483647, 2147483648}
+	for _, z := range zones {
+		list := append([]int64{}, instants...)
+		for i := 0; i < 12; i++ {
+			list = append(list, r.Int64N(4102444800))
+		}
+		for _, t := range list {
+			handCases = append(handCases, tcase{"date",
+				fmt.Sprintf("{{ dateInZone \"2006-01-02 15:04:05 MST -07:00:00 Z07 Mon 002\" %d %q }}", t, z), "empty"})
+		}
+		handCases = append(handCases,
+			tcase{"date", fmt.Sprintf("{{ toDate \"2006-01-02T15:04:05Z07:00\" \"2021-07-01T12:00:00.5+02:00\" | htmlDateInZone %q }}", z), "empty"},
+			tcase{"date", fmt.Sprintf("{{ toDate \"2006-01-02T15:04:05Z07:00\" \"2021-07-01T12:00:00.5+02:00\" | dateInZone \"15:04:05.000 MST\" %q }}", z), "empty"})
+	}
+}
