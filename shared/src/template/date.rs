@@ -927,7 +927,8 @@ fn parse(mut layout: &[u8], mut value: &[u8]) -> Result<GoTime, ParseError> {
                         b'-' => -off,
                         _ => return None,
                     };
-                    zone_offset = Some(off);
+                    // Go marks "no offset" with -1, so an offset of -1s is none.
+                    zone_offset = (off != -1).then_some(off);
                     if failed { None } else { Some(&v[len..]) }
                 })
             }
@@ -1236,7 +1237,8 @@ pub(super) fn parse_duration(orig: &[u8]) -> Result<i64, String> {
                 return Err(invalid());
             }
         }
-        d += v;
+        // Go's uint64 addition wraps (2^63 + 2^63 is 0, a valid duration).
+        d = d.wrapping_add(v);
         if d > 1 << 63 {
             return Err(invalid());
         }
