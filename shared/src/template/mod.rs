@@ -6,7 +6,7 @@
 //! executes it with the decrypted items as the dot: a `map[string]string` from item name to
 //! plaintext. [`render_with`] does the same. Whatever it accepts renders byte for byte what
 //! the reference renders (checked against Go 1.26 `text/template` with sprig v3.3.0, over
-//! some 6,600 generated and hand-written cases in `shared/tests/data/template/`); whatever it
+//! some 8,900 generated and hand-written cases in `shared/tests/data/template/`); whatever it
 //! cannot render exactly is refused with a [`TemplateError`], never rendered differently.
 //! Rendering is pure: no I/O, and the clock and randomness come from the caller's [`Env`]
 //! ([`Context`] for the real ones or fixed ones, [`Hermetic`] for none).
@@ -60,15 +60,15 @@
 //! - Dates, with Go's `time` rules (the local zone being UTC, as in the controller's
 //!   container): `date`, `dateInZone` / `date_in_zone`, `htmlDate`, `htmlDateInZone` (of a
 //!   `time.Time` or of `int` / `int64` Unix seconds) with every layout element of Go's
-//!   `Time.Format`, in `UTC`, `Local` or an IANA zone (from jiff's bundled tz database, never
-//!   the system's, for instants from 1970 to 2099); `toDate` and `mustToDate` (Go's `ParseInLocation`, including its zone
-//!   abbreviation and offset rules, and the zero time for what does not parse); `dateModify`
-//!   / `date_modify`, `mustDateModify` / `must_date_modify` (Go's `ParseDuration`),
-//!   `unixEpoch`, `duration` and `durationRound` (Go's `Duration.String`, sprig's type
-//!   switches: an `int` is 0); `time.Time` values print as Go's `Time.String()` and type as
-//!   `time.Time`. `now`, `ago`, and the date functions given something other than a time
-//!   (Go's `time.Now()`) read the caller's clock ([`Env`]), and are refused without one
-//!   ([`TemplateError::NoEnvironment`]).
+//!   `Time.Format`, in `UTC`, `Local` or an IANA zone (from jiff's bundled tz database,
+//!   never the system's, for instants from 1970 to 2099); `toDate` and `mustToDate` (Go's
+//!   `ParseInLocation`, with its zone abbreviation and offset rules, and the zero time for
+//!   what does not parse); `dateModify` / `date_modify`, `mustDateModify` /
+//!   `must_date_modify` (Go's `ParseDuration`), `unixEpoch`, `duration` and `durationRound`
+//!   (Go's `Duration.String`, sprig's type switches: an `int` is 0); `time.Time` values print
+//!   as Go's `Time.String()` and type as `time.Time`. `now`, `ago`, and the date functions
+//!   given something other than a time (Go's `time.Now()`) read the caller's clock
+//!   ([`Env`]), and are refused without one ([`TemplateError::NoEnvironment`]).
 //! - Random functions, from the caller's [`Env`]: `randAlphaNum`, `randAlpha`,
 //!   `randNumeric`, `randAscii`, `randBytes`, `randInt`, `shuffle`, `uuidv4`. Their output
 //!   cannot match Go's bytes; tests check its shape and that a fixed [`Context`] renders it
@@ -81,17 +81,17 @@
 //!
 //! - Of the date functions: IANA zones at instants before 1970 or after 2099 (tz databases
 //!   differ there by how they are built), zones not in the bundled database by that exact
-//!   name (Go opens a file of that name in its own database; a name Go rejects before
-//!   looking, such as one containing `..`, is UTC as in Go), and the 25 zones whose rules
-//!   differed between the bundled database and Go's (`America/Vancouver`,
-//!   `Africa/Casablanca`, ...: what a controller renders for them depends on its tzdata);
-//!   printing a time that carries a monotonic
-//!   reading (`now`, and `dateModify` of it), which Go prints with ` m=+...`; times beyond
-//!   ±2^62 Unix seconds; `time.Time`'s methods (`.Unix`, `.Format`, ...), `printf` verbs
-//!   other than `%v`, `%s`, `%q`, `%x`, `%X` and `%T` of a time, `eq` of two times, and a
-//!   time given to any function other than the date functions, the printing functions
-//!   (`print`, `printf`, `toString`, `quote`, `cat`, ...), the type functions and the
-//!   comparisons (so no list or map holds one).
+//!   name (Go opens a file of that name; a name Go rejects before looking, such as one
+//!   containing `..`, is UTC as in Go), and the 25 zones whose offsets or abbreviations
+//!   differed between the bundled database (tzdata 2026f) and Go on tzdata 2025b
+//!   (`America/Vancouver`, `Africa/Casablanca`, ...: what a controller renders for them
+//!   depends on its tzdata); printing a time that carries a monotonic reading (`now`, and
+//!   `dateModify` of it), which Go prints with ` m=+...`; times beyond ±2^62 Unix seconds;
+//!   `time.Time`'s methods (`.Unix`, `.Format`, ...), `printf` verbs other than `%v`, `%s`,
+//!   `%q`, `%x`, `%X` and `%T` of a time, `eq` of two times, and a time given to any
+//!   function other than the date functions, the printing functions (`print`, `printf`,
+//!   `toString`, `quote`, `cat`, ...), the type functions and the comparisons (so no list or
+//!   map holds one).
 //! - Crypto: `bcrypt`, `htpasswd`, `derivePassword`, `genPrivateKey`, `buildCustomCert`,
 //!   `genCA`, `genCAWithKey`, `genSelfSignedCert`, `genSelfSignedCertWithKey`,
 //!   `genSignedCert`, `genSignedCertWithKey`, `encryptAES`, `decryptAES`.
