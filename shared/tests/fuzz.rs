@@ -1579,6 +1579,16 @@ const TEMPLATE_FUNCS: &[&str] = &[
     "call",
     "sha1sum",
     "b32enc",
+    "toDate",
+    "mustToDate",
+    "date",
+    "dateInZone",
+    "dateModify",
+    "mustDateModify",
+    "unixEpoch",
+    "duration",
+    "durationRound",
+    "now",
     "wat",
 ];
 

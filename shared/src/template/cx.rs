@@ -159,7 +159,6 @@ impl<'a> Cx<'a> {
         Value::Dict(dict)
     }
 
-    #[allow(dead_code)] // for the date functions, not implemented yet
     pub(super) fn now(&self) -> Result<OffsetDateTime, FnError> {
         self.env.borrow_mut().now().ok_or(FnError::NoEnv("a clock"))
     }

@@ -400,6 +400,13 @@ impl<'a> Exec<'a, '_> {
                         return Err(exec_error(pos, reason));
                     }
                 },
+                Value::Time(_) => {
+                    // Go calls time.Time's methods (.Year, .Unix, ...); not reproduced.
+                    return Err(super::error::unsupported(
+                        pos,
+                        format!("method {name} of time.Time"),
+                    ));
+                }
                 other => {
                     let reason =
                         format!("can't evaluate field {name} in type {}", other.type_name());
@@ -574,6 +581,10 @@ impl<'a> Exec<'a, '_> {
                 format!("sprig.certificate argument to {}", f.name),
             ));
         }
+        if super::funcs::refuses_time(f, &argv) {
+            let what = format!("time.Time argument to {}", f.name);
+            return Err(super::error::unsupported(pos, what));
+        }
         let weight: u64 = argv.iter().map(scan_weight).sum();
         self.cx.spend_steps(1 + weight)?;
         // Every function's output is bounded by the value cap (checked as it is built);
@@ -657,6 +668,7 @@ pub(super) fn check_type<'a>(
         (Ty::Dict, Value::Dict(d)) => d.borrow().ty == MapTy::Any,
         (Ty::List, Value::List(l)) => l.ty == ListTy::Any,
         (Ty::Cert, Value::Cert(_)) => true,
+        (Ty::Time, Value::Time(_)) => true,
         _ => false,
     };
     if ok {

@@ -5,10 +5,11 @@ use std::borrow::Cow;
 
 use crate::go;
 
+use super::date::print_time;
 use super::error::{FnError, check_len};
 use super::strings::{decode_rune, push_rune, runes};
 use super::unicode::is_print;
-use super::value::{IntTy, Value};
+use super::value::{IntTy, Value, owned};
 
 /// Deepest nesting of lists and maps that printing, encoding and comparing walk: values
 /// can contain themselves (`set $d "self" $d`), where Go would recurse until it crashes.
@@ -33,6 +34,7 @@ fn fmt_depth(value: &Value<'_>, out: &mut Vec<u8>, depth: usize) -> Result<(), F
         Value::Float(f) => format_float(*f, 'g', None, out),
         Value::Bool(b) => out.extend_from_slice(if *b { b"true" } else { b"false" }),
         Value::Nil => out.extend_from_slice(b"<nil>"),
+        Value::Time(t) => print_time(t, out)?,
         Value::List(list) => {
             out.push(b'[');
             for (i, item) in list.items.iter().enumerate() {
@@ -488,6 +490,18 @@ fn print_value(
             }
             out.push(b']');
         }
+        // A Stringer: fmt prints String() for these verbs (and the struct's fields for
+        // others, which are not reproduced).
+        Value::Time(t) if matches!(verb, 'v' | 's' | 'q' | 'x' | 'X') => {
+            let mut s = Vec::new();
+            print_time(t, &mut s)?;
+            print_value(&owned(s), verb, flags, out, depth)?;
+        }
+        Value::Time(_) => {
+            return Err(FnError::Unsupported(format!(
+                "printf %{verb} of a time.Time"
+            )));
+        }
         Value::Nil if verb == 'v' => pad(out, b"<nil>", flags),
         _ => bad_verb(value, verb, out)?,
     }
@@ -725,6 +739,7 @@ fn json_depth(
         Value::Float(f) => json_float(*f, out)?,
         Value::Bool(b) => out.extend_from_slice(if *b { b"true" } else { b"false" }),
         Value::Nil => out.extend_from_slice(b"null"),
+        Value::Time(_) => return Err(FnError::Unsupported("JSON of a time.Time".into())),
         Value::List(list) => {
             out.push(b'[');
             for (i, item) in list.items.iter().enumerate() {

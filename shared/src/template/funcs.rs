@@ -2,6 +2,7 @@
 
 use super::crypto;
 use super::cx::Cx;
+use super::date;
 use super::decimal;
 use super::error::{FnError, TemplateError, check_len, failed};
 use super::format::{fmt_value, quote_bytes, sprintf};
@@ -27,6 +28,8 @@ pub(super) enum Ty {
     List,
     /// sprig's `certificate` struct (`genSignedCert`'s CA).
     Cert,
+    /// `time.Time`
+    Time,
 }
 
 impl Ty {
@@ -41,6 +44,7 @@ impl Ty {
             Ty::Uint32 => "uint32",
             Ty::List => "[]interface {}",
             Ty::Cert => "sprig.certificate",
+            Ty::Time => "time.Time",
         }
     }
 
@@ -74,6 +78,7 @@ const D: Ty = Ty::Dict;
 const U: Ty = Ty::Uint32;
 const L: Ty = Ty::List;
 const C: Ty = Ty::Cert;
+const T: Ty = Ty::Time;
 
 macro_rules! func {
     ($name:literal, [$($p:expr),*], $variadic:expr, $imp:expr) => {
@@ -344,7 +349,74 @@ static FUNCS: &[Func] = &[
     func!("regexSplit", [S, S, I], None, sprig::regex_split),
     func!("mustRegexSplit", [S, S, I], None, sprig::must_regex_split),
     func!("regexQuoteMeta", [S], None, sprig::regex_quote_meta),
+    // Dates (date.rs).
+    func!("now", [], None, date::now),
+    func!("date", [S, A], None, date::date),
+    func!("dateInZone", [S, A, S], None, date::date_in_zone),
+    func!("date_in_zone", [S, A, S], None, date::date_in_zone),
+    func!("htmlDate", [A], None, date::html_date),
+    func!("htmlDateInZone", [A, S], None, date::html_date_in_zone),
+    func!("dateModify", [S, T], None, date::date_modify),
+    func!("date_modify", [S, T], None, date::date_modify),
+    func!("mustDateModify", [S, T], None, date::must_date_modify),
+    func!("must_date_modify", [S, T], None, date::must_date_modify),
+    func!("toDate", [S, S], None, date::to_date),
+    func!("mustToDate", [S, S], None, date::must_to_date),
+    func!("unixEpoch", [T], None, date::unix_epoch),
+    func!("duration", [A], None, date::duration),
+    func!("durationRound", [A], None, date::duration_round),
+    func!("ago", [A], None, date::ago),
 ];
+
+/// The functions that may be given a `time.Time`, whose behaviour on one matches Go's (it
+/// prints as its `String()`, or is a date function's argument). Others refuse it, and so
+/// no list or map ever holds one.
+const TAKE_TIME: &[&str] = &[
+    "now",
+    "date",
+    "dateInZone",
+    "date_in_zone",
+    "htmlDate",
+    "htmlDateInZone",
+    "dateModify",
+    "date_modify",
+    "mustDateModify",
+    "must_date_modify",
+    "unixEpoch",
+    "duration",
+    "durationRound",
+    "ago",
+    "print",
+    "println",
+    "printf",
+    "html",
+    "js",
+    "urlquery",
+    "toString",
+    "quote",
+    "squote",
+    "cat",
+    "typeOf",
+    "typeIs",
+    "typeIsLike",
+    "kindOf",
+    "kindIs",
+    "not",
+    "eq",
+    "ne",
+    "lt",
+    "le",
+    "gt",
+    "ge",
+    "len",
+    "index",
+    "call",
+];
+
+/// Whether `f` is refused a `time.Time` argument.
+pub(super) fn refuses_time(f: &Func, argv: &[Value<'_>]) -> bool {
+    !TAKE_TIME.contains(&f.name) && argv.iter().any(|v| matches!(v, Value::Time(_)))
+}
 
 /// Every name in Go's builtins and sprig's `GenericFuncMap` (less the three the reference
 /// deletes), to tell an unimplemented function from an unknown one.
@@ -662,6 +734,10 @@ fn float(v: &Value<'_>) -> f64 {
 }
 
 fn eq_values(a: &Value<'_>, b: &Value<'_>) -> Result<bool, FnError> {
+    if let (Value::Time(_), Value::Time(_)) = (a, b) {
+        // Go compares the structs (instant, monotonic reading, *Location), not reproduced.
+        return Err(FnError::Unsupported("eq of two time.Time values".into()));
+    }
     let (k1, k2) = (basic_kind(a), basic_kind(b));
     if k1 != k2 {
         return match (k1, k2) {

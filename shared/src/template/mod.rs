@@ -6,7 +6,7 @@
 //! executes it with the decrypted items as the dot: a `map[string]string` from item name to
 //! plaintext. [`render_with`] does the same. Whatever it accepts renders byte for byte what
 //! the reference renders (checked against Go 1.26 `text/template` with sprig v3.3.0, over
-//! some 5,400 generated and hand-written cases in `shared/tests/data/template/`); whatever it
+//! some 8,900 generated and hand-written cases in `shared/tests/data/template/`); whatever it
 //! cannot render exactly is refused with a [`TemplateError`], never rendered differently.
 //! Rendering is pure: no I/O, and the clock and randomness come from the caller's [`Env`]
 //! ([`Context`] for the real ones or fixed ones, [`Hermetic`] for none).
@@ -58,6 +58,18 @@
 //!   `sha256sum`, `sha512sum`, `adler32sum`), paths (`base`, `dir`, `clean`, `ext`, `isAbs`
 //!   and the `os` forms, which are the same on Linux), `hello`, and `fail` (whose message is
 //!   shown only when it is a string constant of the template).
+//! - Dates, with Go's `time` rules (the local zone being UTC, as in the controller's
+//!   container): `date`, `dateInZone` / `date_in_zone`, `htmlDate`, `htmlDateInZone` (of a
+//!   `time.Time` or of `int` / `int64` Unix seconds) with every layout element of Go's
+//!   `Time.Format`, in `UTC`, `Local` or an IANA zone (from jiff's bundled tz database,
+//!   never the system's, for instants from 1970 to 2099); `toDate` and `mustToDate` (Go's
+//!   `ParseInLocation`, with its zone abbreviation and offset rules, and the zero time for
+//!   what does not parse); `dateModify` / `date_modify`, `mustDateModify` /
+//!   `must_date_modify` (Go's `ParseDuration`), `unixEpoch`, `duration` and `durationRound`
+//!   (Go's `Duration.String`, sprig's type switches: an `int` is 0); `time.Time` values print
+//!   as Go's `Time.String()` and type as `time.Time`. `now`, `ago`, and the date functions
+//!   given something other than a time (Go's `time.Now()`) read the caller's clock
+//!   ([`Env`]), and are refused without one ([`TemplateError::NoEnvironment`]).
 //! - Random functions, from the caller's [`Env`]: `randAlphaNum`, `randAlpha`,
 //!   `randNumeric`, `randAscii`, `randBytes`, `randInt`, `shuffle`, `uuidv4`. Their output
 //!   cannot match Go's bytes; tests check its shape and that a fixed [`Context`] renders it
@@ -83,9 +95,19 @@
 //!
 //! # Refused, with an error
 //!
-//! - The date functions: `now`, `date`, `dateInZone`, `date_in_zone`, `dateModify`,
-//!   `date_modify`, `mustDateModify`, `must_date_modify`, `toDate`, `mustToDate`, `ago`,
-//!   `duration`, `durationRound`, `htmlDate`, `htmlDateInZone`, `unixEpoch`.
+//! - Of the date functions: IANA zones at instants before 1970 or after 2099 (tz databases
+//!   differ there by how they are built), zones not in the bundled database by that exact
+//!   name (Go opens a file of that name; a name Go rejects before looking, such as one
+//!   containing `..`, is UTC as in Go), and the 25 zones whose offsets or abbreviations
+//!   differed between the bundled database (tzdata 2026f) and Go on tzdata 2025b
+//!   (`America/Vancouver`, `Africa/Casablanca`, ...: what a controller renders for them
+//!   depends on its tzdata); printing a time that carries a monotonic reading (`now`, and
+//!   `dateModify` of it), which Go prints with ` m=+...`; times beyond ±2^62 Unix seconds;
+//!   `time.Time`'s methods (`.Unix`, `.Format`, ...), `printf` verbs other than `%v`, `%s`,
+//!   `%q`, `%x`, `%X` and `%T` of a time, `eq` of two times, and a time given to any
+//!   function other than the date functions, the printing functions (`print`, `printf`,
+//!   `toString`, `quote`, `cat`, ...), the type functions and the comparisons (so no list or
+//!   map holds one).
 //! - `genPrivateKey "dsa"` (no well-kept crate generates DSA keys); `buildCustomCert` of what
 //!   this renderer cannot tell Go's x509 accepts (DSA and P-224 keys, URI names, name
 //!   constraints, a key aws-lc-rs rejects; the same for the certificate generators' keys and
@@ -132,7 +154,8 @@
 //!   constant syntax;
 //! - `funcs`: the function table and Go's builtins; `sprig`: sprig's functions; `regex`: Go's
 //!   regexp on the regex crate; `json`: Go's JSON decoding; `format`: Go's fmt, strconv
-//!   quoting and float formatting, and encoding/json;
+//!   quoting and float formatting, and encoding/json; `date`: Go's time layouts (format and
+//!   parse), durations, and sprig's date functions;
 //! - `cx`: the [`Budget`], the [`Env`] and the state functions reach; `strings`: Go's utf8
 //!   and strings rules on byte strings, SHA-1; `unicode`: Go's Unicode tables;
 //! - `value`: the values; `error`: the errors and the limits.
@@ -142,6 +165,7 @@
 
 mod crypto;
 mod cx;
+mod date;
 mod decimal;
 mod error;
 mod exec;

@@ -59,6 +59,25 @@ pub(super) enum MapTy {
     Str,
 }
 
+/// A zone as Go's `Location.lookup` gives it at an instant: the abbreviation (`MST`) and the
+/// offset east of UTC. Only fixed zones exist here: UTC (also `Local`) and the zones that
+/// parsing makes (`time.FixedZone`).
+#[derive(Clone, PartialEq, Eq)]
+pub(super) struct Zone {
+    pub(super) name: Rc<str>,
+    pub(super) offset: i32,
+}
+
+/// Go's `time.Time`: an instant (Unix seconds and nanoseconds), its zone, and whether it
+/// carries a monotonic clock reading (`time.Now()` does), which Go prints as ` m=+...`.
+#[derive(Clone)]
+pub(super) struct GoTime {
+    pub(super) sec: i64,
+    pub(super) nsec: u32,
+    pub(super) zone: Zone,
+    pub(super) mono: bool,
+}
+
 pub(super) struct List<'a> {
     pub(super) ty: ListTy,
     pub(super) items: Vec<Value<'a>>,
@@ -96,6 +115,8 @@ pub(super) enum Value<'a> {
     Items(&'a Data),
     /// sprig's `certificate`: fields `.Cert` and `.Key`; few functions accept it.
     Cert(Rc<Certificate>),
+    /// A Go `time.Time` (sprig's date functions).
+    Time(Rc<GoTime>),
 }
 
 impl<'a> Value<'a> {
@@ -133,6 +154,7 @@ impl<'a> Value<'a> {
             },
             Value::Items(_) => "map[string]string",
             Value::Cert(_) => "sprig.certificate",
+            Value::Time(_) => "time.Time",
         }
     }
 
@@ -149,6 +171,7 @@ impl<'a> Value<'a> {
             Value::List(_) => "slice",
             Value::Dict(_) | Value::Items(_) => "map",
             Value::Cert(_) => "struct",
+            Value::Time(_) => "struct",
         }
     }
 

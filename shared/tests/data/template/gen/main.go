@@ -34,6 +34,7 @@ import (
 	"sort"
 	"strings"
 	"text/template"
+	"time"
 	"unicode/utf8"
 
 	"github.com/Masterminds/sprig/v3"
@@ -553,6 +554,7 @@ func encoding() {
 }
 
 func main() {
+	time.Local = time.UTC // as in the controller's container; the date cases rely on it
 	switch {
 	case len(os.Args) == 1:
 		templates()
