@@ -180,6 +180,47 @@ pub struct Cli {
 #[derive(Debug, clap::Subcommand)]
 pub enum Command {
     ReEncrypt(ReEncryptArgs),
+    Keys(KeysArgs),
+}
+
+/// Lists the sealing keys: fingerprint, created, expires, state (the key label: active,
+/// compromised, ...), whether it seals new SealedSecrets, and how many SealedSecrets still need
+/// it (as the controller counted them; "-" while it has not looked at all of them). From the
+/// controller (`/v1/keys`, public information only), or offline from a key backup.
+#[derive(Debug, clap::Args)]
+#[command(args_override_self = true)]
+pub struct KeysArgs {
+    /// Output format: table (default) or json.
+    #[arg(
+        short = 'o',
+        long,
+        env = "SEALED_SECRETS_FORMAT",
+        value_name = "FORMAT"
+    )]
+    pub format: Option<String>,
+
+    /// Offline: key backup files (a key Secret or a List of them, as `kubectl get secret -l
+    /// sealedsecrets.bitnami.com/sealed-secrets-key -o yaml` gives). Repeatable and
+    /// comma-separated.
+    #[arg(
+        long,
+        env = "SEALED_SECRETS_RECOVERY_PRIVATE_KEY",
+        value_delimiter = ',',
+        value_name = "FILE"
+    )]
+    pub recovery_private_key: Vec<String>,
+
+    /// How long each request to the cluster may take (as for sealing).
+    #[arg(
+        long,
+        env = "SEALED_SECRETS_REQUEST_TIMEOUT",
+        value_name = "DURATION",
+        value_parser = parse_request_timeout
+    )]
+    pub request_timeout: Option<Duration>,
+
+    #[command(flatten)]
+    pub cluster: ClusterFlags,
 }
 
 /// Re-encrypts every SealedSecret in the given files and directories to the newest key, in

@@ -144,6 +144,20 @@ impl Session {
         judge(&self.context(Op::Cert, &port, &path), reply)
     }
 
+    /// `GET .../proxy/v1/keys`: the sealing keys, public information only (JSON).
+    pub fn keys(&mut self) -> Result<Vec<u8>> {
+        let port = self.port_name()?;
+        let path = proxy_path(&self.controller, &port, "/v1/keys");
+        let reply = self.call(
+            Method::GET,
+            &path,
+            None,
+            "application/json, */*",
+            SEALED_SECRET_LIMIT,
+        )?;
+        judge(&self.context(Op::Keys, &port, &path), reply)
+    }
+
     /// `POST .../proxy/v1/verify`: whether the controller can decrypt `sealed` (JSON).
     pub fn verify(&mut self, name: &str, sealed: Vec<u8>) -> Result<()> {
         let port = self.port_name()?;
@@ -367,6 +381,7 @@ pub struct Reply {
 enum Op<'a> {
     Service,
     Cert,
+    Keys,
     /// The SealedSecret's name.
     Verify(&'a str),
     Rotate(&'a str),
@@ -388,6 +403,7 @@ impl Context<'_> {
         match self.op {
             Op::Service => "cannot get sealed secret service".to_owned(),
             Op::Cert => "cannot fetch certificate".to_owned(),
+            Op::Keys => "cannot list the sealing keys".to_owned(),
             Op::Verify(name) => format!("cannot validate sealed secret {name:?}"),
             Op::Rotate(name) => format!("cannot re-encrypt sealed secret {name:?}"),
         }
@@ -395,7 +411,7 @@ impl Context<'_> {
 
     fn method(&self) -> &'static str {
         match self.op {
-            Op::Service | Op::Cert => "GET",
+            Op::Service | Op::Cert | Op::Keys => "GET",
             Op::Verify(_) | Op::Rotate(_) => "POST",
         }
     }
@@ -404,7 +420,7 @@ impl Context<'_> {
     fn permission(&self) -> (&'static str, &'static str, String) {
         match self.op {
             Op::Service => ("get", "services", self.controller.name.clone()),
-            Op::Cert => (
+            Op::Cert | Op::Keys => (
                 "get",
                 "services/proxy",
                 proxy_name(self.controller, self.port),

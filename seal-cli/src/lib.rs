@@ -37,8 +37,14 @@ use crate::plan::Plan;
 /// Runs one `seal` invocation: checks the flags, then does what they say. The error, if any,
 /// is for the caller to print, once.
 pub fn run(mut cli: Cli) -> Result<()> {
-    if let Some(cli::Command::ReEncrypt(args)) = cli.command.take() {
-        return cmd::re_encrypt::run(&plan::ReEncryptPlan::try_from(args)?);
+    match cli.command.take() {
+        Some(cli::Command::ReEncrypt(args)) => {
+            return cmd::re_encrypt::run(&plan::ReEncryptPlan::try_from(args)?);
+        }
+        Some(cli::Command::Keys(args)) => {
+            return cmd::keys::run(&plan::KeysPlan::try_from(args)?);
+        }
+        None => {}
     }
     let plan = Plan::try_from(cli)?;
     if plan.ignored_recovery_keys {

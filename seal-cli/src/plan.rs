@@ -7,7 +7,7 @@ use std::time::Duration;
 use anyhow::{Result, bail};
 use shared::Scope;
 
-use crate::cli::{Cli, ClusterFlags, ReEncryptArgs};
+use crate::cli::{Cli, ClusterFlags, KeysArgs, ReEncryptArgs};
 use crate::cluster::Controller;
 use crate::io::{Sink, Source};
 use crate::kubeconfig;
@@ -195,6 +195,53 @@ impl TryFrom<ReEncryptArgs> for ReEncryptPlan {
             dry_run: args.dry_run,
             via,
         })
+    }
+}
+
+/// `seal keys`, decided from its flags.
+#[derive(Debug)]
+pub struct KeysPlan {
+    pub json: bool,
+    pub from: KeySource,
+}
+
+/// Where `seal keys` reads the keys.
+#[derive(Debug)]
+pub enum KeySource {
+    Controller {
+        kubeconfig: Box<kubeconfig::Selection>,
+        controller: Controller,
+        request_timeout: Option<Duration>,
+    },
+    Backup(Vec<PathBuf>),
+}
+
+impl TryFrom<KeysArgs> for KeysPlan {
+    type Error = anyhow::Error;
+
+    fn try_from(args: KeysArgs) -> Result<KeysPlan> {
+        let json = match non_empty(args.format).as_deref() {
+            None | Some("table") => false,
+            Some("json") => true,
+            Some(other) => bail!("unsupported output format: {other} (table or json)"),
+        };
+        let files: Vec<PathBuf> = args
+            .recovery_private_key
+            .into_iter()
+            .filter(|k| !k.is_empty())
+            .map(PathBuf::from)
+            .collect();
+        let from = if files.is_empty() {
+            let (controller, kubeconfig) = connection(args.cluster, true)?;
+            KeySource::Controller {
+                kubeconfig: Box::new(kubeconfig),
+                controller,
+                request_timeout: args.request_timeout.filter(|t| !t.is_zero()),
+            }
+        } else {
+            KeySource::Backup(files)
+        };
+        Ok(KeysPlan { json, from })
     }
 }
 

@@ -228,6 +228,44 @@ async fn kubeseal_workflow_with_our_unsealer() -> Result<()> {
             .ok();
         apply_and_wait(&client, &ns, &sealed, &value).await?;
 
+        // seal keys: the vectors' key and the unsealer's (the newest, which sealed "web");
+        // once the leader has counted, "web" needs the newest and nothing needs the old one.
+        let newest = shared::Certificate::from_pem(fetched.as_bytes())?
+            .public_key()
+            .fingerprint();
+        let listed = wait_for("seal keys with the counts", TIMEOUT, || async {
+            let out = seal_in(
+                &cluster,
+                &["keys", "-o", "json", "--controller-namespace", &ns],
+            )
+            .run();
+            ensure!(out.code() == Some(0), "seal keys: {}", out.stderr());
+            let keys: Vec<serde_json::Value> = serde_json::from_str(&out.stdout())?;
+            Ok(keys.iter().all(|k| !k["objects"].is_null()).then_some(keys))
+        })
+        .await?;
+        ensure!(listed.len() == 2, "{listed:?}");
+        let (first, second) = (&listed[0], &listed[1]);
+        ensure!(
+            first["fingerprint"] == newest.as_str() && first["newest"] == true,
+            "{first}"
+        );
+        ensure!(
+            first["objects"] == 1 && second["objects"] == 0,
+            "{listed:?}"
+        );
+        ensure!(
+            second["state"] == "active" && second["newest"] == false,
+            "{second}"
+        );
+        let table = seal_in(&cluster, &["keys", "--controller-namespace", &ns])
+            .run()
+            .ok();
+        ensure!(
+            table.starts_with("FINGERPRINT") && table.contains(&newest),
+            "{table}"
+        );
+
         // --validate: what seal sealed, and the vectors' (an older key it also has), pass;
         // a SealedSecret for a key it lacks does not.
         let validate = |input: String| {

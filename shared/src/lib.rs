@@ -8,6 +8,7 @@
 
 pub mod crypto;
 pub mod go;
+pub mod key_list;
 pub mod keys;
 pub mod marks;
 pub mod resource;

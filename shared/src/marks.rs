@@ -16,6 +16,10 @@ pub const SKIP_SET_OWNER_REFERENCES: &str = "sealedsecrets.bitnami.com/skip-set-
 pub const KEY_LABEL: &str = "sealedsecrets.bitnami.com/sealed-secrets-key";
 /// The value of [`KEY_LABEL`] on keys in use.
 pub const KEY_ACTIVE: &str = "active";
+/// On key Secrets (ours, not the reference's): how many SealedSecrets still need the key, as
+/// the controller's leader counted them. Here rather than with the controller's other marks
+/// because `seal keys` reads it from key backups too.
+pub const OBJECTS_ANNOTATION: &str = "sealedsecrets.bitnami.com/sealed-objects";
 
 /// Whether `annotations` hold `key: "true"` (the reference compares the string exactly).
 pub fn is_true(

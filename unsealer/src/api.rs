@@ -102,6 +102,8 @@ pub struct Api {
     /// Requests of these endpoints doing RSA work at once: one less than the cores, at least
     /// one, so a flood of requests never takes every core from the controller.
     working: Semaphore,
+    /// The controller's namespace's Secrets, for `/v1/keys` (none in unit tests).
+    key_secrets: Option<kube::Api<k8s_openapi::api::core::v1::Secret>>,
 }
 
 impl Api {
@@ -119,6 +121,48 @@ impl Api {
             },
             rsa_slots,
             working: Semaphore::new(cores.saturating_sub(1).max(1)),
+            key_secrets: None,
+        }
+    }
+
+    /// Lists the key Secrets from `api` for `/v1/keys`.
+    pub fn with_key_secrets(mut self, api: kube::Api<k8s_openapi::api::core::v1::Secret>) -> Api {
+        self.key_secrets = Some(api);
+        self
+    }
+}
+
+/// The path of [`keys`].
+const KEYS_PATH: &str = "/v1/keys";
+
+/// `GET /v1/keys`: every sealing key, public information only ([`crate::key_list`]), as JSON.
+/// Rate-limited per client as `/v1/verify` is, since each answer lists the key Secrets.
+pub async fn keys(State(api): State<Arc<Api>>, request: Request) -> Response {
+    let conn = request.extensions().get::<ConnInfo>().cloned();
+    let client = client_of(request.headers(), conn.as_ref().and_then(ConnInfo::peer));
+    if let Err(wait) = api.limiter.check(KEYS_PATH, &client) {
+        return Refusal::new(StatusCode::TOO_MANY_REQUESTS, "rate limit exceeded")
+            .retry_after(wait)
+            .into_response();
+    }
+    let Some(secrets_api) = &api.key_secrets else {
+        return text(StatusCode::SERVICE_UNAVAILABLE, "cannot list the keys");
+    };
+    match crate::keyring::list_all_keys(secrets_api).await {
+        Ok(secrets) => {
+            let keys = api.keys.get();
+            let sealing = keys.ring.keys().first().map(|k| k.fingerprint());
+            let list = shared::key_list::describe(&secrets, sealing);
+            (
+                StatusCode::OK,
+                [(header::CONTENT_TYPE, "application/json")],
+                serde_json::to_string(&list).unwrap_or_else(|_| "[]".into()),
+            )
+                .into_response()
+        }
+        Err(e) => {
+            warn!(error = %e, "cannot list the key Secrets for /v1/keys");
+            text(StatusCode::SERVICE_UNAVAILABLE, "cannot list the keys")
         }
     }
 }

@@ -328,6 +328,7 @@ async fn run_one(
 /// is forgotten, and a relist of `namespace` (all when `None`) drops those gone meanwhile.
 fn usage_tracker(namespace: Option<String>, ctx: Arc<Context>) -> impl FnMut(&Event<Guarded>) {
     let mut relist: Option<HashSet<(String, String)>> = None;
+    let mut first = true;
     move |event| {
         let key = |obj: &Guarded| {
             let meta = kube::Resource::meta(obj);
@@ -347,7 +348,11 @@ fn usage_tracker(namespace: Option<String>, ctx: Arc<Context>) -> impl FnMut(&Ev
             }
             Event::InitDone => {
                 if let Some(seen) = relist.take() {
-                    crate::metrics::lock(usage).relisted(namespace.as_deref(), &seen);
+                    let mut usage = crate::metrics::lock(usage);
+                    usage.relisted(namespace.as_deref(), &seen);
+                    if std::mem::take(&mut first) {
+                        usage.first_list_done(&seen);
+                    }
                 }
             }
             Event::Apply(_) => {}
@@ -363,6 +368,11 @@ pub async fn run(
     shutdown: impl std::future::Future<Output = ()> + Clone + Send + Sync + 'static,
 ) {
     let client = ctx.client.clone();
+    let lists = match &scope {
+        Scope::All => 1,
+        Scope::Namespaces(namespaces) => namespaces.len(),
+    };
+    crate::metrics::lock(&ctx.metrics.key_usage).begin(lists);
     match scope {
         Scope::All => {
             let (ss, secrets) = (Api::all(client.clone()), Api::all(client));

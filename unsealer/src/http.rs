@@ -52,7 +52,13 @@ use crate::api::{self, Api};
 use crate::metrics::Metrics;
 
 /// The API listener's routes: the only values of the metrics' `path` label, with `other`.
-pub const API_ROUTES: [&str; 4] = ["/healthz", "/v1/cert.pem", "/v1/verify", "/v1/rotate"];
+pub const API_ROUTES: [&str; 5] = [
+    "/healthz",
+    "/v1/cert.pem",
+    "/v1/verify",
+    "/v1/rotate",
+    "/v1/keys",
+];
 /// The metrics listener's routes.
 pub const METRICS_ROUTES: [&str; 1] = ["/metrics"];
 /// The `path` label of a request that matched no route.
@@ -168,6 +174,7 @@ pub async fn serve(
         .route(API_ROUTES[1], get(cert))
         .route(API_ROUTES[2], post(api::verify))
         .route(API_ROUTES[3], post(api::rotate))
+        .route(API_ROUTES[4], get(api::keys))
         .with_state(api);
     let api_router = instrumented(api_router, &API_ROUTES, metrics_state.clone());
     let metrics_router = Router::new()

@@ -11,9 +11,86 @@ pub type ObjectKey = (String, String);
 #[derive(Debug, Default)]
 pub struct KeyUsage {
     by_object: HashMap<ObjectKey, BTreeSet<String>>,
+    /// Whether the counts are complete: every SealedSecret of the first lists reconciled.
+    start: Start,
+}
+
+/// How far the counting has come since this replica began reconciling.
+#[derive(Debug, Default)]
+enum Start {
+    /// Not reconciling (a follower): the counts are not known.
+    #[default]
+    Idle,
+    /// Reconciling: waiting for `lists_left` first lists, then for the objects they listed.
+    Counting {
+        lists_left: usize,
+        reconciled: HashSet<ObjectKey>,
+        unreconciled: HashSet<ObjectKey>,
+    },
+    Complete,
 }
 
 impl KeyUsage {
+    /// Reconciling begins with `lists` watches of SealedSecrets.
+    pub fn begin(&mut self, lists: usize) {
+        self.start = if lists == 0 {
+            Start::Complete
+        } else {
+            Start::Counting {
+                lists_left: lists,
+                reconciled: HashSet::new(),
+                unreconciled: HashSet::new(),
+            }
+        };
+    }
+
+    /// A watch's first list is done: these objects must be reconciled before the counts are
+    /// complete.
+    pub fn first_list_done(&mut self, listed: &HashSet<ObjectKey>) {
+        if let Start::Counting {
+            lists_left,
+            reconciled,
+            unreconciled,
+        } = &mut self.start
+        {
+            unreconciled.extend(listed.iter().filter(|k| !reconciled.contains(*k)).cloned());
+            *lists_left = lists_left.saturating_sub(1);
+            self.settle();
+        }
+    }
+
+    /// A reconcile of `object` ended, whatever its outcome.
+    pub fn reconciled(&mut self, object: &ObjectKey) {
+        if let Start::Counting {
+            reconciled,
+            unreconciled,
+            ..
+        } = &mut self.start
+        {
+            unreconciled.remove(object);
+            reconciled.insert(object.clone());
+            self.settle();
+        }
+    }
+
+    fn settle(&mut self) {
+        if let Start::Counting {
+            lists_left: 0,
+            unreconciled,
+            ..
+        } = &self.start
+            && unreconciled.is_empty()
+        {
+            self.start = Start::Complete;
+        }
+    }
+
+    /// Whether every SealedSecret has been looked at since reconciling began, so that
+    /// [`KeyUsage::counts`] is the whole truth.
+    pub fn complete(&self) -> bool {
+        matches!(self.start, Start::Complete)
+    }
+
     /// The keys that opened `object` (replacing what was known). An empty set (a failed
     /// unseal) forgets the object: it needs no key that is known to open it.
     pub fn record(&mut self, object: ObjectKey, fingerprints: BTreeSet<String>) {
@@ -82,6 +159,23 @@ mod tests {
 
     fn fps(list: &[&str]) -> BTreeSet<String> {
         list.iter().map(|s| (*s).to_owned()).collect()
+    }
+
+    #[test]
+    fn counts_are_complete_once_every_listed_object_was_reconciled() {
+        let mut u = KeyUsage::default();
+        assert!(!u.complete(), "a follower does not know");
+        u.begin(2);
+        u.reconciled(&key("a", "early"));
+        u.first_list_done(&[key("a", "early"), key("a", "x")].into());
+        assert!(!u.complete());
+        u.reconciled(&key("a", "x"));
+        assert!(!u.complete(), "one list still to come");
+        u.first_list_done(&[key("b", "y")].into());
+        u.reconciled(&key("b", "y"));
+        assert!(u.complete());
+        u.begin(1);
+        assert!(!u.complete(), "a new leadership counts again");
     }
 
     #[test]

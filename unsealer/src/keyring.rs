@@ -14,11 +14,15 @@ use kube::runtime::watcher;
 use shared::keys::{Certificate, KeyRing, KeySize, PrivateKey, generate};
 use time::OffsetDateTime;
 use tokio::sync::watch;
-use tracing::{info, warn};
+use tracing::{debug, info, warn};
 
 use crate::config::{Config, KeyOrder};
 use crate::error::StartError;
+use shared::marks::OBJECTS_ANNOTATION;
 use shared::marks::{KEY_ACTIVE, KEY_LABEL};
+
+/// How often the leader writes the key counts.
+const COUNT_INTERVAL: Duration = Duration::from_secs(5);
 
 /// Selects the key Secrets in use.
 fn active_keys() -> String {
@@ -403,6 +407,51 @@ pub async fn replace_retired_newest(api: Api<Secret>, config: Arc<Config>, store
         warn!(secret = %name, %fingerprint, label = %label, "the newest sealing key is no longer active; making a new one");
         if let Err(e) = generate_and_store(&api, &config).await {
             warn!(error = %e, "making a key to replace the retired one failed");
+        }
+    }
+}
+
+/// Every key Secret, whatever its label's value (`active`, `compromised`, ...).
+pub async fn list_all_keys(api: &Api<Secret>) -> Result<Vec<Secret>, kube::Error> {
+    Ok(api
+        .list(&kube::api::ListParams::default().labels(KEY_LABEL))
+        .await?
+        .items)
+}
+
+/// The leader writes how many SealedSecrets need each key onto its Secret
+/// ([`shared::key_list::count_updates`]), every few seconds once the counts are complete, and
+/// only where a count changed.
+pub async fn publish_counts(api: Api<Secret>, metrics: Arc<crate::metrics::Metrics>) {
+    loop {
+        tokio::time::sleep(COUNT_INTERVAL).await;
+        let counts = {
+            let usage = crate::metrics::lock(&metrics.key_usage);
+            if !usage.complete() {
+                continue;
+            }
+            usage.counts(std::iter::empty())
+        };
+        let secrets = match list_all_keys(&api).await {
+            Ok(s) => s,
+            Err(e) => {
+                debug!(error = %e, "cannot list the key Secrets to write their counts");
+                continue;
+            }
+        };
+        for (name, value) in shared::key_list::count_updates(&secrets, &counts) {
+            let patch =
+                serde_json::json!({"metadata": {"annotations": {OBJECTS_ANNOTATION: value}}});
+            if let Err(e) = api
+                .patch(
+                    &name,
+                    &kube::api::PatchParams::default(),
+                    &kube::api::Patch::Merge(&patch),
+                )
+                .await
+            {
+                debug!(secret = %name, error = %e, "cannot write the key's count");
+            }
         }
     }
 }

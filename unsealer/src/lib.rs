@@ -180,11 +180,10 @@ pub async fn run(config: Config) -> anyhow::Result<()> {
     ctx.max_retries = config.max_unseal_retries;
     let ctx = Arc::new(ctx);
     // verify/rotate take the reconciles' RSA slots (fair, per item).
-    let api = Arc::new(api::Api::new(
-        keys.clone(),
-        &config,
-        ctx.unseal_slots.clone(),
-    ));
+    let api = Arc::new(
+        api::Api::new(keys.clone(), &config, ctx.unseal_slots.clone())
+            .with_key_secrets(key_api.clone()),
+    );
     let scope = if !config.additional_namespaces.is_empty() {
         let mut namespaces = vec![namespace.clone()];
         namespaces.extend(
@@ -241,6 +240,7 @@ pub async fn run(config: Config) -> anyhow::Result<()> {
                 keyring::renew(key_api.clone(), config.clone(), keys.clone()),
                 keyring::replace_retired_newest(key_api.clone(), config.clone(), keys.clone()),
                 reconcile::warn_of_retired_keys(ctx.clone(), keys),
+                keyring::publish_counts(key_api.clone(), ctx.metrics.clone()),
                 keyring::on_signal(key_api, config),
             );
         }

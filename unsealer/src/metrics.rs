@@ -201,15 +201,20 @@ impl Metrics {
     /// (also one that is no longer in force, which is what a retirement must not leave).
     fn refresh_keys(&self, now: OffsetDateTime) {
         let made = lock(&self.keys_made).clone();
-        let (counts, inactive) = {
+        // Counts only from a replica that has looked at every object (the leader, once its first
+        // sync is done): a follower's or a partial zero would read as "safe to retire".
+        let counted = {
             let usage = lock(&self.key_usage);
             let active = || made.iter().map(|(fp, _)| fp.as_str());
-            (usage.counts(active()), usage.needing_inactive(active()))
+            usage
+                .complete()
+                .then(|| (usage.counts(active()), usage.needing_inactive(active())))
         };
-        self.needing_inactive
-            .set(i64::try_from(inactive).unwrap_or(i64::MAX));
         self.key_objects.clear();
         self.key_age.clear();
+        let (counts, inactive) = counted.unwrap_or_default();
+        self.needing_inactive
+            .set(i64::try_from(inactive).unwrap_or(i64::MAX));
         for (fingerprint, n) in counts {
             self.key_objects
                 .get_or_create(&KeyLabels { fingerprint })

@@ -124,6 +124,7 @@ pub async fn reconcile(obj: Arc<Guarded>, ctx: Arc<Context>) -> Result<Action, E
         Err(invalid) => Err(Error::Invalid(invalid.error.clone())),
     };
     let (namespace, name) = key_of(meta);
+    crate::metrics::lock(&ctx.metrics.key_usage).reconciled(&(namespace.clone(), name.clone()));
     let outcome = match &result {
         Ok(()) => Outcome {
             ok: true,

@@ -4,6 +4,7 @@
 
 mod controller;
 mod fetch_cert;
+pub mod keys;
 mod merge;
 mod raw;
 pub mod re_encrypt;
