@@ -373,7 +373,8 @@ pub fn retired(before: &Keys, after: &Keys) -> Vec<(String, String)> {
 
 /// The leader's answer to a compromise: when the newest key leaves the active set because its
 /// Secret was relabelled (to `compromised`, or anything but `active`), a new key is made at
-/// once, so that nothing is sealed again for the next older key, which may be as exposed. (A
+/// once, so that the next older key, which may be as exposed, seals only for the moment until
+/// the new key is loaded (about a second). (A
 /// deleted key Secret is not a compromise: the next newest key seals, as in the reference.)
 pub async fn replace_retired_newest(api: Api<Secret>, config: Arc<Config>, store: KeyStore) {
     let mut versions = store.subscribe();

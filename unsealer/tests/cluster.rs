@@ -1485,3 +1485,222 @@ async fn recorded_key_is_tried_first_and_counted() -> Result<()> {
     .await?;
     env.finish().await
 }
+
+/// The runbook end to end: keys A (the vectors'), B (made a day ago) and C (the controller's,
+/// the newest), an object under each. The counts say 1, 1, 1; after re-encrypting to C they say
+/// 0, 0, 3; A retired, everything stays Synced; C compromised, a new key D seals, every object
+/// that needed C is warned and counted, and `/v1/keys` shows all four with their states.
+#[tokio::test]
+async fn rotation_runbook_end_to_end() -> Result<()> {
+    use shared::unseal::{UnsealOptions, rotate};
+    let Some(env) = Env::start("uns-runbook").await? else {
+        return Ok(());
+    };
+    let ns = env.ns.clone();
+    let ctl = env.unsealer(&[]).await?;
+    let c_pem = ctl.cert_pem().await?;
+    let c = Certificate::from_pem(c_pem.as_bytes())?;
+    env.install_vector_key("sealed-secrets-key-a").await?;
+    let a = Certificate::from_pem(VECTOR_CERT.as_bytes())?;
+    let made = time::OffsetDateTime::now_utc() - time::Duration::days(1);
+    let b_key = generate(
+        KeySize::Rsa2048,
+        made,
+        Duration::from_secs(86400 * 30),
+        "",
+        [5; 16],
+    )?;
+    let b = Certificate::from_pem(b_key.cert_pem.as_bytes())?;
+    env.secret_api(&ns)
+        .create(
+            &PostParams::default(),
+            &Secret {
+                metadata: ObjectMeta {
+                    name: Some("sealed-secrets-key-b".into()),
+                    labels: Some(string_map(&[(KEY_LABEL, "active")])),
+                    ..ObjectMeta::default()
+                },
+                type_: Some("kubernetes.io/tls".into()),
+                data: Some(
+                    [
+                        ("tls.crt", b_key.cert_pem.clone().into_bytes()),
+                        ("tls.key", b_key.key.to_pkcs1_pem()?.as_bytes().to_vec()),
+                    ]
+                    .into_iter()
+                    .map(|(k, v)| (k.to_owned(), k8s_openapi::ByteString(v)))
+                    .collect(),
+                ),
+                ..Secret::default()
+            },
+        )
+        .await?;
+    wait_for("3 keys loaded", TIMEOUT, || async {
+        Ok(ctl
+            .metric("sealed_secrets_controller_keys")
+            .await?
+            .filter(|n| *n == 3.0))
+    })
+    .await?;
+    let fp = |cert: &Certificate| cert.public_key().fingerprint();
+    let (fa, fb, fc) = (fp(&a), fp(&b), fp(&c));
+    let values: Vec<String> = ["a", "b", "c"].iter().map(|v| env.plain(v)).collect();
+    for (name, cert, value) in [
+        ("obj-a", &a, &values[0]),
+        ("obj-b", &b, &values[1]),
+        ("obj-c", &c, &values[2]),
+    ] {
+        env.create(&seal_items(cert, &ns, name, &[("v", value)])?)
+            .await?;
+    }
+    for name in ["obj-a", "obj-b", "obj-c"] {
+        env.wait_synced(&ns, name, true).await?;
+    }
+    let counts = |want: [(&'static str, f64); 3]| {
+        let ctl = &ctl;
+        let want: Vec<(String, f64)> = want
+            .iter()
+            .map(|(which, n)| {
+                let f = match *which {
+                    "a" => fa.clone(),
+                    "b" => fb.clone(),
+                    _ => fc.clone(),
+                };
+                (f, *n)
+            })
+            .collect();
+        async move {
+            wait_for("the key counts", TIMEOUT, || async {
+                let text = ctl.metrics().await?;
+                Ok(want
+                    .iter()
+                    .all(|(f, n)| {
+                        key_metric(&text, "sealed_secrets_controller_key_objects", f) == Some(*n)
+                    })
+                    .then_some(()))
+            })
+            .await
+        }
+    };
+    counts([("a", 1.0), ("b", 1.0), ("c", 1.0)]).await?;
+
+    // Re-encrypt a and b to C (offline here, as `seal re-encrypt --recovery-private-key` does).
+    let ring = shared::KeyRing::new(vec![
+        shared::PrivateKey::from_pem(include_str!("../../shared/tests/vectors/sealing-key.pem"))?,
+        b_key.key,
+    ]);
+    for name in ["obj-a", "obj-b"] {
+        let current = env.sealed_api(&ns).get(name).await?;
+        let rotated = rotate(
+            &current,
+            &ring,
+            c.public_key(),
+            UnsealOptions::default(),
+            &mut rand::rng(),
+        )?;
+        env.update_spec(&ns, name, &rotated.spec).await?;
+    }
+    counts([("a", 0.0), ("b", 0.0), ("c", 3.0)]).await?;
+
+    // Retire A: nothing needs it; everything stays Synced.
+    let relabel = |name: String, state: &'static str| {
+        let api = env.secret_api(&ns);
+        async move {
+            let patch = serde_json::json!({"metadata": {"labels": {KEY_LABEL: state}}});
+            api.patch(&name, &PatchParams::default(), &Patch::Merge(&patch))
+                .await
+                .map(drop)
+        }
+    };
+    relabel("sealed-secrets-key-a".into(), "retired").await?;
+    wait_for("A unloaded", TIMEOUT, || async {
+        Ok(ctl
+            .metric("sealed_secrets_controller_keys")
+            .await?
+            .filter(|n| *n == 2.0))
+    })
+    .await?;
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    for name in ["obj-a", "obj-b", "obj-c"] {
+        env.wait_synced(&ns, name, true).await?;
+    }
+    assert_eq!(
+        ctl.metric("sealed_secrets_controller_objects_needing_inactive_keys")
+            .await?,
+        Some(0.0)
+    );
+
+    // Compromise C: a new key D seals, and the three objects that needed C are warned.
+    let c_secret = env
+        .key_secrets()
+        .await?
+        .into_iter()
+        .find(|s| {
+            s.data
+                .as_ref()
+                .and_then(|d| d.get("tls.crt"))
+                .is_some_and(|crt| crt.0 == c_pem.as_bytes())
+        })
+        .context("C's key Secret")?
+        .metadata
+        .name
+        .unwrap_or_default();
+    relabel(c_secret, "compromised").await?;
+    // (B, the next newest, may seal for the moment between C's relabel and D's creation.)
+    let fd = wait_for("a new key D", TIMEOUT, || async {
+        let served = fp(&ctl.cert().await?);
+        Ok((![&fa, &fb, &fc].contains(&&served)).then_some(served))
+    })
+    .await?;
+    for name in ["obj-a", "obj-b", "obj-c"] {
+        let event = env.wait_event(&ns, name, "KeyNotActive").await?;
+        assert!(event.note.unwrap_or_default().contains(&fc));
+    }
+    wait_for("3 objects needing an inactive key", TIMEOUT, || async {
+        Ok(ctl
+            .metric("sealed_secrets_controller_objects_needing_inactive_keys")
+            .await?
+            .filter(|n| *n == 3.0))
+    })
+    .await?;
+
+    // /v1/keys: all four, newest first, with their states and the leader's counts.
+    let listed = wait_for("/v1/keys with C's count", TIMEOUT, || async {
+        let body = cluster::http_get(&ctl.url("/v1/keys")).await?;
+        let keys: Vec<serde_json::Value> = serde_json::from_slice(&body)?;
+        let c_row = keys.iter().find(|k| k["fingerprint"] == fc.as_str());
+        Ok(c_row.is_some_and(|k| k["objects"] == 3).then_some(keys))
+    })
+    .await?;
+    let row = |f: &str| listed.iter().find(|k| k["fingerprint"] == f).cloned();
+    let (ra, rb, rc, rd) = (
+        row(&fa).unwrap(),
+        row(&fb).unwrap(),
+        row(&fc).unwrap(),
+        row(&fd).unwrap(),
+    );
+    assert_eq!(listed.len(), 4, "{listed:?}");
+    assert_eq!(
+        listed[0]["fingerprint"],
+        fd.as_str(),
+        "newest first: {listed:?}"
+    );
+    assert!(rd["newest"] == true && rd["state"] == "active");
+    assert_eq!(
+        (ra["state"].as_str(), ra["objects"].as_u64()),
+        (Some("retired"), Some(0))
+    );
+    assert_eq!(
+        (rb["state"].as_str(), rb["objects"].as_u64()),
+        (Some("active"), Some(0))
+    );
+    assert_eq!(
+        (rc["state"].as_str(), rc["objects"].as_u64()),
+        (Some("compromised"), Some(3))
+    );
+    let body = String::from_utf8(cluster::http_get(&ctl.url("/v1/keys")).await?)?;
+    assert!(
+        !body.contains("PRIVATE KEY") && !body.contains("tls.key"),
+        "{body}"
+    );
+    env.finish().await
+}
