@@ -199,8 +199,16 @@ pub struct KeysArgs {
     )]
     pub format: Option<String>,
 
-    /// Offline: key backup files (a key Secret or a List of them, as `kubectl get secret -l
-    /// sealedsecrets.bitnami.com/sealed-secrets-key -o yaml` gives). Repeatable and
+    #[command(flatten)]
+    pub access: KeyAccess,
+}
+
+/// How `seal`'s own commands reach the keys: through the controller (the connection flags), or
+/// offline from key backups.
+#[derive(Debug, clap::Args)]
+pub struct KeyAccess {
+    /// Offline: key backup files (a PEM key, a key Secret, or a List of them, as `kubectl get
+    /// secret -l sealedsecrets.bitnami.com/sealed-secrets-key -o yaml` gives). Repeatable and
     /// comma-separated.
     #[arg(
         long,
@@ -246,31 +254,12 @@ pub struct ReEncryptArgs {
     pub dry_run: bool,
 
     /// Offline: the certificate (file or URL) of the key to re-encrypt to. Needs
-    /// --recovery-private-key.
+    /// --recovery-private-key (the keys that open the SealedSecrets).
     #[arg(long, env = "SEALED_SECRETS_CERT", value_name = "FILE|URL")]
     pub cert: Option<String>,
 
-    /// Offline: private key files that open the SealedSecrets (PEM, a key Secret, or a List of
-    /// them). Repeatable and comma-separated. Needs --cert.
-    #[arg(
-        long,
-        env = "SEALED_SECRETS_RECOVERY_PRIVATE_KEY",
-        value_delimiter = ',',
-        value_name = "FILE"
-    )]
-    pub recovery_private_key: Vec<String>,
-
-    /// How long each request to the cluster may take (as for sealing).
-    #[arg(
-        long,
-        env = "SEALED_SECRETS_REQUEST_TIMEOUT",
-        value_name = "DURATION",
-        value_parser = parse_request_timeout
-    )]
-    pub request_timeout: Option<Duration>,
-
     #[command(flatten)]
-    pub cluster: ClusterFlags,
+    pub access: KeyAccess,
 }
 
 /// Flags kubeseal uses to reach the cluster: the controller's Service, and client-go's

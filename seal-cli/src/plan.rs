@@ -161,12 +161,13 @@ impl TryFrom<ReEncryptArgs> for ReEncryptPlan {
     fn try_from(args: ReEncryptArgs) -> Result<ReEncryptPlan> {
         let cert = non_empty(args.cert);
         let keys: Vec<PathBuf> = args
+            .access
             .recovery_private_key
             .into_iter()
             .filter(|k| !k.is_empty())
             .map(PathBuf::from)
             .collect();
-        let request_timeout = args.request_timeout.filter(|t| !t.is_zero());
+        let request_timeout = args.access.request_timeout.filter(|t| !t.is_zero());
         let via = match (cert, keys.is_empty()) {
             (Some(cert), false) => Rotator::Offline {
                 cert,
@@ -182,7 +183,7 @@ impl TryFrom<ReEncryptArgs> for ReEncryptPlan {
                  certificate of the key to re-encrypt to"
             ),
             (None, true) => {
-                let (controller, kubeconfig) = connection(args.cluster, true)?;
+                let (controller, kubeconfig) = connection(args.access.cluster, true)?;
                 Rotator::Controller {
                     kubeconfig: Box::new(kubeconfig),
                     controller,
@@ -226,17 +227,18 @@ impl TryFrom<KeysArgs> for KeysPlan {
             Some(other) => bail!("unsupported output format: {other} (table or json)"),
         };
         let files: Vec<PathBuf> = args
+            .access
             .recovery_private_key
             .into_iter()
             .filter(|k| !k.is_empty())
             .map(PathBuf::from)
             .collect();
         let from = if files.is_empty() {
-            let (controller, kubeconfig) = connection(args.cluster, true)?;
+            let (controller, kubeconfig) = connection(args.access.cluster, true)?;
             KeySource::Controller {
                 kubeconfig: Box::new(kubeconfig),
                 controller,
-                request_timeout: args.request_timeout.filter(|t| !t.is_zero()),
+                request_timeout: args.access.request_timeout.filter(|t| !t.is_zero()),
             }
         } else {
             KeySource::Backup(files)

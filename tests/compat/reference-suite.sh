@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Usage: tests/compat/reference-suite.sh [--pair PAIR] [--crd ours|reference] [--build-only]
-#                                        [--controller-arg ARG]... [-- SUITE/GINKGO FLAGS...]
+#                                        [--controller-arg ARG]... [--exec PROGRAM]
+#                                        [-- SUITE/GINKGO FLAGS...]
 #
 # Runs the reference's own integration suite (github.com/bitnami-labs/sealed-secrets/integration,
 # Ginkgo v2, build tag "integration", at $SEALED_VERSION, default v0.36.6) against a
@@ -39,6 +40,10 @@
 # one after the other; keys left in kube-system by one controller are used by the next (ours and
 # the reference's are interchangeable).
 #
+# --exec PROGRAM runs PROGRAM instead of the suite, with the pair's controller up and exposed as
+# above (for benches/re-encrypt.sh): it gets SEALING_CLI (the pair's CLI), PAIR and KUBECONFIG
+# in its environment, and its exit status is the run's.
+#
 # Our binaries: $SEAL_BIN / $UNSEALER_BIN if set, else `cargo build --bin seal --bin unsealer`
 # in this workspace (target/debug, or $CARGO_TARGET_DIR). The suite binary, the controller's log
 # and the JSON report are in TEST_CLUSTER_DIR/logs (kept with K8S_TEST_KEEP_LOGS=DIR).
@@ -51,7 +56,7 @@ CLUSTER="$REPO/tests/cluster"
 SEALED_VERSION="${SEALED_VERSION:-v0.36.6}"
 export SEALED_VERSION
 PAIRS=(ours kubeseal-ours seal-reference reference)
-PAIR=reference CRD_FROM=ours BUILD_ONLY=0 EXTRA=() CTRL_ARGS=()
+PAIR=reference CRD_FROM=ours BUILD_ONLY=0 EXTRA=() CTRL_ARGS=() EXEC=""
 
 log() { echo "reference-suite: $*" >&2; }
 usage() {
@@ -68,6 +73,7 @@ while (( $# )); do
     --build-only) BUILD_ONLY=1; shift ;;
     --controller-arg) CTRL_ARGS+=("${2:-}"); shift 2 || usage ;;
     --controller-arg=*) CTRL_ARGS+=("${1#--controller-arg=}"); shift ;;
+    --exec) EXEC=${2:-}; shift 2 || usage ;;
     --) shift; EXTRA=("$@"); break ;;
     *) usage ;;
   esac
@@ -299,6 +305,12 @@ run_pair() {
   wait_until 60 "the controller's /v1/cert.pem" curl -sf "http://$IP:$CTRL_PORT/v1/cert.pem" || return 1
   "$CLUSTER/expose-service.sh" --namespace "$NS" --name "$SVC" "$IP:$CTRL_PORT"
   wait_until 30 "/v1/cert.pem through the service proxy" proxy_cert || return 1
+
+  if [[ -n $EXEC ]]; then
+    SEALING_CLI=$kubeseal PAIR=$pair "$EXEC" || rc=$?
+    stop_controller
+    return "$rc"
+  fi
 
   report="$LOGS/reference-suite-$pair.json"
   out="$LOGS/reference-suite-$pair.log"

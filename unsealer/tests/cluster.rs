@@ -1385,26 +1385,7 @@ async fn recorded_key_is_tried_first_and_counted() -> Result<()> {
             "",
             [i; 16],
         )?;
-        let secret = Secret {
-            metadata: ObjectMeta {
-                name: Some(format!("sealed-secrets-key-old{i}")),
-                labels: Some(string_map(&[(KEY_LABEL, "active")])),
-                ..ObjectMeta::default()
-            },
-            type_: Some("kubernetes.io/tls".into()),
-            data: Some(
-                [
-                    ("tls.crt", key.cert_pem.clone().into_bytes()),
-                    ("tls.key", key.key.to_pkcs1_pem()?.as_bytes().to_vec()),
-                ]
-                .into_iter()
-                .map(|(k, v)| (k.to_owned(), k8s_openapi::ByteString(v)))
-                .collect(),
-            ),
-            ..Secret::default()
-        };
-        env.secret_api(&ns)
-            .create(&PostParams::default(), &secret)
+        env.install_key(&format!("sealed-secrets-key-old{i}"), &key)
             .await?;
         oldest = Some(Certificate::from_pem(key.cert_pem.as_bytes())?);
     }
@@ -1511,29 +1492,7 @@ async fn rotation_runbook_end_to_end() -> Result<()> {
         [5; 16],
     )?;
     let b = Certificate::from_pem(b_key.cert_pem.as_bytes())?;
-    env.secret_api(&ns)
-        .create(
-            &PostParams::default(),
-            &Secret {
-                metadata: ObjectMeta {
-                    name: Some("sealed-secrets-key-b".into()),
-                    labels: Some(string_map(&[(KEY_LABEL, "active")])),
-                    ..ObjectMeta::default()
-                },
-                type_: Some("kubernetes.io/tls".into()),
-                data: Some(
-                    [
-                        ("tls.crt", b_key.cert_pem.clone().into_bytes()),
-                        ("tls.key", b_key.key.to_pkcs1_pem()?.as_bytes().to_vec()),
-                    ]
-                    .into_iter()
-                    .map(|(k, v)| (k.to_owned(), k8s_openapi::ByteString(v)))
-                    .collect(),
-                ),
-                ..Secret::default()
-            },
-        )
-        .await?;
+    env.install_key("sealed-secrets-key-b", &b_key).await?;
     wait_for("3 keys loaded", TIMEOUT, || async {
         Ok(ctl
             .metric("sealed_secrets_controller_keys")

@@ -41,6 +41,18 @@ pub fn run(plan: &Plan) -> Result<()> {
     }
 }
 
+/// The private keys of key-backup files (`--recovery-private-key`), in order.
+fn private_keys(files: &[std::path::PathBuf]) -> Result<Vec<shared::PrivateKey>> {
+    let mut keys = Vec::new();
+    for path in files {
+        let bytes = crate::io::read_file(path, crate::io::Limit::PRIVATE_KEY)?;
+        let found = crate::decode::private_keys(&bytes)
+            .map_err(|e| anyhow!("private key {}: {e}", path.display()))?;
+        keys.extend(found);
+    }
+    Ok(keys)
+}
+
 /// The name the binary was run as (`seal`, or `kubeseal` through a link of that name), for
 /// `--version`, which scripts written for kubeseal parse as `kubeseal version: vX.Y.Z`.
 fn program_name() -> String {

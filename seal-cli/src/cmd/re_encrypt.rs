@@ -45,13 +45,7 @@ impl Rotate {
                 let newest = cert::parse_for_sealing(&pem, source, now)?
                     .public_key()
                     .clone();
-                let mut found = Vec::new();
-                for path in keys {
-                    let bytes = io::read_file(path, Limit::PRIVATE_KEY)?;
-                    let more = decode::private_keys(&bytes)
-                        .map_err(|e| anyhow!("private key {}: {e}", path.display()))?;
-                    found.extend(more);
-                }
+                let found = super::private_keys(keys)?;
                 if !found
                     .iter()
                     .any(|k| k.fingerprint() == newest.fingerprint())

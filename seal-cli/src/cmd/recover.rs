@@ -2,22 +2,16 @@
 
 use std::path::PathBuf;
 
-use anyhow::{Result, anyhow};
+use anyhow::Result;
 use shared::KeyRing;
 use shared::unseal::{UnsealOptions, unseal_with};
 
-use crate::io::{self, Limit, Sensitivity};
+use crate::io::{Limit, Sensitivity};
 use crate::plan::Plan;
 use crate::{decode, print};
 
 pub fn run(plan: &Plan, key_files: &[PathBuf]) -> Result<()> {
-    let mut keys = Vec::new();
-    for path in key_files {
-        let bytes = io::read_file(path, Limit::PRIVATE_KEY)?;
-        let found = decode::private_keys(&bytes)
-            .map_err(|e| anyhow!("private key {}: {e}", path.display()))?;
-        keys.extend(found);
-    }
+    let keys = super::private_keys(key_files)?;
     tracing::info!(keys = keys.len(), "recovery keys loaded");
     let ring = KeyRing::new(keys);
     let bytes = plan.input.read(Limit::INPUT)?;

@@ -531,6 +531,37 @@ impl Env {
             .items)
     }
 
+    /// Installs a generated key as an active key Secret named `name` in the key namespace, as an
+    /// admin restoring a backup would.
+    pub async fn install_key(
+        &self,
+        name: &str,
+        key: &shared::keys::GeneratedKey,
+    ) -> Result<Secret> {
+        let secret = Secret {
+            metadata: ObjectMeta {
+                name: Some(name.to_owned()),
+                labels: Some([(KEY_LABEL.to_owned(), "active".to_owned())].into()),
+                ..ObjectMeta::default()
+            },
+            type_: Some("kubernetes.io/tls".into()),
+            data: Some(
+                [
+                    ("tls.crt", key.cert_pem.clone().into_bytes()),
+                    ("tls.key", key.key.to_pkcs1_pem()?.as_bytes().to_vec()),
+                ]
+                .into_iter()
+                .map(|(k, v)| (k.to_owned(), k8s_openapi::ByteString(v)))
+                .collect(),
+            ),
+            ..Secret::default()
+        };
+        Ok(self
+            .secret_api(&self.ns)
+            .create(&PostParams::default(), &secret)
+            .await?)
+    }
+
     /// Installs the reference vector key Secret by hand (as `kubectl apply` would) in the key
     /// namespace, under `name`.
     pub async fn install_vector_key(&self, name: &str) -> Result<Secret> {
