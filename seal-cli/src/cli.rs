@@ -181,6 +181,14 @@ pub struct Cli {
 pub enum Command {
     ReEncrypt(ReEncryptArgs),
     Keys(KeysArgs),
+    /// Prints a shell completion script: `source <(seal completion bash)`, or into the shell's
+    /// completion directory (zsh: `_seal` on $fpath; fish: `seal.fish`).
+    Completion {
+        #[arg(value_enum)]
+        shell: clap_complete::Shell,
+    },
+    /// Prints the manual page (roff): `seal man > seal.1; man -l seal.1`.
+    Man,
 }
 
 /// Lists the sealing keys: fingerprint, created, expires, state (the key label: active,

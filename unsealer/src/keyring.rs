@@ -23,6 +23,8 @@ use shared::marks::{KEY_ACTIVE, KEY_LABEL};
 
 /// How often the leader writes the key counts.
 const COUNT_INTERVAL: Duration = Duration::from_secs(5);
+/// How often the leader re-reads the key Secrets' counts when nothing changed.
+const COUNT_REFRESH: Duration = Duration::from_secs(300);
 
 /// Selects the key Secrets in use.
 fn active_keys() -> String {
@@ -423,7 +425,15 @@ pub async fn list_all_keys(api: &Api<Secret>) -> Result<Vec<Secret>, kube::Error
 /// The leader writes how many SealedSecrets need each key onto its Secret
 /// ([`shared::key_list::count_updates`]), every few seconds once the counts are complete, and
 /// only where a count changed.
-pub async fn publish_counts(api: Api<Secret>, metrics: Arc<crate::metrics::Metrics>) {
+pub async fn publish_counts(
+    api: Api<Secret>,
+    metrics: Arc<crate::metrics::Metrics>,
+    store: KeyStore,
+) {
+    // What was last written, to list the key Secrets only when something may differ: the
+    // counts or the keys changed, or a while has passed (a key relabelled or added by hand).
+    let mut written: Option<(BTreeMap<String, u64>, u64)> = None;
+    let mut since = tokio::time::Instant::now();
     loop {
         tokio::time::sleep(COUNT_INTERVAL).await;
         let counts = {
@@ -433,6 +443,11 @@ pub async fn publish_counts(api: Api<Secret>, metrics: Arc<crate::metrics::Metri
             }
             usage.counts(std::iter::empty())
         };
+        let version = *store.subscribe().borrow();
+        let state = (counts.clone(), version);
+        if written.as_ref() == Some(&state) && since.elapsed() < COUNT_REFRESH {
+            continue;
+        }
         let secrets = match list_all_keys(&api).await {
             Ok(s) => s,
             Err(e) => {
@@ -440,6 +455,7 @@ pub async fn publish_counts(api: Api<Secret>, metrics: Arc<crate::metrics::Metri
                 continue;
             }
         };
+        let mut failed = false;
         for (name, value) in shared::key_list::count_updates(&secrets, &counts) {
             let patch =
                 serde_json::json!({"metadata": {"annotations": {OBJECTS_ANNOTATION: value}}});
@@ -452,7 +468,12 @@ pub async fn publish_counts(api: Api<Secret>, metrics: Arc<crate::metrics::Metri
                 .await
             {
                 debug!(secret = %name, error = %e, "cannot write the key's count");
+                failed = true;
             }
+        }
+        if !failed {
+            written = Some(state);
+            since = tokio::time::Instant::now();
         }
     }
 }

@@ -239,8 +239,8 @@ pub async fn run(config: Config) -> anyhow::Result<()> {
                 controller::run(ctx.clone(), scope, watching, shutdown),
                 keyring::renew(key_api.clone(), config.clone(), keys.clone()),
                 keyring::replace_retired_newest(key_api.clone(), config.clone(), keys.clone()),
-                reconcile::warn_of_retired_keys(ctx.clone(), keys),
-                keyring::publish_counts(key_api.clone(), ctx.metrics.clone()),
+                reconcile::warn_of_retired_keys(ctx.clone(), keys.clone()),
+                keyring::publish_counts(key_api.clone(), ctx.metrics.clone(), keys),
                 keyring::on_signal(key_api, config),
             );
         }

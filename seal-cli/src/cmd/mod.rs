@@ -3,6 +3,7 @@
 //! prints the result ([`crate::print`]) and writes it once.
 
 mod controller;
+pub mod docs;
 mod fetch_cert;
 pub mod keys;
 mod merge;
