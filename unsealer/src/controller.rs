@@ -11,7 +11,7 @@
 //! - a re-list of the written Secrets reports what exists, not what vanished in the gap, so the
 //!   deletions are worked out by comparing it with what was known ([`deleted_secrets`]).
 
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -222,6 +222,84 @@ impl Written {
     }
 }
 
+/// The Secrets not written by the controller, as the metadata watch last saw them: those no
+/// SealedSecret may write ([`Unowned::Foreign`]: no SealedSecret controls them, they carry
+/// neither `managed` nor `patch`, and the controller did not write them), and those it may
+/// merge into or take over ([`Unowned::Open`]). The reconcile refuses a foreign target without
+/// reading it, and does not create a Secret the watch still shows as someone else's; a stale
+/// entry only delays the write to a retry, which sees the watch's newer state.
+#[derive(Debug, Default)]
+pub struct Foreign {
+    known: HashMap<(String, String), Unowned>,
+    relisting: Option<HashMap<(String, String), Unowned>>,
+}
+
+/// A Secret the controller did not write.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Unowned {
+    /// No SealedSecret may write it.
+    Foreign,
+    /// Annotated `managed` or `patch`: a SealedSecret may take it over or merge into it.
+    Open,
+}
+
+impl Foreign {
+    /// Follows the metadata watch ([`unowned`] says what each Secret is).
+    pub fn apply(&mut self, event: &Event<((String, String), Option<Unowned>)>) {
+        match event {
+            Event::Apply((key, kind)) => match kind {
+                Some(kind) => {
+                    self.known.insert(key.clone(), *kind);
+                }
+                None => {
+                    self.known.remove(key);
+                }
+            },
+            Event::Delete((key, _)) => {
+                self.known.remove(key);
+            }
+            Event::Init => self.relisting = Some(HashMap::new()),
+            Event::InitApply((key, kind)) => {
+                if let (Some(kind), Some(seen)) = (kind, self.relisting.as_mut()) {
+                    seen.insert(key.clone(), *kind);
+                }
+            }
+            Event::InitDone => {
+                if let Some(seen) = self.relisting.take() {
+                    self.known = seen;
+                }
+            }
+        }
+    }
+
+    /// What the watch last saw at `namespace/name`, if it is someone else's.
+    pub fn get(&self, namespace: &str, name: &str) -> Option<Unowned> {
+        self.known
+            .get(&(namespace.to_owned(), name.to_owned()))
+            .copied()
+    }
+}
+
+/// What a Secret is to the controller: `None` for one a SealedSecret controls or the controller
+/// wrote ([`Foreign`]).
+pub fn unowned(meta: &ObjectMeta) -> Option<Unowned> {
+    let annotations = meta.annotations.as_ref();
+    let controlled = meta
+        .owner_references
+        .iter()
+        .flatten()
+        .any(|o| o.controller == Some(true) && o.kind == "SealedSecret");
+    if controlled || Source::of_annotations(annotations).is_some() {
+        None
+    } else if shared::marks::is_true(annotations, shared::marks::MANAGED)
+        || shared::marks::is_true(annotations, shared::marks::PATCH)
+    {
+        Some(Unowned::Open)
+    } else {
+        Some(Unowned::Foreign)
+    }
+}
+
 /// Whether a deleted Secret is to be written again, as the reference decides: it was controlled
 /// by a SealedSecret (taken-over `managed` Secrets are), or written by the controller without an
 /// owner (`skip-set-owner-references`, by its source mark). `patch`-only and foreign Secrets are
@@ -248,11 +326,27 @@ pub fn recreated_if_deleted(meta: &ObjectMeta) -> bool {
 fn deleted_secrets(
     api: Api<PartialObjectMeta<Secret>>,
     config: watcher::Config,
+    ctx: Arc<Context>,
 ) -> impl Stream<Item = ObjectRef<Guarded>> + Send + 'static {
     let events = watcher::watcher(api, config);
     let mut written = Written::default();
     logged("Secrets", events)
         .map(move |event| {
+            let foreign = |m: &PartialObjectMeta<Secret>| {
+                let key = (
+                    m.metadata.namespace.clone().unwrap_or_default(),
+                    m.metadata.name.clone().unwrap_or_default(),
+                );
+                (key, unowned(&m.metadata))
+            };
+            let as_foreign = match &event {
+                Event::Apply(m) => Event::Apply(foreign(m)),
+                Event::Delete(m) => Event::Delete(foreign(m)),
+                Event::Init => Event::Init,
+                Event::InitApply(m) => Event::InitApply(foreign(m)),
+                Event::InitDone => Event::InitDone,
+            };
+            ctx.foreign().apply(&as_foreign);
             let seen = |m: &PartialObjectMeta<Secret>| {
                 let key = (
                     m.metadata.namespace.clone().unwrap_or_default(),
@@ -307,7 +401,7 @@ async fn run_one(
     let deleted = if watching.skip_recreate {
         futures::stream::pending().boxed()
     } else {
-        deleted_secrets(secret_api, watching.config()).boxed()
+        deleted_secrets(secret_api, watching.config(), ctx.clone()).boxed()
     };
     Controller::for_stream(sealed, reader)
         .with_config(Config::default().concurrency(CONCURRENCY))
@@ -437,18 +531,22 @@ mod tests {
         assert!(w.gone(Event::Delete((n("c"), false))).is_empty());
     }
 
-    #[test]
-    fn which_deleted_secrets_are_recreated() {
-        use k8s_openapi::apimachinery::pkg::apis::meta::v1::OwnerReference;
-        let owner = |controller| OwnerReference {
+    fn owner(controller: bool) -> k8s_openapi::apimachinery::pkg::apis::meta::v1::OwnerReference {
+        k8s_openapi::apimachinery::pkg::apis::meta::v1::OwnerReference {
             api_version: "bitnami.com/v1alpha1".into(),
             kind: "SealedSecret".into(),
             name: "s".into(),
             uid: "u".into(),
             controller: Some(controller),
             block_owner_deletion: None,
-        };
-        let meta = |owners: Vec<OwnerReference>, annotations: &[(&str, &str)]| ObjectMeta {
+        }
+    }
+
+    fn meta(
+        owners: Vec<k8s_openapi::apimachinery::pkg::apis::meta::v1::OwnerReference>,
+        annotations: &[(&str, &str)],
+    ) -> ObjectMeta {
+        ObjectMeta {
             owner_references: Some(owners),
             annotations: Some(
                 annotations
@@ -457,7 +555,60 @@ mod tests {
                     .collect(),
             ),
             ..ObjectMeta::default()
-        };
+        }
+    }
+
+    #[test]
+    fn unowned_secrets_follow_the_watch() {
+        use Unowned::{Foreign as F, Open};
+        let mut f = Foreign::default();
+        let key = |name: &str| ("ns".to_owned(), name.to_owned());
+        f.apply(&Event::Apply((key("theirs"), Some(F))));
+        f.apply(&Event::Apply((key("ours"), None)));
+        assert_eq!(
+            (f.get("ns", "theirs"), f.get("ns", "ours")),
+            (Some(F), None)
+        );
+        // Annotated managed: open to a takeover.
+        f.apply(&Event::Apply((key("theirs"), Some(Open))));
+        assert_eq!(f.get("ns", "theirs"), Some(Open));
+        f.apply(&Event::Apply((key("gone"), Some(F))));
+        f.apply(&Event::Delete((key("gone"), Some(F))));
+        assert_eq!(f.get("ns", "gone"), None);
+        // A relist replaces what was known once it is done.
+        f.apply(&Event::Apply((key("stale"), Some(F))));
+        f.apply(&Event::Init);
+        f.apply(&Event::InitApply((key("new"), Some(F))));
+        assert_eq!(
+            f.get("ns", "stale"),
+            Some(F),
+            "kept until the relist is done"
+        );
+        f.apply(&Event::InitDone);
+        assert_eq!((f.get("ns", "new"), f.get("ns", "stale")), (Some(F), None));
+        assert_eq!(unowned(&meta(vec![], &[])), Some(F));
+        assert_eq!(
+            unowned(&meta(vec![owner(false)], &[])),
+            Some(F),
+            "an owner, not the controller"
+        );
+        assert_eq!(unowned(&meta(vec![owner(true)], &[])), None);
+        assert_eq!(
+            unowned(&meta(vec![], &[(shared::marks::MANAGED, "true")])),
+            Some(Open)
+        );
+        assert_eq!(
+            unowned(&meta(vec![], &[(shared::marks::PATCH, "true")])),
+            Some(Open)
+        );
+        assert_eq!(
+            unowned(&meta(vec![], &[(crate::marks::SOURCE_ANNOTATION, "u:1")])),
+            None
+        );
+    }
+
+    #[test]
+    fn which_deleted_secrets_are_recreated() {
         assert!(recreated_if_deleted(&meta(vec![owner(true)], &[])));
         assert!(!recreated_if_deleted(&meta(vec![owner(false)], &[])));
         assert!(!recreated_if_deleted(&meta(vec![], &[])));

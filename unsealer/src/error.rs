@@ -12,6 +12,10 @@ pub enum Error {
     Unseal(#[from] shared::unseal::UnsealError),
     #[error("Resource \"{0}\" already exists and is not managed by SealedSecret")]
     ForeignSecret(String),
+    /// Read as absent while the watch still shows someone else's Secret there: it is being
+    /// deleted or the read raced a change; written only once the two agree.
+    #[error("Secret \"{0}\" was someone else's a moment ago; waiting for its change to settle")]
+    SecretChanging(String),
     /// The reference's text (tools and its suite match on it); the key is `namespace/name`.
     #[error(
         "Error updating {0}: the target Secret is immutable. Once a Secret is marked as immutable, it is not possible to revert this change nor to mutate the contents of the data field. You can only delete and recreate the Secret."
@@ -85,7 +89,10 @@ impl Error {
         match self {
             Error::Invalid(_) | Error::Unseal(_) | Error::UnsealTask(_) => "unseal",
             Error::ForeignSecret(_) => "unmanaged",
-            Error::Immutable(_) | Error::WriteSecret(_) | Error::ReadSecret(_) => "update",
+            Error::Immutable(_)
+            | Error::WriteSecret(_)
+            | Error::ReadSecret(_)
+            | Error::SecretChanging(_) => "update",
             Error::WriteStatus(_) => "status",
         }
     }

@@ -16,6 +16,7 @@ use shared::unseal::{KeyUse, UnsealError, UnsealOptions, unseal_preferring};
 use tokio::sync::Semaphore;
 use tracing::{debug, info, warn};
 
+use crate::controller::Unowned;
 use crate::error::Error;
 use crate::guard::Guarded;
 use crate::keyring::KeyStore;
@@ -51,6 +52,8 @@ pub struct Context {
     /// given back between items, so an object with many items cannot hold a core for long.
     pub unseal_slots: Arc<Semaphore>,
     failures: Mutex<HashMap<(String, String), Failures>>,
+    /// Secrets no SealedSecret may write, from the metadata watch of Secrets.
+    foreign: Mutex<crate::controller::Foreign>,
     /// Retries of a failure that may heal before the object waits for a change.
     pub max_retries: u32,
     unavailable_log: Throttle,
@@ -76,6 +79,7 @@ impl Context {
             unseal_options,
             unseal_slots: Arc::new(Semaphore::new(cores)),
             failures: Mutex::new(HashMap::new()),
+            foreign: Mutex::new(crate::controller::Foreign::default()),
             max_retries: 5,
             unavailable_log: Throttle::new(UNAVAILABLE_LOG_INTERVAL),
             forbidden_log: Throttle::new(UNAVAILABLE_LOG_INTERVAL),
@@ -91,6 +95,11 @@ impl Context {
     ) {
         crate::metrics::lock(&self.metrics.key_usage)
             .record((namespace.to_owned(), name.to_owned()), keys);
+    }
+
+    pub fn foreign(&self) -> std::sync::MutexGuard<'_, crate::controller::Foreign> {
+        // A poisoned set only delays writes to the next retry; carry on with it.
+        self.foreign.lock().unwrap_or_else(|p| p.into_inner())
     }
 
     fn failures(&self) -> std::sync::MutexGuard<'_, HashMap<(String, String), Failures>> {
@@ -299,8 +308,21 @@ async fn write_secret(ss: &SealedSecret, ctx: &Context) -> Result<(), Error> {
         uid: ss.metadata.uid.clone().unwrap_or_default(),
         generation: ss.metadata.generation.unwrap_or_default(),
     };
+    // A Secret the metadata watch knows as someone else's is refused without reading it (as
+    // the reference decides from its informer's cache): no request, and the decision is made
+    // from the state when the SealedSecret appeared. If that was stale, a retry sees the
+    // watch's newer state.
+    if ctx.foreign().get(&namespace, &name) == Some(Unowned::Foreign) {
+        return Err(Error::ForeignSecret(name));
+    }
     let api: Api<Secret> = Api::namespaced(ctx.client.clone(), &namespace);
     let existing = api.get_opt(&name).await.map_err(Error::ReadSecret)?;
+    // Absent, while the watch still shows someone else's Secret there: it is being deleted
+    // (or the read raced a change). Not created until the two agree, so that a Secret its
+    // owner just deleted is not brought back.
+    if existing.is_none() && ctx.foreign().get(&namespace, &name).is_some() {
+        return Err(Error::SecretChanging(name));
+    }
     // Before any RSA work: a Secret we may not touch, or one already current, costs none.
     let strategy = match write::precheck(existing, &source) {
         Precheck::Refuse => return Err(Error::ForeignSecret(name)),

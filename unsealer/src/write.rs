@@ -43,8 +43,13 @@ pub enum How {
     /// Carries `managed: "true"`: take it over, replacing data, labels, annotations and owners.
     TakeOver { existing: Box<Secret> },
     /// Carries `patch: "true"`: merge the items, labels and annotations into it; owners are set
-    /// only if `managed` is also there, or it is already controlled by this SealedSecret.
-    Merge { set_owner: bool },
+    /// only if `managed` is also there, or it is already controlled by this SealedSecret. The
+    /// write is made on this `resource_version` only, so that a merge never creates a Secret
+    /// that was deleted meanwhile (it is someone else's).
+    Merge {
+        set_owner: bool,
+        resource_version: Option<String>,
+    },
 }
 
 /// The writes that bring the target Secret to the unsealed one.
@@ -111,6 +116,7 @@ pub fn precheck(existing: Option<Secret>, source: &Source) -> Precheck {
     let how = if is_true(annotations, PATCH) {
         How::Merge {
             set_owner: managed || is_controlled_by(&secret, &source.uid),
+            resource_version: secret.metadata.resource_version.clone(),
         }
     } else if is_controlled_by(&secret, &source.uid) || written_without_owner(&secret, &source.uid)
     {
@@ -183,9 +189,13 @@ pub fn plan_write(
             secret.immutable = desired.immutable;
             WritePlan::Replace(secret)
         }
-        How::Merge { set_owner } => WritePlan::Merge(Secret {
+        How::Merge {
+            set_owner,
+            resource_version,
+        } => WritePlan::Merge(Secret {
             metadata: ObjectMeta {
                 name: desired.metadata.name.take(),
+                resource_version,
                 namespace: desired.metadata.namespace.take(),
                 labels: desired.metadata.labels.take(),
                 annotations: desired.metadata.annotations.take(),
@@ -344,7 +354,10 @@ mod tests {
         );
         assert!(matches!(
             how(precheck(Some(patch), &s)),
-            How::Merge { set_owner: true }
+            How::Merge {
+                set_owner: true,
+                ..
+            }
         ));
     }
 
@@ -426,7 +439,8 @@ mod tests {
             assert_eq!(m.data, Some(data(&[("kept", "3"), ("new", "4")])));
             assert_eq!(m.metadata.name.as_deref(), Some("s"));
             assert_eq!(is_controlled_by(&m, "u"), set_owner, "{annotations:?}");
-            assert!(m.metadata.resource_version.is_none());
+            // Only on the version it read: a merge never creates a Secret deleted meanwhile.
+            assert_eq!(m.metadata.resource_version.as_deref(), Some("41"));
             assert!(
                 !m.metadata
                     .annotations
