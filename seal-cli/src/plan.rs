@@ -7,7 +7,7 @@ use std::time::Duration;
 use anyhow::{Result, bail};
 use shared::Scope;
 
-use crate::cli::{Cli, ClusterFlags, KeysArgs, ReEncryptArgs};
+use crate::cli::{Cli, ClusterFlags, KeyAccess, KeysArgs, ReEncryptArgs};
 use crate::cluster::Controller;
 use crate::io::{Sink, Source};
 use crate::kubeconfig;
@@ -130,6 +130,36 @@ fn connection(
     Ok((controller, kubeconfig))
 }
 
+/// The controller of `seal`'s own commands, through the API server's service proxy.
+#[derive(Debug)]
+pub struct Remote {
+    pub kubeconfig: Box<kubeconfig::Selection>,
+    pub controller: Controller,
+    pub request_timeout: Option<Duration>,
+}
+
+/// The key files of `--recovery-private-key` (offline), and, without them, the controller.
+fn key_access(access: KeyAccess) -> Result<(Vec<PathBuf>, Option<Duration>, Option<Remote>)> {
+    let files: Vec<PathBuf> = access
+        .recovery_private_key
+        .into_iter()
+        .filter(|k| !k.is_empty())
+        .map(PathBuf::from)
+        .collect();
+    let request_timeout = access.request_timeout.filter(|t| !t.is_zero());
+    let remote = if files.is_empty() {
+        let (controller, kubeconfig) = connection(access.cluster, true)?;
+        Some(Remote {
+            kubeconfig: Box::new(kubeconfig),
+            controller,
+            request_timeout,
+        })
+    } else {
+        None
+    };
+    Ok((files, request_timeout, remote))
+}
+
 /// `seal re-encrypt`, decided from its flags.
 #[derive(Debug)]
 pub struct ReEncryptPlan {
@@ -142,11 +172,7 @@ pub struct ReEncryptPlan {
 #[derive(Debug)]
 pub enum Rotator {
     /// The controller's `/v1/rotate`, through the service proxy.
-    Controller {
-        kubeconfig: Box<kubeconfig::Selection>,
-        controller: Controller,
-        request_timeout: Option<Duration>,
-    },
+    Controller(Remote),
     /// Offline: the newest key's certificate, and the private keys that open the objects.
     Offline {
         cert: String,
@@ -160,36 +186,22 @@ impl TryFrom<ReEncryptArgs> for ReEncryptPlan {
 
     fn try_from(args: ReEncryptArgs) -> Result<ReEncryptPlan> {
         let cert = non_empty(args.cert);
-        let keys: Vec<PathBuf> = args
-            .access
-            .recovery_private_key
-            .into_iter()
-            .filter(|k| !k.is_empty())
-            .map(PathBuf::from)
-            .collect();
-        let request_timeout = args.access.request_timeout.filter(|t| !t.is_zero());
-        let via = match (cert, keys.is_empty()) {
-            (Some(cert), false) => Rotator::Offline {
+        let (keys, request_timeout, remote) = key_access(args.access)?;
+        let via = match (cert, remote) {
+            (Some(cert), None) => Rotator::Offline {
                 cert,
                 keys,
                 request_timeout,
             },
-            (Some(_), true) => bail!(
+            (Some(_), Some(_)) => bail!(
                 "--cert without --recovery-private-key: re-encrypting offline needs the keys that \
                  open the SealedSecrets"
             ),
-            (None, false) => bail!(
+            (None, None) => bail!(
                 "--recovery-private-key without --cert: re-encrypting offline needs the \
                  certificate of the key to re-encrypt to"
             ),
-            (None, true) => {
-                let (controller, kubeconfig) = connection(args.access.cluster, true)?;
-                Rotator::Controller {
-                    kubeconfig: Box::new(kubeconfig),
-                    controller,
-                    request_timeout,
-                }
-            }
+            (None, Some(remote)) => Rotator::Controller(remote),
         };
         Ok(ReEncryptPlan {
             paths: args.paths,
@@ -209,11 +221,7 @@ pub struct KeysPlan {
 /// Where `seal keys` reads the keys.
 #[derive(Debug)]
 pub enum KeySource {
-    Controller {
-        kubeconfig: Box<kubeconfig::Selection>,
-        controller: Controller,
-        request_timeout: Option<Duration>,
-    },
+    Controller(Remote),
     Backup(Vec<PathBuf>),
 }
 
@@ -226,22 +234,10 @@ impl TryFrom<KeysArgs> for KeysPlan {
             Some("json") => true,
             Some(other) => bail!("unsupported output format: {other} (table or json)"),
         };
-        let files: Vec<PathBuf> = args
-            .access
-            .recovery_private_key
-            .into_iter()
-            .filter(|k| !k.is_empty())
-            .map(PathBuf::from)
-            .collect();
-        let from = if files.is_empty() {
-            let (controller, kubeconfig) = connection(args.access.cluster, true)?;
-            KeySource::Controller {
-                kubeconfig: Box::new(kubeconfig),
-                controller,
-                request_timeout: args.access.request_timeout.filter(|t| !t.is_zero()),
-            }
-        } else {
-            KeySource::Backup(files)
+        let (files, _, remote) = key_access(args.access)?;
+        let from = match remote {
+            Some(remote) => KeySource::Controller(remote),
+            None => KeySource::Backup(files),
         };
         Ok(KeysPlan { json, from })
     }

@@ -40,12 +40,8 @@ fn backup_secrets(bytes: &[u8], what: &str) -> Result<Vec<Secret>> {
 
 fn keys_of(plan: &KeysPlan) -> Result<Vec<KeyInfo>> {
     match &plan.from {
-        KeySource::Controller {
-            kubeconfig,
-            controller,
-            request_timeout,
-        } => {
-            let mut session = Session::connect(kubeconfig, controller, *request_timeout)?;
+        KeySource::Controller(r) => {
+            let mut session = Session::connect(&r.kubeconfig, &r.controller, r.request_timeout)?;
             let body = session.keys()?;
             serde_json::from_slice(&body)
                 .map_err(|e| anyhow!("the controller's list of keys is not what seal reads: {e}"))

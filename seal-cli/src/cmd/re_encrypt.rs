@@ -26,14 +26,10 @@ enum Rotate {
 impl Rotate {
     fn new(via: &Rotator) -> Result<Rotate> {
         Ok(match via {
-            Rotator::Controller {
-                kubeconfig,
-                controller,
-                request_timeout,
-            } => Rotate::Controller(Box::new(Session::connect(
-                kubeconfig,
-                controller,
-                *request_timeout,
+            Rotator::Controller(r) => Rotate::Controller(Box::new(Session::connect(
+                &r.kubeconfig,
+                &r.controller,
+                r.request_timeout,
             )?)),
             Rotator::Offline {
                 cert: source,
