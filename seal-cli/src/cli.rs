@@ -181,6 +181,7 @@ pub struct Cli {
 pub enum Command {
     ReEncrypt(ReEncryptArgs),
     Keys(KeysArgs),
+    Lint(LintArgs),
     /// Prints a shell completion script: `source <(seal completion bash)`, or into the shell's
     /// completion directory (zsh: `_seal` on $fpath; fish: `seal.fish`).
     Completion {
@@ -209,6 +210,34 @@ pub struct KeysArgs {
 
     #[command(flatten)]
     pub access: KeyAccess,
+}
+
+/// Checks files and directories for CI and pre-commit: fails, naming the file and the document,
+/// on a plain Secret with data (unless allowed), a malformed SealedSecret (bad base64, an item
+/// too short to be a ciphertext, a scope annotation with a value other than "true" or "false"),
+/// a strict or namespace-wide SealedSecret without the name or namespace it was sealed for, and,
+/// with --cert, a certificate that has expired or expires within --warn-expiry. Directories are
+/// searched for *.yaml, *.yml and *.json, skipping dot-names; files there that are not YAML or
+/// JSON (Helm templates) are skipped. Offline: nothing is decrypted.
+#[derive(Debug, clap::Args)]
+#[command(args_override_self = true)]
+pub struct LintArgs {
+    /// Files and directories to check.
+    #[arg(required = true, value_name = "PATH")]
+    pub paths: Vec<std::path::PathBuf>,
+
+    /// A plain Secret that may stay in the repository: NAMESPACE/NAME, or NAME for any
+    /// namespace. Repeatable and comma-separated.
+    #[arg(long, value_delimiter = ',', value_name = "[NAMESPACE/]NAME")]
+    pub allow: Vec<String>,
+
+    /// The sealing certificate (file or URL) whose expiry to check.
+    #[arg(long, env = "SEALED_SECRETS_CERT", value_name = "FILE|URL")]
+    pub cert: Option<String>,
+
+    /// With --cert: fail when the certificate expires within this long (e.g. 720h).
+    #[arg(long, value_name = "DURATION", default_value = "0s", value_parser = parse_request_timeout)]
+    pub warn_expiry: Duration,
 }
 
 /// How `seal`'s own commands reach the keys: through the controller (the connection flags), or

@@ -44,6 +44,7 @@ pub fn run(mut cli: Cli) -> Result<()> {
         Some(cli::Command::Keys(args)) => {
             return cmd::keys::run(&plan::KeysPlan::try_from(args)?);
         }
+        Some(cli::Command::Lint(args)) => return cmd::lint::run(&args),
         Some(cli::Command::Completion { shell }) => return cmd::docs::completion(shell),
         Some(cli::Command::Man) => return cmd::docs::man(),
         None => {}

@@ -6,6 +6,7 @@ mod controller;
 pub mod docs;
 mod fetch_cert;
 pub mod keys;
+pub mod lint;
 mod merge;
 mod raw;
 pub mod re_encrypt;
