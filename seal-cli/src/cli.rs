@@ -179,8 +179,10 @@ pub struct Cli {
 /// `seal`'s own commands, beside kubeseal's flags (which work without a command).
 #[derive(Debug, clap::Subcommand)]
 pub enum Command {
-    ReEncrypt(ReEncryptArgs),
-    Keys(KeysArgs),
+    #[command(subcommand)]
+    Create(Box<CreateCommand>),
+    ReEncrypt(Box<ReEncryptArgs>),
+    Keys(Box<KeysArgs>),
     Lint(LintArgs),
     /// Prints a shell completion script: `source <(seal completion bash)`, or into the shell's
     /// completion directory (zsh: `_seal` on $fpath; fish: `seal.fish`).
@@ -210,6 +212,97 @@ pub struct KeysArgs {
 
     #[command(flatten)]
     pub access: KeyAccess,
+}
+
+/// Makes a SealedSecret directly from values, as `kubectl create secret` makes a Secret: no
+/// plaintext file is ever written.
+#[derive(Debug, clap::Subcommand)]
+pub enum CreateCommand {
+    /// From literals, files and env files (`kubectl create secret generic`).
+    Generic {
+        /// The Secret's name.
+        name: String,
+        /// KEY=VALUE; repeatable.
+        #[arg(long, value_name = "KEY=VALUE")]
+        from_literal: Vec<String>,
+        /// [KEY=]PATH: the file's contents under KEY (default the file's name); repeatable.
+        #[arg(long, value_name = "[KEY=]PATH")]
+        from_file: Vec<String>,
+        /// A file of KEY=VALUE lines (blank lines and `#` comments skipped); repeatable.
+        #[arg(long, value_name = "PATH")]
+        from_env_file: Vec<std::path::PathBuf>,
+        /// The Secret's type (default Opaque).
+        #[arg(long = "type", value_name = "TYPE")]
+        secret_type: Option<String>,
+        #[command(flatten)]
+        common: CreateFlags,
+    },
+    /// A `kubernetes.io/tls` Secret from a certificate and its key (`kubectl create secret tls`).
+    Tls {
+        name: String,
+        /// The TLS certificate (PEM), as tls.crt.
+        #[arg(long, value_name = "PATH")]
+        cert: std::path::PathBuf,
+        /// The TLS private key (PEM), as tls.key.
+        #[arg(long, value_name = "PATH")]
+        key: std::path::PathBuf,
+        #[command(flatten)]
+        common: CreateFlags,
+    },
+    /// A `kubernetes.io/dockerconfigjson` Secret (`kubectl create secret docker-registry`).
+    DockerRegistry {
+        name: String,
+        #[arg(
+            long,
+            default_value = "https://index.docker.io/v1/",
+            value_name = "SERVER"
+        )]
+        docker_server: String,
+        #[arg(long, value_name = "USER")]
+        docker_username: String,
+        #[arg(long, value_name = "PASSWORD")]
+        docker_password: String,
+        #[arg(long, value_name = "EMAIL")]
+        docker_email: Option<String>,
+        #[command(flatten)]
+        common: CreateFlags,
+    },
+}
+
+/// What every `seal create` takes beside the values.
+#[derive(Debug, clap::Args)]
+pub struct CreateFlags {
+    /// The namespace (default the kubeconfig context's, else "default").
+    #[arg(short = 'n', long, value_name = "NAMESPACE")]
+    pub namespace: Option<String>,
+    /// KEY=VALUE labels on the Secret; repeatable.
+    #[arg(long, value_name = "KEY=VALUE")]
+    pub label: Vec<String>,
+    /// KEY=VALUE annotations on the Secret; repeatable.
+    #[arg(long, value_name = "KEY=VALUE")]
+    pub annotation: Vec<String>,
+    /// Scope: strict, namespace-wide or cluster-wide.
+    #[arg(long, default_value = "strict", value_name = "SCOPE")]
+    pub scope: String,
+    /// Output format: json or yaml (default json; a -w file ending in .yaml means yaml).
+    #[arg(short = 'o', long, value_name = "FORMAT")]
+    pub format: Option<String>,
+    /// Output file (default stdout), written atomically.
+    #[arg(short = 'w', long, value_name = "FILE")]
+    pub sealed_secret_file: Option<std::path::PathBuf>,
+    /// The sealing certificate (file or URL), offline; without it, the controller's.
+    #[arg(long, env = "SEALED_SECRETS_CERT", value_name = "FILE|URL")]
+    pub sealing_cert: Option<String>,
+    /// How long each request to the cluster may take.
+    #[arg(
+        long,
+        env = "SEALED_SECRETS_REQUEST_TIMEOUT",
+        value_name = "DURATION",
+        value_parser = parse_request_timeout
+    )]
+    pub request_timeout: Option<Duration>,
+    #[command(flatten)]
+    pub cluster: ClusterFlags,
 }
 
 /// Checks files and directories for CI and pre-commit: fails, naming the file and the document,

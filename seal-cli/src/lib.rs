@@ -38,11 +38,12 @@ use crate::plan::Plan;
 /// is for the caller to print, once.
 pub fn run(mut cli: Cli) -> Result<()> {
     match cli.command.take() {
+        Some(cli::Command::Create(create)) => return cmd::create::run(*create),
         Some(cli::Command::ReEncrypt(args)) => {
-            return cmd::re_encrypt::run(&plan::ReEncryptPlan::try_from(args)?);
+            return cmd::re_encrypt::run(&plan::ReEncryptPlan::try_from(*args)?);
         }
         Some(cli::Command::Keys(args)) => {
-            return cmd::keys::run(&plan::KeysPlan::try_from(args)?);
+            return cmd::keys::run(&plan::KeysPlan::try_from(*args)?);
         }
         Some(cli::Command::Lint(args)) => return cmd::lint::run(&args),
         Some(cli::Command::Completion { shell }) => return cmd::docs::completion(shell),

@@ -90,7 +90,7 @@ pub struct Plan {
 
 /// The controller's Service and the kubeconfig selection from the connection flags; the
 /// controller flags must not be empty when the run talks to the cluster.
-fn connection(
+pub fn connection(
     c: ClusterFlags,
     talks_to_cluster: bool,
 ) -> Result<(Controller, kubeconfig::Selection)> {
@@ -244,7 +244,7 @@ impl TryFrom<KeysArgs> for KeysPlan {
 }
 
 /// kubeseal treats an empty flag value as unset; so does `SEALED_SECRETS_CERT=`.
-fn non_empty(v: Option<String>) -> Option<String> {
+pub fn non_empty(v: Option<String>) -> Option<String> {
     v.filter(|s| !s.is_empty())
 }
 

@@ -3,6 +3,7 @@
 //! prints the result ([`crate::print`]) and writes it once.
 
 mod controller;
+pub mod create;
 pub mod docs;
 mod fetch_cert;
 pub mod keys;
@@ -69,18 +70,33 @@ fn program_name() -> String {
 /// The certificate's PEM bytes, and how errors name where they came from: `--cert` (no
 /// cluster is contacted) or the controller.
 fn certificate(plan: &Plan, source: &CertSource) -> Result<(Vec<u8>, String)> {
+    certificate_from(
+        source,
+        &plan.kubeconfig,
+        &plan.controller,
+        plan.request_timeout,
+    )
+}
+
+fn certificate_from(
+    source: &CertSource,
+    kubeconfig: &crate::kubeconfig::Selection,
+    controller: &crate::cluster::Controller,
+    request_timeout: Option<std::time::Duration>,
+) -> Result<(Vec<u8>, String)> {
     match source {
         CertSource::Given(path_or_url) => Ok((
-            cert::fetch(path_or_url, plan.request_timeout)?,
+            cert::fetch(path_or_url, request_timeout)?,
             path_or_url.clone(),
         )),
         CertSource::Controller => {
-            let mut session =
-                Session::connect(&plan.kubeconfig, &plan.controller, plan.request_timeout)?;
-            let c = &plan.controller;
+            let mut session = Session::connect(kubeconfig, controller, request_timeout)?;
             Ok((
                 session.fetch_cert()?,
-                format!("from the controller {}/{}", c.namespace, c.name),
+                format!(
+                    "from the controller {}/{}",
+                    controller.namespace, controller.name
+                ),
             ))
         }
     }

@@ -24,7 +24,12 @@ pub fn run(plan: &Plan, cert_source: &CertSource) -> Result<()> {
 /// The certificate to seal with, parsed and checked (not expired).
 pub fn load_cert(plan: &Plan, source: &CertSource) -> Result<Certificate> {
     let (pem, source) = super::certificate(plan, source)?;
-    let cert = cert::parse_for_sealing(&pem, &source, time::OffsetDateTime::now_utc())?;
+    checked_cert(&pem, &source)
+}
+
+/// `pem` parsed for sealing (not expired), logged.
+pub fn checked_cert(pem: &[u8], source: &str) -> Result<Certificate> {
+    let cert = cert::parse_for_sealing(pem, source, time::OffsetDateTime::now_utc())?;
     tracing::info!(
         fingerprint = cert.public_key().fingerprint(),
         bits = cert.public_key().bits(),
