@@ -56,7 +56,8 @@ fn generic_data(
     from_file: &[String],
     from_env_file: &[PathBuf],
 ) -> Result<BTreeMap<String, ByteString>> {
-    if !from_env_file.is_empty() && !(from_file.is_empty() && from_literal.is_empty()) {
+    let combined = !from_file.is_empty() || !from_literal.is_empty();
+    if !from_env_file.is_empty() && combined {
         // As kubectl refuses it.
         bail!("--from-env-file cannot be combined with --from-file or --from-literal");
     }
