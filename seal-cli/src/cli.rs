@@ -293,16 +293,8 @@ pub struct CreateFlags {
     /// The sealing certificate (file or URL), offline; without it, the controller's.
     #[arg(long, env = "SEALED_SECRETS_CERT", value_name = "FILE|URL")]
     pub sealing_cert: Option<String>,
-    /// How long each request to the cluster may take.
-    #[arg(
-        long,
-        env = "SEALED_SECRETS_REQUEST_TIMEOUT",
-        value_name = "DURATION",
-        value_parser = parse_request_timeout
-    )]
-    pub request_timeout: Option<Duration>,
     #[command(flatten)]
-    pub cluster: ClusterFlags,
+    pub connection: Connection,
 }
 
 /// Checks files and directories for CI and pre-commit: fails, naming the file and the document,
@@ -348,6 +340,14 @@ pub struct KeyAccess {
     )]
     pub recovery_private_key: Vec<String>,
 
+    #[command(flatten)]
+    pub connection: Connection,
+}
+
+/// How `seal`'s own commands reach the controller: the request timeout and kubeseal's
+/// connection flags.
+#[derive(Debug, clap::Args)]
+pub struct Connection {
     /// How long each request to the cluster may take (as for sealing).
     #[arg(
         long,

@@ -146,9 +146,9 @@ fn key_access(access: KeyAccess) -> Result<(Vec<PathBuf>, Option<Duration>, Opti
         .filter(|k| !k.is_empty())
         .map(PathBuf::from)
         .collect();
-    let request_timeout = access.request_timeout.filter(|t| !t.is_zero());
+    let request_timeout = access.connection.request_timeout.filter(|t| !t.is_zero());
     let remote = if files.is_empty() {
-        let (controller, kubeconfig) = connection(access.cluster, true)?;
+        let (controller, kubeconfig) = connection(access.connection.cluster, true)?;
         Some(Remote {
             kubeconfig: Box::new(kubeconfig),
             controller,

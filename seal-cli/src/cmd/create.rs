@@ -215,8 +215,8 @@ pub fn run(command: CreateCommand) -> Result<()> {
         None => CertSource::Controller,
     };
     let talks = source == CertSource::Controller;
-    let (controller, kubeconfig) = connection(common.cluster, talks)?;
-    let timeout = common.request_timeout.filter(|t| !t.is_zero());
+    let (controller, kubeconfig) = connection(common.connection.cluster, talks)?;
+    let timeout = common.connection.request_timeout.filter(|t| !t.is_zero());
     let (pem, shown) = super::certificate_from(&source, &kubeconfig, &controller, timeout)?;
     let cert = super::seal::checked_cert(&pem, &shown)?;
     let options = SecretOptions {
