@@ -1,5 +1,6 @@
-//! Wires the watches to the reconciler: SealedSecrets (spec changes only), deletions of the
-//! Secrets the controller wrote, and key changes, which retry every object.
+//! Wires the watches to the reconciler: SealedSecrets (spec changes only), the metadata of
+//! Secrets (into [`crate::secret_cache`]; deletions of the Secrets the controller wrote, and
+//! takeover annotations, trigger their SealedSecret), and key changes, which retry every object.
 //!
 //! The watches survive API server restarts, expired resource versions (410 Gone) and stalls:
 //! - each retries on its own short, capped backoff ([`WatchBackoff`]) and its errors stop there,
@@ -8,16 +9,15 @@
 //! - objects of a (re)list reach the reconciler only once the store holds them
 //!   ([`after_store_update`]): kube-runtime 5.0 passes them on before the store is swapped, and
 //!   the reconciler then drops them as "not found in local store", for good;
-//! - a re-list of the written Secrets reports what exists, not what vanished in the gap, so the
-//!   deletions are worked out by comparing it with what was known ([`deleted_secrets`]).
+//! - a re-list of Secrets reports what exists, not what vanished in the gap, so the deletions
+//!   are worked out by comparing it with what was known (in the cache).
 
-use std::collections::{HashMap, HashSet};
+use std::collections::HashSet;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use futures::{Stream, StreamExt as _, TryStreamExt as _};
 use k8s_openapi::api::core::v1::Secret;
-use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
 use kube::api::Api;
 use kube::core::PartialObjectMeta;
 use kube::runtime::controller::{Config, Controller};
@@ -28,9 +28,12 @@ use kube::runtime::{WatchStreamExt as _, predicates, reflector};
 use tracing::{debug, warn};
 
 use crate::guard::Guarded;
-use crate::marks::Source;
 use crate::reconcile::{Context, error_policy, reconcile};
+use crate::secret_cache::Target;
 use crate::throttle::Throttle;
+
+/// kubectl's last-applied annotation: a second copy of an object applied with kubectl.
+const LAST_APPLIED: &str = "kubectl.kubernetes.io/last-applied-configuration";
 
 /// Reconciles in flight at once. Unbounded, a start with thousands of objects keeps thousands of
 /// requests and responses alive at once; the RSA work is bounded to the cores anyway.
@@ -168,206 +171,79 @@ fn after_store_update(
         .flat_map(futures::stream::iter)
 }
 
-/// What the deleted-Secret watch knows: the Secrets the controller wrote, and the ones seen so
-/// far by a (re)list in progress.
-#[derive(Default)]
-pub struct Written {
-    known: HashSet<(String, String)>,
-    relisting: HashSet<(String, String)>,
-}
-
-/// A Secret as the deleted-Secret watch sees it: its namespace and name, and whether it is one
-/// the controller must recreate ([`recreated_if_deleted`]).
-pub type Seen = ((String, String), bool);
-
-impl Written {
-    /// The Secrets that an event says are gone: a deletion of one of ours, or, at the end of a
-    /// re-list, every Secret of ours known before that the re-list did not report. Pure, so it
-    /// is unit-tested.
-    pub fn gone(&mut self, event: Event<Seen>) -> Vec<(String, String)> {
-        match event {
-            Event::Apply((key, ours)) => {
-                if ours {
-                    self.known.insert(key);
-                } else {
-                    // No longer ours (ownership handed over): not recreated.
-                    self.known.remove(&key);
-                }
-                Vec::new()
-            }
-            Event::Delete((key, ours)) => {
-                if self.known.remove(&key) || ours {
-                    vec![key]
-                } else {
-                    Vec::new()
-                }
-            }
-            Event::Init => {
-                self.relisting.clear();
-                Vec::new()
-            }
-            Event::InitApply((key, ours)) => {
-                if ours {
-                    self.relisting.insert(key);
-                }
-                Vec::new()
-            }
-            Event::InitDone => {
-                let now = std::mem::take(&mut self.relisting);
-                let gone = self.known.difference(&now).cloned().collect();
-                self.known = now;
-                gone
-            }
-        }
-    }
-}
-
-/// The Secrets not written by the controller, as the metadata watch last saw them: those no
-/// SealedSecret may write ([`Unowned::Foreign`]: no SealedSecret controls them, they carry
-/// neither `managed` nor `patch`, and the controller did not write them), and those it may
-/// merge into or take over ([`Unowned::Open`]). The reconcile refuses a foreign target without
-/// reading it, and does not create a Secret the watch still shows as someone else's; a stale
-/// entry only delays the write to a retry, which sees the watch's newer state.
-#[derive(Debug, Default)]
-pub struct Foreign {
-    known: HashMap<(String, String), Unowned>,
-    relisting: Option<HashMap<(String, String), Unowned>>,
-}
-
-/// A Secret the controller did not write.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Unowned {
-    /// No SealedSecret may write it.
-    Foreign,
-    /// Annotated `managed` or `patch`: a SealedSecret may take it over or merge into it.
-    Open,
-}
-
-impl Foreign {
-    /// Follows the metadata watch ([`unowned`] says what each Secret is).
-    pub fn apply(&mut self, event: &Event<((String, String), Option<Unowned>)>) {
-        match event {
-            Event::Apply((key, kind)) => match kind {
-                Some(kind) => {
-                    self.known.insert(key.clone(), *kind);
-                }
-                None => {
-                    self.known.remove(key);
-                }
-            },
-            Event::Delete((key, _)) => {
-                self.known.remove(key);
-            }
-            Event::Init => self.relisting = Some(HashMap::new()),
-            Event::InitApply((key, kind)) => {
-                if let (Some(kind), Some(seen)) = (kind, self.relisting.as_mut()) {
-                    seen.insert(key.clone(), *kind);
-                }
-            }
-            Event::InitDone => {
-                if let Some(seen) = self.relisting.take() {
-                    self.known = seen;
-                }
-            }
-        }
-    }
-
-    /// What the watch last saw at `namespace/name`, if it is someone else's.
-    pub fn get(&self, namespace: &str, name: &str) -> Option<Unowned> {
-        self.known
-            .get(&(namespace.to_owned(), name.to_owned()))
-            .copied()
-    }
-}
-
-/// What a Secret is to the controller: `None` for one a SealedSecret controls or the controller
-/// wrote ([`Foreign`]).
-pub fn unowned(meta: &ObjectMeta) -> Option<Unowned> {
-    let annotations = meta.annotations.as_ref();
-    let controlled = meta
-        .owner_references
-        .iter()
-        .flatten()
-        .any(|o| o.controller == Some(true) && o.kind == "SealedSecret");
-    if controlled || Source::of_annotations(annotations).is_some() {
-        None
-    } else if shared::marks::is_true(annotations, shared::marks::MANAGED)
-        || shared::marks::is_true(annotations, shared::marks::PATCH)
-    {
-        Some(Unowned::Open)
-    } else {
-        Some(Unowned::Foreign)
-    }
-}
-
-/// Whether a deleted Secret is to be written again, as the reference decides: it was controlled
-/// by a SealedSecret (taken-over `managed` Secrets are), or written by the controller without an
-/// owner (`skip-set-owner-references`, by its source mark). `patch`-only and foreign Secrets are
-/// not.
-pub fn recreated_if_deleted(meta: &ObjectMeta) -> bool {
-    let controlled = meta
-        .owner_references
-        .iter()
-        .flatten()
-        .any(|o| o.controller == Some(true) && o.kind == "SealedSecret");
-    let unowned_ours = Source::of_annotations(meta.annotations.as_ref()).is_some()
-        && shared::marks::is_true(
-            meta.annotations.as_ref(),
-            shared::marks::SKIP_SET_OWNER_REFERENCES,
-        );
-    controlled || unowned_ours
-}
-
-/// Deleted Secrets that the controller wrote, as triggers for their SealedSecret (same name
-/// and namespace). Only deletions count: our own writes must not wake the reconciler again.
-/// The controller puts no label on the Secrets it writes, so this watches the metadata of every
-/// Secret and keeps only the names of its own: memory grows with the Secrets it wrote, not with
-/// the cluster (the list comes in pages, and nothing else is stored).
-fn deleted_secrets(
+/// The metadata watch of Secrets, feeding the cache ([`crate::secret_cache::SecretCache`]); its triggers are the
+/// SealedSecrets to reconcile: those whose Secret was deleted and is theirs to write again, and
+/// those whose target was just opened to a takeover or merge. The controller's own writes do
+/// not wake it. The controller puts no label on the Secrets it writes, so this watches every
+/// Secret's metadata; the list comes in pages, and the cache keeps only a name for each of
+/// the Secrets that are not its business.
+fn secret_triggers(
     api: Api<PartialObjectMeta<Secret>>,
     config: watcher::Config,
+    scope: Option<String>,
     ctx: Arc<Context>,
 ) -> impl Stream<Item = ObjectRef<Guarded>> + Send + 'static {
     let events = watcher::watcher(api, config);
-    let mut written = Written::default();
     logged("Secrets", events)
         .map(move |event| {
-            let foreign = |m: &PartialObjectMeta<Secret>| {
+            let seen = |m: PartialObjectMeta<Secret>| {
                 let key = (
                     m.metadata.namespace.clone().unwrap_or_default(),
                     m.metadata.name.clone().unwrap_or_default(),
                 );
-                (key, unowned(&m.metadata))
+                (key, Target::of_meta(&m.metadata))
             };
-            let as_foreign = match &event {
-                Event::Apply(m) => Event::Apply(foreign(m)),
-                Event::Delete(m) => Event::Delete(foreign(m)),
-                Event::Init => Event::Init,
-                Event::InitApply(m) => Event::InitApply(foreign(m)),
-                Event::InitDone => Event::InitDone,
-            };
-            ctx.foreign().apply(&as_foreign);
-            let seen = |m: &PartialObjectMeta<Secret>| {
-                let key = (
-                    m.metadata.namespace.clone().unwrap_or_default(),
-                    m.metadata.name.clone().unwrap_or_default(),
-                );
-                (key, recreated_if_deleted(&m.metadata))
-            };
+            let listed = matches!(event, Event::InitDone);
             let event = match event {
-                Event::Apply(m) => Event::Apply(seen(&m)),
-                Event::Delete(m) => Event::Delete(seen(&m)),
+                Event::Apply(m) => Event::Apply(seen(m)),
+                Event::Delete(m) => Event::Delete(seen(m)),
                 Event::Init => Event::Init,
-                Event::InitApply(m) => Event::InitApply(seen(&m)),
+                Event::InitApply(m) => Event::InitApply(seen(m)),
                 Event::InitDone => Event::InitDone,
             };
-            futures::stream::iter(written.gone(event))
+            let triggers = ctx.secrets().apply(scope.as_deref(), event);
+            if listed {
+                ctx.secrets_listed.notify_waiters();
+            }
+            futures::stream::iter(triggers)
         })
         .flatten()
         .map(|(namespace, name)| {
-            debug!(%namespace, %name, "written Secret deleted; recreating");
+            debug!(%namespace, %name, "target Secret deleted or opened; reconciling");
             ObjectRef::new(&name).within(&namespace)
         })
+}
+
+/// Tells the Secret cache which SealedSecret generations exist and are not yet reconciled
+/// ([`crate::secret_cache::SecretCache::sealed_seen`]), as their events arrive, before any reconcile.
+fn generations_seen(ctx: Arc<Context>) -> impl FnMut(&Event<Guarded>) {
+    move |event| {
+        let seen = |obj: &Guarded| {
+            let meta = kube::Resource::meta(obj);
+            let key = (
+                meta.namespace.clone().unwrap_or_default(),
+                meta.name.clone().unwrap_or_default(),
+            );
+            let generation = meta.generation.unwrap_or_default();
+            let reconciled = obj
+                .status()
+                .and_then(|s| s.observed_generation)
+                .is_some_and(|g| g == generation);
+            (
+                key,
+                (meta.uid.clone().unwrap_or_default(), generation),
+                reconciled,
+            )
+        };
+        match event {
+            Event::Apply(obj) | Event::InitApply(obj) => {
+                let (key, generation, reconciled) = seen(obj);
+                ctx.secrets().sealed_seen(key, generation, reconciled);
+            }
+            Event::Delete(obj) => ctx.secrets().sealed_gone(&seen(obj).0),
+            Event::Init | Event::InitDone => {}
+        }
+    }
 }
 
 async fn run_one(
@@ -384,10 +260,16 @@ async fn run_one(
         watcher::watcher(ss_api, watching.config())
             // managedFields are most of a cached object's size and never read here.
             .modify(|obj: &mut Guarded| {
-                kube::Resource::meta_mut(obj).managed_fields = None;
+                let meta = kube::Resource::meta_mut(obj);
+                meta.managed_fields = None;
+                // kubectl's copy of the whole object, never read here.
+                if let Some(annotations) = meta.annotations.as_mut() {
+                    annotations.remove(LAST_APPLIED);
+                }
             })
             .reflect(writer)
-            .inspect_ok(usage_tracker(namespace, ctx.clone())),
+            .inspect_ok(generations_seen(ctx.clone()))
+            .inspect_ok(usage_tracker(namespace.clone(), ctx.clone())),
     );
     // Spec changes only (the generation predicate): status and metadata edits, including our
     // own status writes, do not trigger work, as in the reference.
@@ -398,15 +280,17 @@ async fn run_one(
         versions.changed().await.ok()?;
         Some(((), versions))
     });
-    let deleted = if watching.skip_recreate {
+    let triggers = if watching.skip_recreate {
         futures::stream::pending().boxed()
     } else {
-        deleted_secrets(secret_api, watching.config(), ctx.clone()).boxed()
+        ctx.secrets_watched
+            .store(true, std::sync::atomic::Ordering::Relaxed);
+        secret_triggers(secret_api, watching.config(), namespace, ctx.clone()).boxed()
     };
     Controller::for_stream(sealed, reader)
         .with_config(Config::default().concurrency(CONCURRENCY))
         .trigger_backoff(WatchBackoff::new())
-        .reconcile_on(deleted)
+        .reconcile_on(triggers)
         .reconcile_all_on(keys_changed)
         .graceful_shutdown_on(shutdown)
         .run(reconcile, error_policy, ctx)
@@ -492,137 +376,6 @@ pub async fn run(
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    fn k(name: &str) -> Seen {
-        (("ns".into(), name.into()), true)
-    }
-
-    fn n(name: &str) -> (String, String) {
-        ("ns".into(), name.into())
-    }
-
-    #[test]
-    fn a_relist_reports_what_vanished_in_the_gap() {
-        let mut w = Written::default();
-        assert!(w.gone(Event::Init).is_empty());
-        for name in ["a", "b", "c"] {
-            assert!(w.gone(Event::InitApply(k(name))).is_empty());
-        }
-        // Someone else's Secret is never reported.
-        w.gone(Event::InitApply((n("foreign"), false)));
-        assert!(w.gone(Event::InitDone).is_empty());
-        assert!(w.gone(Event::Apply(k("d"))).is_empty());
-        assert_eq!(w.gone(Event::Delete(k("a"))), vec![n("a")]);
-        assert!(w.gone(Event::Delete((n("foreign"), false))).is_empty());
-        // The API server was away; b and d were deleted meanwhile, e created.
-        w.gone(Event::Init);
-        w.gone(Event::InitApply(k("c")));
-        w.gone(Event::InitApply(k("e")));
-        let mut gone = w.gone(Event::InitDone);
-        gone.sort();
-        assert_eq!(gone, vec![n("b"), n("d")]);
-        // Nothing is reported twice.
-        w.gone(Event::Init);
-        w.gone(Event::InitApply(k("c")));
-        w.gone(Event::InitApply(k("e")));
-        assert!(w.gone(Event::InitDone).is_empty());
-        // Handed over (owner removed), then deleted: not recreated.
-        w.gone(Event::Apply((n("c"), false)));
-        assert!(w.gone(Event::Delete((n("c"), false))).is_empty());
-    }
-
-    fn owner(controller: bool) -> k8s_openapi::apimachinery::pkg::apis::meta::v1::OwnerReference {
-        k8s_openapi::apimachinery::pkg::apis::meta::v1::OwnerReference {
-            api_version: "bitnami.com/v1alpha1".into(),
-            kind: "SealedSecret".into(),
-            name: "s".into(),
-            uid: "u".into(),
-            controller: Some(controller),
-            block_owner_deletion: None,
-        }
-    }
-
-    fn meta(
-        owners: Vec<k8s_openapi::apimachinery::pkg::apis::meta::v1::OwnerReference>,
-        annotations: &[(&str, &str)],
-    ) -> ObjectMeta {
-        ObjectMeta {
-            owner_references: Some(owners),
-            annotations: Some(
-                annotations
-                    .iter()
-                    .map(|(k, v)| (k.to_string(), v.to_string()))
-                    .collect(),
-            ),
-            ..ObjectMeta::default()
-        }
-    }
-
-    #[test]
-    fn unowned_secrets_follow_the_watch() {
-        use Unowned::{Foreign as F, Open};
-        let mut f = Foreign::default();
-        let key = |name: &str| ("ns".to_owned(), name.to_owned());
-        f.apply(&Event::Apply((key("theirs"), Some(F))));
-        f.apply(&Event::Apply((key("ours"), None)));
-        assert_eq!(
-            (f.get("ns", "theirs"), f.get("ns", "ours")),
-            (Some(F), None)
-        );
-        // Annotated managed: open to a takeover.
-        f.apply(&Event::Apply((key("theirs"), Some(Open))));
-        assert_eq!(f.get("ns", "theirs"), Some(Open));
-        f.apply(&Event::Apply((key("gone"), Some(F))));
-        f.apply(&Event::Delete((key("gone"), Some(F))));
-        assert_eq!(f.get("ns", "gone"), None);
-        // A relist replaces what was known once it is done.
-        f.apply(&Event::Apply((key("stale"), Some(F))));
-        f.apply(&Event::Init);
-        f.apply(&Event::InitApply((key("new"), Some(F))));
-        assert_eq!(
-            f.get("ns", "stale"),
-            Some(F),
-            "kept until the relist is done"
-        );
-        f.apply(&Event::InitDone);
-        assert_eq!((f.get("ns", "new"), f.get("ns", "stale")), (Some(F), None));
-        assert_eq!(unowned(&meta(vec![], &[])), Some(F));
-        assert_eq!(
-            unowned(&meta(vec![owner(false)], &[])),
-            Some(F),
-            "an owner, not the controller"
-        );
-        assert_eq!(unowned(&meta(vec![owner(true)], &[])), None);
-        assert_eq!(
-            unowned(&meta(vec![], &[(shared::marks::MANAGED, "true")])),
-            Some(Open)
-        );
-        assert_eq!(
-            unowned(&meta(vec![], &[(shared::marks::PATCH, "true")])),
-            Some(Open)
-        );
-        assert_eq!(
-            unowned(&meta(vec![], &[(crate::marks::SOURCE_ANNOTATION, "u:1")])),
-            None
-        );
-    }
-
-    #[test]
-    fn which_deleted_secrets_are_recreated() {
-        assert!(recreated_if_deleted(&meta(vec![owner(true)], &[])));
-        assert!(!recreated_if_deleted(&meta(vec![owner(false)], &[])));
-        assert!(!recreated_if_deleted(&meta(vec![], &[])));
-        assert!(!recreated_if_deleted(&meta(
-            vec![],
-            &[(shared::marks::PATCH, "true")]
-        )));
-        let skip = shared::marks::SKIP_SET_OWNER_REFERENCES;
-        assert!(recreated_if_deleted(&meta(
-            vec![],
-            &[(crate::marks::SOURCE_ANNOTATION, "u:1"), (skip, "true")]
-        )));
-        assert!(!recreated_if_deleted(&meta(vec![], &[(skip, "true")])));
-    }
 
     #[test]
     fn watch_backoff_is_short_and_resets() {

@@ -12,9 +12,10 @@ pub enum Error {
     Unseal(#[from] shared::unseal::UnsealError),
     #[error("Resource \"{0}\" already exists and is not managed by SealedSecret")]
     ForeignSecret(String),
-    /// Read as absent while the watch still shows someone else's Secret there: it is being
-    /// deleted or the read raced a change; written only once the two agree.
-    #[error("Secret \"{0}\" was someone else's a moment ago; waiting for its change to settle")]
+    /// The Secret changed under a write decided on what was known of it (it appeared, was
+    /// deleted or was replaced), and a read found it gone: decided again once the watch has
+    /// seen the change.
+    #[error("Secret \"{0}\" changed while being written; trying again")]
     SecretChanging(String),
     /// The reference's text (tools and its suite match on it); the key is `namespace/name`.
     #[error(
@@ -63,6 +64,28 @@ fn refused(e: &kube::Error) -> bool {
         kube::Error::Api(status) => matches!(status.code, 400 | 422),
         _ => false,
     }
+}
+
+/// Whether the API server refused a write because the Secret is not the one it was decided
+/// on: it exists after all (create), is gone, or has another UID or version.
+pub fn is_stale_write(e: &kube::Error) -> bool {
+    match e {
+        kube::Error::Api(s) => {
+            matches!(s.code, 404 | 409)
+                || (s.code == 422
+                    && s.details
+                        .iter()
+                        .flat_map(|d| &d.causes)
+                        .any(|c| c.field == "metadata.uid"))
+        }
+        _ => false,
+    }
+}
+
+/// Whether the API server refused a write to an immutable Secret's data.
+pub fn is_immutable_refusal(e: &kube::Error) -> bool {
+    matches!(e, kube::Error::Api(s) if s.code == 422
+        && s.message.contains("immutable when `immutable` is set"))
 }
 
 impl Error {

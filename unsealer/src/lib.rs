@@ -19,6 +19,7 @@ pub mod marks;
 pub mod metrics;
 pub mod ratelimit;
 pub mod reconcile;
+pub mod secret_cache;
 pub mod status;
 pub mod throttle;
 pub mod write;

@@ -16,15 +16,15 @@ use shared::unseal::{KeyUse, UnsealError, UnsealOptions, unseal_preferring};
 use tokio::sync::Semaphore;
 use tracing::{debug, info, warn};
 
-use crate::controller::Unowned;
 use crate::error::Error;
 use crate::guard::Guarded;
 use crate::keyring::KeyStore;
 use crate::marks::{FIELD_MANAGER, Source};
 use crate::metrics::Metrics;
+use crate::secret_cache::{Lookup, SecretCache, Target};
 use crate::status::{self, Outcome};
 use crate::throttle::Throttle;
-use crate::write::{self, ImmutableDiffers, Precheck, WritePlan};
+use crate::write::{self, Precheck, WritePlan};
 
 /// How often a synced object is looked at again, as a safety net for missed deletions.
 const RESYNC: Duration = Duration::from_secs(3600);
@@ -52,8 +52,13 @@ pub struct Context {
     /// given back between items, so an object with many items cannot hold a core for long.
     pub unseal_slots: Arc<Semaphore>,
     failures: Mutex<HashMap<(String, String), Failures>>,
-    /// Secrets no SealedSecret may write, from the metadata watch of Secrets.
-    foreign: Mutex<crate::controller::Foreign>,
+    /// What the metadata watch of Secrets knows of them.
+    secrets: Mutex<SecretCache>,
+    /// Woken when a watch of Secrets completes a list.
+    pub secrets_listed: tokio::sync::Notify,
+    /// Whether Secrets are watched at all (not with `--skip-recreate`).
+    pub secrets_watched: std::sync::atomic::AtomicBool,
+    started: std::time::Instant,
     /// Retries of a failure that may heal before the object waits for a change.
     pub max_retries: u32,
     unavailable_log: Throttle,
@@ -79,7 +84,10 @@ impl Context {
             unseal_options,
             unseal_slots: Arc::new(Semaphore::new(cores)),
             failures: Mutex::new(HashMap::new()),
-            foreign: Mutex::new(crate::controller::Foreign::default()),
+            secrets: Mutex::new(SecretCache::default()),
+            secrets_listed: tokio::sync::Notify::new(),
+            secrets_watched: std::sync::atomic::AtomicBool::new(false),
+            started: std::time::Instant::now(),
             max_retries: 5,
             unavailable_log: Throttle::new(UNAVAILABLE_LOG_INTERVAL),
             forbidden_log: Throttle::new(UNAVAILABLE_LOG_INTERVAL),
@@ -97,9 +105,31 @@ impl Context {
             .record((namespace.to_owned(), name.to_owned()), keys);
     }
 
-    pub fn foreign(&self) -> std::sync::MutexGuard<'_, crate::controller::Foreign> {
-        // A poisoned set only delays writes to the next retry; carry on with it.
-        self.foreign.lock().unwrap_or_else(|p| p.into_inner())
+    pub fn secrets(&self) -> std::sync::MutexGuard<'_, SecretCache> {
+        // Every entry is whole after each insert; carry on with a poisoned cache.
+        self.secrets.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// In the controller's first [`SYNC_WAIT`], until the Secrets of `namespace` are listed.
+    async fn wait_for_secrets(&self, namespace: &str) {
+        let deadline = self.started + SYNC_WAIT;
+        loop {
+            let listed = self.secrets_listed.notified();
+            let watched = self
+                .secrets_watched
+                .load(std::sync::atomic::Ordering::Relaxed);
+            if !watched || self.secrets().is_synced(namespace) {
+                return;
+            }
+            let now = std::time::Instant::now();
+            if now >= deadline {
+                return;
+            }
+            tokio::select! {
+                () = listed => {}
+                () = tokio::time::sleep(deadline - now) => return,
+            }
+        }
     }
 
     fn failures(&self) -> std::sync::MutexGuard<'_, HashMap<(String, String), Failures>> {
@@ -134,6 +164,14 @@ pub async fn reconcile(obj: Arc<Guarded>, ctx: Arc<Context>) -> Result<Action, E
     };
     let (namespace, name) = key_of(meta);
     crate::metrics::lock(&ctx.metrics.key_usage).reconciled(&(namespace.clone(), name.clone()));
+    if result.as_ref().map_or_else(Error::is_permanent, |()| true) {
+        let generation = (
+            meta.uid.clone().unwrap_or_default(),
+            meta.generation.unwrap_or_default(),
+        );
+        ctx.secrets()
+            .reconciled(&(namespace.clone(), name.clone()), &generation);
+    }
     let outcome = match &result {
         Ok(()) => Outcome {
             ok: true,
@@ -300,48 +338,125 @@ async fn write_status(
         .map_err(Error::WriteStatus)
 }
 
-/// get → precheck → unseal → plan_write → the writes: the decisions are `write`'s, pure;
-/// this only sequences the API calls.
+/// What the write is decided on: the metadata cache's view, or the Secret read whole.
+enum Known {
+    Cached(Option<Target>),
+    Read(Option<Box<Secret>>),
+}
+
+/// How long the first reconciles wait for the first list of Secrets, so that a start decides
+/// from the cache instead of reading every target.
+const SYNC_WAIT: Duration = Duration::from_secs(30);
+
+/// precheck → unseal → plan_write → the writes, decided on the metadata cache and read from
+/// the API server only when the cache cannot say (not listed yet, a takeover, or a write
+/// refused because the Secret changed). The decisions are `write`'s, pure; this only
+/// sequences the API calls.
 async fn write_secret(ss: &SealedSecret, ctx: &Context) -> Result<(), Error> {
-    let (namespace, name) = key_of(&ss.metadata);
+    let key = key_of(&ss.metadata);
+    let (namespace, name) = key.clone();
     let source = Source {
         uid: ss.metadata.uid.clone().unwrap_or_default(),
         generation: ss.metadata.generation.unwrap_or_default(),
     };
-    // A Secret the metadata watch knows as someone else's is refused without reading it (as
-    // the reference decides from its informer's cache): no request, and the decision is made
-    // from the state when the SealedSecret appeared. If that was stale, a retry sees the
-    // watch's newer state.
-    if ctx.foreign().get(&namespace, &name) == Some(Unowned::Foreign) {
-        return Err(Error::ForeignSecret(name));
-    }
+    let generation = (source.uid.clone(), source.generation);
     let api: Api<Secret> = Api::namespaced(ctx.client.clone(), &namespace);
-    let existing = api.get_opt(&name).await.map_err(Error::ReadSecret)?;
-    // Absent, while the watch still shows someone else's Secret there: it is being deleted
-    // (or the read raced a change). Not created until the two agree, so that a Secret its
-    // owner just deleted is not brought back.
-    if existing.is_none() && ctx.foreign().get(&namespace, &name).is_some() {
-        return Err(Error::SecretChanging(name));
-    }
-    // Before any RSA work: a Secret we may not touch, or one already current, costs none.
-    let strategy = match write::precheck(existing, &source) {
-        Precheck::Refuse => return Err(Error::ForeignSecret(name)),
-        Precheck::UpToDate { keys } => {
-            debug!(%namespace, %name, "Secret already unsealed from this generation");
-            ctx.record_key_use(&namespace, &name, keys.into_iter().collect());
-            return Ok(());
-        }
-        Precheck::Unseal(strategy) => strategy,
+    let read = || async {
+        api.get_opt(&name)
+            .await
+            .map(|s| Known::Read(s.map(Box::new)))
+            .map_err(Error::ReadSecret)
     };
-    let (unsealed, used) = unseal_on_a_core(ss, ctx, strategy.recorded_keys.clone()).await?;
-    ctx.metrics.rsa_operations.inc_by(used.rsa_operations);
-    ctx.record_key_use(&namespace, &name, used.opened_by.clone());
-    let desired = unsealed?;
-    let plan = write::plan_write(strategy, desired, &source, &used.opened_by)
-        .map_err(|ImmutableDiffers| Error::Immutable(format!("{namespace}/{name}")))?;
+    ctx.wait_for_secrets(&namespace).await;
+    let looked_up = ctx.secrets().lookup(&namespace, &name);
+    let mut known = match looked_up {
+        Lookup::NotSynced => read().await?,
+        Lookup::Foreign => {
+            ctx.secrets().block(key, generation);
+            return Err(Error::ForeignSecret(name));
+        }
+        Lookup::Absent if ctx.secrets().blocked(&key, &generation) => {
+            return Err(Error::ForeignSecret(name));
+        }
+        Lookup::Absent => Known::Cached(None),
+        Lookup::Known(target) => Known::Cached(Some(target)),
+    };
+    let mut unsealed: Option<(Secret, std::collections::BTreeSet<String>)> = None;
+    loop {
+        let (target, existing) = match &known {
+            Known::Cached(target) => (target.clone(), None),
+            Known::Read(secret) => (
+                secret.as_deref().map(Target::of_secret),
+                secret.as_deref().cloned(),
+            ),
+        };
+        // Before any RSA work: a Secret we may not touch, or one already current, costs none.
+        let strategy = match write::precheck(target.as_ref(), &source) {
+            Precheck::Refuse => {
+                ctx.secrets().block(key, generation);
+                return Err(Error::ForeignSecret(name));
+            }
+            Precheck::UpToDate { keys } => {
+                debug!(%namespace, %name, "Secret already unsealed from this generation");
+                ctx.record_key_use(&namespace, &name, keys.into_iter().collect());
+                return Ok(());
+            }
+            Precheck::Unseal(strategy) => strategy,
+        };
+        let (desired, opened_by) = match &unsealed {
+            Some(done) => done.clone(),
+            None => {
+                let (result, used) =
+                    unseal_on_a_core(ss, ctx, strategy.recorded_keys.clone()).await?;
+                ctx.metrics.rsa_operations.inc_by(used.rsa_operations);
+                ctx.record_key_use(&namespace, &name, used.opened_by.clone());
+                unsealed.insert((result?, used.opened_by)).clone()
+            }
+        };
+        let plan = match write::plan_write(strategy, desired, &source, &opened_by, existing) {
+            Ok(plan) => plan,
+            Err(write::NeedsRead) => {
+                known = read().await?;
+                continue;
+            }
+        };
+        match apply_plan(&api, &name, plan).await {
+            Ok(written) => {
+                ctx.secrets().wrote(key, Target::of_secret(&written));
+                return Ok(());
+            }
+            // Decided on the cache, which was behind: read the Secret and decide again, once.
+            Err(e) if crate::error::is_stale_write(&e) && matches!(known, Known::Cached(_)) => {
+                debug!(%namespace, %name, "Secret changed since the cache saw it; reading it");
+                known = read().await?;
+                // Gone under a write to someone else's Secret (a merge): not created here.
+                // The watch's view of the deletion decides on the next attempt.
+                if matches!(known, Known::Read(None))
+                    && target.as_ref().is_some_and(|t| !t.recreated_if_deleted())
+                {
+                    return Err(Error::SecretChanging(name));
+                }
+            }
+            Err(e) if crate::error::is_stale_write(&e) => {
+                return Err(Error::SecretChanging(name));
+            }
+            Err(e) if crate::error::is_immutable_refusal(&e) => {
+                return Err(Error::Immutable(format!("{namespace}/{name}")));
+            }
+            Err(e) => return Err(Error::WriteSecret(e)),
+        }
+    }
+}
+
+/// The API calls of one plan; the Secret as the API server answered the last one.
+async fn apply_plan(api: &Api<Secret>, name: &str, plan: WritePlan) -> Result<Secret, kube::Error> {
+    let post = PostParams {
+        field_manager: Some(FIELD_MANAGER.into()),
+        ..PostParams::default()
+    };
     let apply = PatchParams::apply(FIELD_MANAGER).force();
     match plan {
-        WritePlan::Nothing => {}
+        WritePlan::Create(secret) => api.create(&post, &secret).await,
         WritePlan::Apply { stale, secret } => {
             if !stale.is_empty() {
                 let nulls: serde_json::Map<String, serde_json::Value> = stale
@@ -352,31 +467,18 @@ async fn write_secret(ss: &SealedSecret, ctx: &Context) -> Result<(), Error> {
                     field_manager: Some(FIELD_MANAGER.into()),
                     ..PatchParams::default()
                 };
-                let patch = serde_json::json!({ "data": nulls });
-                api.patch(&name, &params, &Patch::Merge(&patch))
-                    .await
-                    .map_err(Error::WriteSecret)?;
+                // On the same UID as the apply: a merge patch of a missing Secret is a 404.
+                let patch = serde_json::json!({
+                    "metadata": { "uid": secret.metadata.uid },
+                    "data": nulls,
+                });
+                api.patch(name, &params, &Patch::Merge(&patch)).await?;
             }
-            api.patch(&name, &apply, &Patch::Apply(&secret))
-                .await
-                .map_err(Error::WriteSecret)?;
+            api.patch(name, &apply, &Patch::Apply(&secret)).await
         }
-        WritePlan::Replace(secret) => {
-            let params = PostParams {
-                field_manager: Some(FIELD_MANAGER.into()),
-                ..PostParams::default()
-            };
-            api.replace(&name, &params, &secret)
-                .await
-                .map_err(Error::WriteSecret)?;
-        }
-        WritePlan::Merge(secret) => {
-            api.patch(&name, &apply, &Patch::Apply(&secret))
-                .await
-                .map_err(Error::WriteSecret)?;
-        }
+        WritePlan::Replace(secret) => api.replace(name, &post, &secret).await,
+        WritePlan::Merge(secret) => api.patch(name, &apply, &Patch::Apply(&secret)).await,
     }
-    Ok(())
 }
 
 /// When a key that objects still need leaves the active set (relabelled, e.g. `compromised`, or

@@ -5,14 +5,11 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use k8s_openapi::ByteString;
 use k8s_openapi::api::core::v1::Secret;
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
-use shared::marks::{MANAGED, PATCH, SKIP_SET_OWNER_REFERENCES, is_true};
 
-use crate::marks::{KEYS_ANNOTATION, SOURCE_ANNOTATION, Source, keys_mark, keys_of_annotations};
-
-type Data = BTreeMap<String, ByteString>;
+use crate::marks::{KEYS_ANNOTATION, SOURCE_ANNOTATION, Source, keys_mark};
+use crate::secret_cache::Target;
 
 /// What to do before unsealing.
 #[derive(Debug)]
@@ -31,44 +28,54 @@ pub struct Strategy {
     pub how: How,
     /// The keys recorded on the existing Secret: tried first.
     pub recorded_keys: Vec<String>,
-    /// The data of an existing immutable Secret: it can only stay exactly as it is.
-    pub immutable: Option<Data>,
 }
 
+/// Every write to an existing Secret names its UID, which the API server checks: a Secret
+/// deleted meanwhile is not brought back, and one that replaced it is not overwritten. The
+/// reconcile then reads the Secret and decides again.
 #[derive(Debug)]
 pub enum How {
-    /// Absent, or already this SealedSecret's: apply the desired Secret whole. The existing
-    /// items are listed so that those the new data lacks can be dropped.
-    Apply { existing_items: Vec<String> },
-    /// Carries `managed: "true"`: take it over, replacing data, labels, annotations and owners.
-    TakeOver { existing: Box<Secret> },
+    /// Absent: create it (refused by the API server if one appeared meanwhile).
+    Create,
+    /// Already this SealedSecret's: apply the desired Secret whole. The existing items are
+    /// listed so that those the new data lacks can be dropped.
+    Apply {
+        existing_items: Vec<String>,
+        uid: Option<String>,
+    },
+    /// Carries `managed: "true"`: take it over, replacing data, labels, annotations and
+    /// owners. Needs the Secret read whole.
+    TakeOver,
     /// Carries `patch: "true"`: merge the items, labels and annotations into it; owners are set
-    /// only if `managed` is also there, or it is already controlled by this SealedSecret. The
-    /// write is made on this `resource_version` only, so that a merge never creates a Secret
-    /// that was deleted meanwhile (it is someone else's).
+    /// only if `managed` is also there, or it is already controlled by this SealedSecret.
     Merge {
         set_owner: bool,
-        resource_version: Option<String>,
+        uid: Option<String>,
     },
 }
 
 /// The writes that bring the target Secret to the unsealed one.
 #[derive(Debug)]
 pub enum WritePlan {
-    /// An immutable Secret that already holds the data.
-    Nothing,
+    /// Create `secret`.
+    Create(Secret),
     /// Server-side apply of `secret`, after a merge patch that deletes the `stale` items:
     /// apply removes only items this manager applied before, and the Secret is written whole.
     Apply { stale: Vec<String>, secret: Secret },
-    /// Replace the existing object with `secret` (a takeover).
+    /// Replace the existing object with `secret` (a takeover), on the version read.
     Replace(Secret),
     /// Server-side apply of the items, labels and annotations in `secret` only.
     Merge(Secret),
 }
 
-/// The target Secret is immutable and its data differs from the unsealed data.
+/// A takeover was planned without the Secret read whole.
 #[derive(Debug, PartialEq, Eq)]
-pub struct ImmutableDiffers;
+pub struct NeedsRead;
+
+/// Whether a Secret with this controller UID is controlled by the SealedSecret `owner_uid`.
+fn controlled_by(target: &Target, owner_uid: &str) -> bool {
+    target.controller.as_deref() == Some(owner_uid)
+}
 
 /// Whether `secret` has a controller ownerReference to the SealedSecret with this UID.
 pub fn is_controlled_by(secret: &Secret, owner_uid: &str) -> bool {
@@ -84,102 +91,86 @@ pub fn is_controlled_by(secret: &Secret, owner_uid: &str) -> bool {
 /// `skip-set-owner-references` (that annotation, our source mark naming this UID, no
 /// controller): it has no owner to check, but it is still ours to update (the reference
 /// refuses, which turns every later reconcile into an error).
-pub fn written_without_owner(secret: &Secret, owner_uid: &str) -> bool {
-    let annotations = secret.metadata.annotations.as_ref();
-    let from_us = Source::of_annotations(annotations)
+fn written_without_owner(target: &Target, owner_uid: &str) -> bool {
+    let from_us = target
+        .source
+        .as_ref()
         .is_some_and(|s| !owner_uid.is_empty() && s.uid == owner_uid);
-    let controlled = secret
-        .metadata
-        .owner_references
-        .iter()
-        .flatten()
-        .any(|o| o.controller == Some(true));
-    from_us && is_true(annotations, SKIP_SET_OWNER_REFERENCES) && !controlled
+    from_us && target.skip_owner && !target.controlled
 }
 
-/// Decides, from the existing Secret (if any), what the SealedSecret at `source` may do.
-pub fn precheck(existing: Option<Secret>, source: &Source) -> Precheck {
-    let Some(secret) = existing else {
+/// Decides, from what is known of the existing Secret (if any), what the SealedSecret at
+/// `source` may do.
+pub fn precheck(existing: Option<&Target>, source: &Source) -> Precheck {
+    let Some(target) = existing else {
         return Precheck::Unseal(Strategy {
-            how: How::Apply {
-                existing_items: Vec::new(),
-            },
-            immutable: None,
+            how: How::Create,
             recorded_keys: Vec::new(),
         });
     };
-    let annotations = secret.metadata.annotations.as_ref();
-    let recorded_keys = keys_of_annotations(annotations);
-    let managed = is_true(annotations, MANAGED);
-    let immutable =
-        (secret.immutable == Some(true)).then(|| secret.data.clone().unwrap_or_default());
-    let how = if is_true(annotations, PATCH) {
+    let recorded_keys = target.keys.clone();
+    let how = if target.patch {
         How::Merge {
-            set_owner: managed || is_controlled_by(&secret, &source.uid),
-            resource_version: secret.metadata.resource_version.clone(),
+            set_owner: target.managed || controlled_by(target, &source.uid),
+            uid: target.uid.clone(),
         }
-    } else if is_controlled_by(&secret, &source.uid) || written_without_owner(&secret, &source.uid)
-    {
-        if Source::of_annotations(annotations).as_ref() == Some(source) {
+    } else if controlled_by(target, &source.uid) || written_without_owner(target, &source.uid) {
+        if target.source.as_ref() == Some(source) {
             return Precheck::UpToDate {
                 keys: recorded_keys,
             };
         }
         How::Apply {
-            existing_items: secret
-                .data
-                .iter()
-                .flatten()
-                .map(|(k, _)| k.clone())
-                .collect(),
+            existing_items: target.items.clone(),
+            uid: target.uid.clone(),
         }
-    } else if managed {
-        How::TakeOver {
-            existing: Box::new(secret),
-        }
+    } else if target.managed {
+        How::TakeOver
     } else {
         return Precheck::Refuse;
     };
-    Precheck::Unseal(Strategy {
-        how,
-        immutable,
-        recorded_keys,
-    })
+    Precheck::Unseal(Strategy { how, recorded_keys })
 }
 
 /// The writes for the `desired` (unsealed) Secret, with the controller's marks where it
-/// writes a Secret whole: its source, and the keys that opened it (`opened_by`).
+/// writes a Secret whole: its source, and the keys that opened it (`opened_by`). A takeover
+/// needs the `existing` Secret, read whole.
 pub fn plan_write(
     strategy: Strategy,
     mut desired: Secret,
     source: &Source,
     opened_by: &BTreeSet<String>,
-) -> Result<WritePlan, ImmutableDiffers> {
-    if let Some(data) = strategy.immutable {
-        return if desired.data.unwrap_or_default() == data {
-            Ok(WritePlan::Nothing)
-        } else {
-            Err(ImmutableDiffers)
-        };
-    }
+    existing: Option<Secret>,
+) -> Result<WritePlan, NeedsRead> {
+    let mark = |desired: &mut Secret| {
+        let annotations = desired.metadata.annotations.get_or_insert_default();
+        annotations.insert(SOURCE_ANNOTATION.into(), source.to_string());
+        if !opened_by.is_empty() {
+            annotations.insert(KEYS_ANNOTATION.into(), keys_mark(opened_by));
+        }
+    };
     Ok(match strategy.how {
-        How::Apply { existing_items } => {
+        How::Create => {
+            mark(&mut desired);
+            WritePlan::Create(desired)
+        }
+        How::Apply {
+            existing_items,
+            uid,
+        } => {
             let stale = existing_items
                 .into_iter()
                 .filter(|k| !desired.data.as_ref().is_some_and(|d| d.contains_key(k)))
                 .collect();
-            let annotations = desired.metadata.annotations.get_or_insert_default();
-            annotations.insert(SOURCE_ANNOTATION.into(), source.to_string());
-            if !opened_by.is_empty() {
-                annotations.insert(KEYS_ANNOTATION.into(), keys_mark(opened_by));
-            }
+            mark(&mut desired);
+            desired.metadata.uid = uid;
             WritePlan::Apply {
                 stale,
                 secret: desired,
             }
         }
-        How::TakeOver { existing } => {
-            let mut secret = *existing;
+        How::TakeOver => {
+            let mut secret = existing.ok_or(NeedsRead)?;
             secret.metadata.labels = desired.metadata.labels.take();
             secret.metadata.annotations = desired.metadata.annotations.take();
             secret.metadata.owner_references = desired.metadata.owner_references.take();
@@ -189,13 +180,10 @@ pub fn plan_write(
             secret.immutable = desired.immutable;
             WritePlan::Replace(secret)
         }
-        How::Merge {
-            set_owner,
-            resource_version,
-        } => WritePlan::Merge(Secret {
+        How::Merge { set_owner, uid } => WritePlan::Merge(Secret {
             metadata: ObjectMeta {
                 name: desired.metadata.name.take(),
-                resource_version,
+                uid,
                 namespace: desired.metadata.namespace.take(),
                 labels: desired.metadata.labels.take(),
                 annotations: desired.metadata.annotations.take(),
@@ -215,7 +203,15 @@ pub fn plan_write(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use k8s_openapi::ByteString;
     use k8s_openapi::apimachinery::pkg::apis::meta::v1::OwnerReference;
+    use shared::marks::{MANAGED, PATCH, SKIP_SET_OWNER_REFERENCES};
+
+    type Data = BTreeMap<String, ByteString>;
+
+    fn check(secret: &Secret, source: &Source) -> Precheck {
+        precheck(Some(&Target::of_secret(secret)), source)
+    }
 
     fn source() -> Source {
         Source {
@@ -237,6 +233,7 @@ mod tests {
                 name: Some("s".into()),
                 namespace: Some("ns".into()),
                 resource_version: Some("41".into()),
+                uid: Some("secret-uid".into()),
                 annotations: Some(
                     annotations
                         .iter()
@@ -294,7 +291,7 @@ mod tests {
     #[test]
     fn foreign_secrets_are_refused() {
         let s = source();
-        let refused = |secret: Secret| matches!(precheck(Some(secret), &s), Precheck::Refuse);
+        let refused = |secret: Secret| matches!(check(&secret, &s), Precheck::Refuse);
         assert!(refused(secret(&[], None)), "no owner, no annotation");
         assert!(refused(secret(&[], Some(("other", true)))), "another owner");
         assert!(
@@ -313,7 +310,7 @@ mod tests {
         let a = ours.metadata.annotations.get_or_insert_default();
         a.insert(SOURCE_ANNOTATION.to_owned(), "u:1".to_owned());
         assert!(
-            matches!(how(precheck(Some(ours), &s)), How::Apply { .. }),
+            matches!(how(check(&ours, &s)), How::Apply { .. }),
             "written by us for this one without an owner"
         );
     }
@@ -330,7 +327,7 @@ mod tests {
             Some(("u", true)),
         );
         assert!(matches!(
-            precheck(Some(current.clone()), &s),
+            check(&current, &s),
             Precheck::UpToDate { keys } if keys == ["SHA256:k"]
         ));
         current
@@ -338,14 +335,15 @@ mod tests {
             .annotations
             .get_or_insert_default()
             .insert(SOURCE_ANNOTATION.into(), "u:1".into());
-        let Precheck::Unseal(strategy) = precheck(Some(current), &s) else {
+        let Precheck::Unseal(strategy) = check(&current, &s) else {
             panic!()
         };
         // The recorded keys go with the strategy, to be tried first.
         assert_eq!(strategy.recorded_keys, ["SHA256:k"]);
         assert!(matches!(
             strategy.how,
-            How::Apply { existing_items } if existing_items == ["kept", "old"]
+            How::Apply { existing_items, uid } if existing_items == ["kept", "old"]
+                && uid.as_deref() == Some("secret-uid")
         ));
         // A patch Secret is merged every time: others may have changed it.
         let patch = secret(
@@ -353,7 +351,7 @@ mod tests {
             Some(("u", true)),
         );
         assert!(matches!(
-            how(precheck(Some(patch), &s)),
+            how(check(&patch, &s)),
             How::Merge {
                 set_owner: true,
                 ..
@@ -364,11 +362,11 @@ mod tests {
     #[test]
     fn apply_writes_whole_with_our_marks_and_drops_stale_items() {
         let s = source();
-        let Precheck::Unseal(strategy) = precheck(Some(secret(&[], Some(("u", true)))), &s) else {
+        let Precheck::Unseal(strategy) = check(&secret(&[], Some(("u", true))), &s) else {
             panic!()
         };
         let WritePlan::Apply { stale, secret } =
-            plan_write(strategy, desired(), &s, &opened()).unwrap()
+            plan_write(strategy, desired(), &s, &opened(), None).unwrap()
         else {
             panic!()
         };
@@ -382,27 +380,43 @@ mod tests {
         let annotations = secret.metadata.annotations.unwrap();
         assert_eq!(annotations[SOURCE_ANNOTATION], "u:2");
         assert_eq!(annotations[KEYS_ANNOTATION], "SHA256:a,SHA256:b");
-        // Absent: nothing stale.
+        assert_eq!(
+            secret.metadata.uid.as_deref(),
+            Some("secret-uid"),
+            "only onto the Secret decided on"
+        );
+        // Absent: created whole, with the marks.
         let Precheck::Unseal(strategy) = precheck(None, &s) else {
             panic!()
         };
-        let WritePlan::Apply { stale, .. } =
-            plan_write(strategy, desired(), &s, &opened()).unwrap()
+        let WritePlan::Create(secret) =
+            plan_write(strategy, desired(), &s, &opened(), None).unwrap()
         else {
             panic!()
         };
-        assert!(stale.is_empty());
+        assert_eq!(
+            secret.metadata.annotations.unwrap()[SOURCE_ANNOTATION],
+            "u:2"
+        );
+        assert_eq!(secret.metadata.uid, None);
     }
 
     #[test]
     fn takeover_replaces_data_labels_annotations_and_owners() {
         let s = source();
         let existing = secret(&[(MANAGED, "true"), ("theirs", "x")], None);
-        let Precheck::Unseal(strategy) = precheck(Some(existing), &s) else {
-            panic!()
+        let plan = |existing: Option<Secret>| {
+            let Precheck::Unseal(strategy) = check(&secret(&[(MANAGED, "true")], None), &s) else {
+                panic!()
+            };
+            plan_write(strategy, desired(), &s, &opened(), existing)
         };
-        let WritePlan::Replace(secret) = plan_write(strategy, desired(), &s, &opened()).unwrap()
-        else {
+        assert_eq!(
+            plan(None).unwrap_err(),
+            NeedsRead,
+            "a takeover reads the Secret"
+        );
+        let WritePlan::Replace(secret) = plan(Some(existing)).unwrap() else {
             panic!()
         };
         assert_eq!(secret.metadata.resource_version.as_deref(), Some("41"));
@@ -429,18 +443,18 @@ mod tests {
             (vec![(PATCH, "true")], Some(("u", true)), true),
         ] {
             let existing = secret(&annotations, owner);
-            let Precheck::Unseal(strategy) = precheck(Some(existing), &s) else {
+            let Precheck::Unseal(strategy) = check(&existing, &s) else {
                 panic!()
             };
-            let WritePlan::Merge(m) = plan_write(strategy, desired(), &s, &opened()).unwrap()
+            let WritePlan::Merge(m) = plan_write(strategy, desired(), &s, &opened(), None).unwrap()
             else {
                 panic!()
             };
             assert_eq!(m.data, Some(data(&[("kept", "3"), ("new", "4")])));
             assert_eq!(m.metadata.name.as_deref(), Some("s"));
             assert_eq!(is_controlled_by(&m, "u"), set_owner, "{annotations:?}");
-            // Only on the version it read: a merge never creates a Secret deleted meanwhile.
-            assert_eq!(m.metadata.resource_version.as_deref(), Some("41"));
+            // Only onto the Secret decided on: a merge never creates a Secret deleted meanwhile.
+            assert_eq!(m.metadata.uid.as_deref(), Some("secret-uid"));
             assert!(
                 !m.metadata
                     .annotations
@@ -450,27 +464,5 @@ mod tests {
                 "no marks of ours on a merged Secret"
             );
         }
-    }
-
-    #[test]
-    fn immutable_targets_stay_as_they_are() {
-        let s = source();
-        let mut existing = secret(&[], Some(("u", true)));
-        existing.immutable = Some(true);
-        let Precheck::Unseal(strategy) = precheck(Some(existing.clone()), &s) else {
-            panic!()
-        };
-        assert_eq!(
-            plan_write(strategy, desired(), &s, &opened()).unwrap_err(),
-            ImmutableDiffers
-        );
-        existing.data = desired().data;
-        let Precheck::Unseal(strategy) = precheck(Some(existing), &s) else {
-            panic!()
-        };
-        assert!(matches!(
-            plan_write(strategy, desired(), &s, &opened()),
-            Ok(WritePlan::Nothing)
-        ));
     }
 }

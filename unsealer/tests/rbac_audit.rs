@@ -134,59 +134,6 @@ fn controller_roles(ns: &str) -> Result<Vec<BoundRole>> {
     Ok(roles)
 }
 
-/// One request of the controller, from the audit log.
-#[derive(Debug)]
-struct Request {
-    verb: String,
-    group: String,
-    resource: String,
-    subresource: String,
-    namespace: String,
-    code: i64,
-    /// The RBAC authorizer's reason, naming the binding and role that allowed it.
-    reason: String,
-    uri: String,
-}
-
-/// The audit entries of `user` received at or after `since` (each request once).
-fn requests_of(user: &str, since: Timestamp) -> Result<Vec<Request>> {
-    let path = std::env::var("TEST_CLUSTER_AUDIT_LOG")
-        .context("TEST_CLUSTER_AUDIT_LOG is not set: run under tests/cluster/with-cluster.sh")?;
-    let text = std::fs::read_to_string(&path).with_context(|| format!("reading {path}"))?;
-    let mut seen = BTreeSet::new();
-    let mut out = Vec::new();
-    for line in text.lines() {
-        let Ok(e) = serde_json::from_str::<serde_json::Value>(line) else {
-            continue; // a line being written
-        };
-        if e["user"]["username"] != user {
-            continue;
-        }
-        let received: Timestamp = e["requestReceivedTimestamp"]
-            .as_str()
-            .unwrap_or_default()
-            .parse()
-            .with_context(|| format!("timestamp of {line}"))?;
-        // A watch is logged when its response starts and again when it ends.
-        let id = e["auditID"].as_str().unwrap_or_default().to_owned();
-        if received < since || !seen.insert(id) {
-            continue;
-        }
-        let s = |v: &serde_json::Value| v.as_str().unwrap_or_default().to_owned();
-        out.push(Request {
-            verb: s(&e["verb"]),
-            group: s(&e["objectRef"]["apiGroup"]),
-            resource: s(&e["objectRef"]["resource"]),
-            subresource: s(&e["objectRef"]["subresource"]),
-            namespace: s(&e["objectRef"]["namespace"]),
-            code: e["responseStatus"]["code"].as_i64().unwrap_or_default(),
-            reason: s(&e["annotations"]["authorization.k8s.io/reason"]),
-            uri: s(&e["requestURI"]),
-        });
-    }
-    Ok(out)
-}
-
 /// Whether `r` used `grant` of the role named `role` (in the audit's words). A server-side
 /// apply that creates its object is logged as a patch (201 Created) but is also authorized as
 /// create (apiserver `handlers/patch.go`, checked by `apply_that_creates_needs_create` below).

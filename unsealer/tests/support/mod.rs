@@ -918,3 +918,56 @@ where
         .with_context(|| format!("creating {:?}", obj.meta().name))?;
     Ok(())
 }
+
+/// One request of the controller, from the audit log.
+#[derive(Debug)]
+pub struct Request {
+    pub verb: String,
+    pub group: String,
+    pub resource: String,
+    pub subresource: String,
+    pub namespace: String,
+    pub code: i64,
+    /// The RBAC authorizer's reason, naming the binding and role that allowed it.
+    pub reason: String,
+    pub uri: String,
+}
+
+/// The audit entries of `user` received at or after `since` (each request once).
+pub fn requests_of(user: &str, since: k8s_openapi::jiff::Timestamp) -> Result<Vec<Request>> {
+    let path = std::env::var("TEST_CLUSTER_AUDIT_LOG")
+        .context("TEST_CLUSTER_AUDIT_LOG is not set: run under tests/cluster/with-cluster.sh")?;
+    let text = std::fs::read_to_string(&path).with_context(|| format!("reading {path}"))?;
+    let mut seen = std::collections::BTreeSet::new();
+    let mut out = Vec::new();
+    for line in text.lines() {
+        let Ok(e) = serde_json::from_str::<serde_json::Value>(line) else {
+            continue; // a line being written
+        };
+        if e["user"]["username"] != user {
+            continue;
+        }
+        let received: k8s_openapi::jiff::Timestamp = e["requestReceivedTimestamp"]
+            .as_str()
+            .unwrap_or_default()
+            .parse()
+            .with_context(|| format!("timestamp of {line}"))?;
+        // A watch is logged when its response starts and again when it ends.
+        let id = e["auditID"].as_str().unwrap_or_default().to_owned();
+        if received < since || !seen.insert(id) {
+            continue;
+        }
+        let s = |v: &serde_json::Value| v.as_str().unwrap_or_default().to_owned();
+        out.push(Request {
+            verb: s(&e["verb"]),
+            group: s(&e["objectRef"]["apiGroup"]),
+            resource: s(&e["objectRef"]["resource"]),
+            subresource: s(&e["objectRef"]["subresource"]),
+            namespace: s(&e["objectRef"]["namespace"]),
+            code: e["responseStatus"]["code"].as_i64().unwrap_or_default(),
+            reason: s(&e["annotations"]["authorization.k8s.io/reason"]),
+            uri: s(&e["requestURI"]),
+        });
+    }
+    Ok(out)
+}
