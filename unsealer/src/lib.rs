@@ -2,7 +2,7 @@
 //! Secrets, and serves `/healthz`, `/v1/cert.pem`, `/v1/verify`, `/v1/rotate` and metrics. The binary is a thin `main`
 //! over [`run`].
 //!
-//! Data flows one way: watch ([`controller`]) → precheck ([`write::precheck`]) → unseal
+//! Data flows one way: watch ([`controller`], into [`secret_cache`]) → precheck ([`write::precheck`]) → unseal
 //! (`shared::unseal`) → plan the write ([`write::plan_write`]) → apply ([`reconcile`]) →
 //! status ([`status`]).
 
