@@ -116,29 +116,65 @@ impl Target {
     }
 }
 
-/// One Secret in the cache.
-#[derive(Clone, Debug, PartialEq, Eq)]
-enum Entry {
+/// The Secrets of one namespace: a bare name for each of someone else's, the facts for the
+/// others. Names are boxed strings and namespaces are held once, so that a cluster's unrelated
+/// Secrets cost a few dozen bytes each.
+#[derive(Debug, Default)]
+struct Namespace {
+    foreign: HashSet<Box<str>>,
+    known: HashMap<Box<str>, Box<Target>>,
+}
+
+/// What a namespace held at a name.
+enum Held {
     Foreign,
-    Known(Box<Target>),
+    Known(Target),
 }
 
-impl Entry {
-    fn of(target: Target) -> Entry {
-        if target.is_foreign() {
-            Entry::Foreign
+impl Namespace {
+    fn get(&self, name: &str) -> Option<Held> {
+        if self.foreign.contains(name) {
+            Some(Held::Foreign)
         } else {
-            Entry::Known(Box::new(target))
+            self.known.get(name).map(|t| Held::Known((**t).clone()))
         }
     }
 
-    fn resource_version(&self) -> Option<&str> {
-        match self {
-            Entry::Foreign => None,
-            Entry::Known(t) => t.resource_version.as_deref(),
+    fn resource_version(&self, name: &str) -> Option<&str> {
+        self.known
+            .get(name)
+            .and_then(|t| t.resource_version.as_deref())
+    }
+
+    fn insert(&mut self, name: &str, target: Target) {
+        if target.is_foreign() {
+            self.known.remove(name);
+            self.foreign.insert(name.into());
+        } else {
+            self.foreign.remove(name);
+            self.known.insert(name.into(), Box::new(target));
         }
     }
+
+    fn remove(&mut self, name: &str) -> Option<Held> {
+        if self.foreign.remove(name) {
+            Some(Held::Foreign)
+        } else {
+            self.known.remove(name).map(|t| Held::Known(*t))
+        }
+    }
+
+    fn names(&self) -> impl Iterator<Item = &str> {
+        self.foreign.iter().chain(self.known.keys()).map(|n| &**n)
+    }
+
+    fn len(&self) -> usize {
+        self.foreign.len() + self.known.len()
+    }
 }
+
+/// Secrets by namespace.
+type Namespaces = HashMap<String, Namespace>;
 
 /// What the cache says of a target Secret.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -156,9 +192,9 @@ pub type Generation = (String, i64);
 /// The metadata cache of Secrets, and what it decides for targets that vanish.
 #[derive(Debug, Default)]
 pub struct SecretCache {
-    entries: HashMap<Key, Entry>,
+    entries: Namespaces,
     /// Re-lists in progress, by watch scope (a namespace, or `None` for all).
-    relisting: HashMap<Option<String>, HashMap<Key, Entry>>,
+    relisting: HashMap<Option<String>, Namespaces>,
     /// Scopes whose first list is complete.
     synced: HashSet<Option<String>>,
     /// SealedSecret generations not yet reconciled.
@@ -180,69 +216,113 @@ fn older(candidate: Option<&str>, than: Option<&str>) -> bool {
 }
 
 impl SecretCache {
+    fn held(&self, (namespace, name): &Key) -> Option<Held> {
+        self.entries.get(namespace)?.get(name)
+    }
+
+    fn resource_version(&self, (namespace, name): &Key) -> Option<&str> {
+        self.entries.get(namespace)?.resource_version(name)
+    }
+
+    fn insert(&mut self, (namespace, name): &Key, target: Target) {
+        match self.entries.get_mut(namespace) {
+            Some(ns) => ns.insert(name, target),
+            None => self
+                .entries
+                .entry(namespace.clone())
+                .or_default()
+                .insert(name, target),
+        }
+    }
+
+    fn remove(&mut self, (namespace, name): &Key) -> Option<Held> {
+        let ns = self.entries.get_mut(namespace)?;
+        let held = ns.remove(name);
+        if ns.len() == 0 {
+            self.entries.remove(namespace);
+        }
+        held
+    }
+
     /// Follows one watch's event; `scope` is the watch's namespace (`None`: all). Returns the
     /// targets whose SealedSecret must be reconciled: Secrets it must write again (deleted,
     /// also those a re-list no longer reports), and Secrets just opened to a takeover or merge.
     pub fn apply(&mut self, scope: Option<&str>, event: Event<(Key, Target)>) -> Vec<Key> {
         match event {
             Event::Apply((key, target)) => {
-                let entry = Entry::of(target);
-                let before = self.entries.get(&key);
-                if before.is_some_and(|b| older(entry.resource_version(), b.resource_version())) {
+                if older(
+                    target.resource_version.as_deref(),
+                    self.resource_version(&key),
+                ) {
                     return Vec::new(); // a write of ours already told more
                 }
-                let opened = matches!(before, Some(Entry::Foreign) | None)
-                    && matches!(&entry, Entry::Known(t) if t.managed || t.patch);
+                let opened = matches!(self.held(&key), Some(Held::Foreign) | None)
+                    && (target.managed || target.patch);
                 if opened {
                     self.blocked.remove(&key);
                 }
-                self.entries.insert(key.clone(), entry);
+                self.insert(&key, target);
                 if opened { vec![key] } else { Vec::new() }
             }
             Event::Delete((key, target)) => {
-                let before = self.entries.get(&key);
-                if before.is_some_and(|b| {
-                    older(target.resource_version.as_deref(), b.resource_version())
-                }) {
+                if older(
+                    target.resource_version.as_deref(),
+                    self.resource_version(&key),
+                ) {
                     return Vec::new(); // an older incarnation; the current one stays
                 }
-                let known = match self.entries.remove(&key) {
-                    Some(Entry::Known(t)) => *t,
-                    Some(Entry::Foreign) | None => target,
+                let known = match self.remove(&key) {
+                    Some(Held::Known(t)) => t,
+                    Some(Held::Foreign) | None => target,
                 };
                 self.vanished(key, &known)
             }
             Event::Init => {
                 self.relisting
-                    .insert(scope.map(str::to_owned), HashMap::new());
+                    .insert(scope.map(str::to_owned), Namespaces::new());
                 Vec::new()
             }
-            Event::InitApply((key, target)) => {
+            Event::InitApply(((namespace, name), target)) => {
                 if let Some(seen) = self.relisting.get_mut(&scope.map(str::to_owned)) {
-                    seen.insert(key, Entry::of(target));
+                    seen.entry(namespace).or_default().insert(&name, target);
                 }
                 Vec::new()
             }
             Event::InitDone => {
                 let scope = scope.map(str::to_owned);
-                let Some(seen) = self.relisting.remove(&scope) else {
+                let Some(mut seen) = self.relisting.remove(&scope) else {
                     return Vec::new();
                 };
-                let in_scope = |k: &Key| scope.as_ref().is_none_or(|ns| &k.0 == ns);
-                let gone: Vec<(Key, Target)> = self
-                    .entries
-                    .iter()
-                    .filter(|(k, _)| in_scope(k) && !seen.contains_key(*k))
-                    .map(|(k, e)| {
-                        let target = match e {
-                            Entry::Known(t) => (**t).clone(),
-                            Entry::Foreign => Target::default(),
-                        };
-                        (k.clone(), target)
-                    })
-                    .collect();
-                self.entries.retain(|k, _| !in_scope(k));
-                self.entries.extend(seen);
+                let before = match &scope {
+                    None => std::mem::take(&mut self.entries),
+                    Some(ns) => self
+                        .entries
+                        .remove(ns)
+                        .map(|held| Namespaces::from([(ns.clone(), held)]))
+                        .unwrap_or_default(),
+                };
+                let mut gone = Vec::new();
+                for (namespace, held) in &before {
+                    let now = seen.get(namespace);
+                    for name in held.names() {
+                        if now.is_none_or(|n| n.get(name).is_none()) {
+                            let target = match held.get(name) {
+                                Some(Held::Known(t)) => t,
+                                _ => Target::default(),
+                            };
+                            gone.push(((namespace.clone(), name.to_owned()), target));
+                        }
+                    }
+                }
+                drop(before);
+                match &scope {
+                    None => self.entries = seen,
+                    Some(ns) => {
+                        if let Some(held) = seen.remove(ns) {
+                            self.entries.insert(ns.clone(), held);
+                        }
+                    }
+                }
                 self.synced.insert(scope);
                 gone.into_iter()
                     .flat_map(|(k, t)| self.vanished(k, &t))
@@ -271,10 +351,10 @@ impl SecretCache {
         if !self.is_synced(namespace) {
             return Lookup::NotSynced;
         }
-        match self.entries.get(&(namespace.to_owned(), name.to_owned())) {
+        match self.entries.get(namespace).and_then(|ns| ns.get(name)) {
             None => Lookup::Absent,
-            Some(Entry::Foreign) => Lookup::Foreign,
-            Some(Entry::Known(t)) => Lookup::Known((**t).clone()),
+            Some(Held::Foreign) => Lookup::Foreign,
+            Some(Held::Known(t)) => Lookup::Known(t),
         }
     }
 
@@ -286,10 +366,11 @@ impl SecretCache {
     /// Records a Secret as the controller just wrote it (the API server's answer), so that
     /// the next write does not wait for the watch to catch up.
     pub fn wrote(&mut self, key: Key, target: Target) {
-        let entry = Entry::of(target);
-        let before = self.entries.get(&key);
-        if !before.is_some_and(|b| older(entry.resource_version(), b.resource_version())) {
-            self.entries.insert(key, entry);
+        if !older(
+            target.resource_version.as_deref(),
+            self.resource_version(&key),
+        ) {
+            self.insert(&key, target);
         }
     }
 
@@ -329,9 +410,9 @@ impl SecretCache {
         self.blocked.get(key) == Some(generation)
     }
 
-    /// How many Secrets are held (for tests and the memory bench).
+    /// How many Secrets are held.
     pub fn len(&self) -> usize {
-        self.entries.len()
+        self.entries.values().map(Namespace::len).sum()
     }
 
     pub fn is_empty(&self) -> bool {
