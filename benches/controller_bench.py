@@ -54,6 +54,10 @@ def tls_context():
     return ctx
 
 
+def ua(role):  # the bench's own requests carry this, so the audit log can tell them apart
+    return {"User-Agent": f"controller-bench/{role}"}
+
+
 def https_connection(timeout=30):
     u = urllib.parse.urlsplit(server_url())
     return http.client.HTTPSConnection(u.hostname, u.port, context=tls_context(), timeout=timeout)
@@ -127,7 +131,10 @@ def cmd_poll(argv):
     rsa_re = re.compile(r"^sealed_secrets_controller_rsa_operations_total(?:\{[^}]*\})?\s+(\S+)", re.M)
 
     def get(url, accept=None, tls=False, to=2.0):
-        req = urllib.request.Request(url, headers={"Accept": accept} if accept else {})
+        headers = ua("poll")
+        if accept:
+            headers["Accept"] = accept
+        req = urllib.request.Request(url, headers=headers)
         with urllib.request.urlopen(req, timeout=to, context=ctx if tls else None) as r:
             return r.status, r.read()
 
@@ -262,7 +269,7 @@ LABEL_RE = re.compile(r'(\w+)="((?:[^"\\]|\\.)*)"')
 
 def api_snapshot():
     conn = https_connection(timeout=60)
-    conn.request("GET", "/metrics")
+    conn.request("GET", "/metrics", headers=ua("api-snap"))
     resp = conn.getresponse()
     body = resp.read().decode()
     conn.close()
@@ -280,12 +287,60 @@ def api_snapshot():
         key = f"{res} {verb}"
         counts[key] = counts.get(key, 0) + int(float(m.group(2)))
     servers = cluster_pids()
+    audit = os.environ.get("TEST_CLUSTER_AUDIT_LOG")
     return {"t": time.time(), "counts": counts,
-            "cpu": {k: cpu_of(v) for k, v in servers.items()}}
+            "cpu": {k: cpu_of(v) for k, v in servers.items()},
+            "audit_log": audit, "audit_offset": os.path.getsize(audit) if audit and
+            os.path.exists(audit) else None}
 
 
 def cmd_api_snap(argv):
     json.dump(api_snapshot(), open(argv[0], "w"))
+
+
+def client_of(user_agent):
+    if user_agent.startswith(("controller-bench/", "kubectl/")):
+        return "bench"
+    if user_agent.startswith("kube-controller-manager/"):
+        return "kube-controller-manager"
+    if user_agent.startswith("kube-apiserver/"):
+        return "kube-apiserver"
+    return "controller"
+
+
+def audit_breakdown(before, after):
+    """Requests in the audit log between the two snapshots' offsets (stage ResponseComplete,
+    as the metric counts them: a watch when it ends), by client: the bench (its user agents,
+    kubectl), kube-controller-manager (its garbage collector GETs owners it has not seen yet),
+    the API server itself, and everything else: the controller. The audit log says "patch" for
+    server-side apply too."""
+    path, o0, o1 = after.get("audit_log"), before.get("audit_offset"), after.get("audit_offset")
+    if not path or o0 is None or o1 is None:
+        return None
+    out = {}
+    with open(path, "rb") as f:
+        f.seek(o0)
+        data = f.read(o1 - o0)
+    for line in data.splitlines():
+        try:
+            e = json.loads(line)
+        except ValueError:
+            continue
+        if e.get("stage") != "ResponseComplete":
+            continue
+        ref = e.get("objectRef") or {}
+        res = ref.get("resource")
+        if not res:
+            continue
+        if ref.get("subresource"):
+            res += "/" + ref["subresource"]
+        if res not in REPORTED:
+            res = "other"
+        c = out.setdefault(client_of(e.get("userAgent", "")), {})
+        verbs = c.setdefault(res, {})
+        verb = e.get("verb", "?").upper()
+        verbs[verb] = verbs.get(verb, 0) + 1
+    return out
 
 
 def api_delta(before, after, owns, per):
@@ -315,8 +370,15 @@ def api_delta(before, after, owns, per):
     out = {"requests": by, "requests_total": sum(sum(v.values()) for v in by.values()),
            "other_requests": other, "own_subtracted": own,
            "wall_s": round(after["t"] - before["t"], 2), "server_cpu_s": cpu}
+    audit = audit_breakdown(before, after)
+    if audit is not None:
+        out["audit_by_client"] = audit
+        out["audit_totals"] = {c: sum(n for res, vs in by_res.items() if res != "other"
+                                      for n in vs.values()) for c, by_res in audit.items()}
     if per:
         out["objects"] = per
+        if audit is not None:
+            out["audit_per_object"] = {c: round(n / per, 3) for c, n in out["audit_totals"].items()}
         out["per_object"] = {res: {verb: round(v / per, 3) for verb, v in verbs.items()}
                              for res, verbs in by.items()}
         out["per_object_total"] = round(out["requests_total"] / per, 3)
@@ -370,12 +432,13 @@ def cmd_churn(argv):
     servers = cluster_pids()
 
     pconn = https_connection(timeout=30)
-    pconn.request("GET", "/api/v1/secrets?limit=1")
+    pconn.request("GET", "/api/v1/secrets?limit=1", headers=ua("churn"))
     resp = pconn.getresponse()
     rv = json.loads(resp.read())["metadata"]["resourceVersion"]
     wconn = https_connection(timeout=None)
     wconn.request("GET", "/api/v1/secrets?watch=1&allowWatchBookmarks=false"
-                  f"&resourceVersion={rv}&timeoutSeconds={int(count / rate + drain + 120)}")
+                  f"&resourceVersion={rv}&timeoutSeconds={int(count / rate + drain + 120)}",
+                  headers=ua("churn"))
     wresp = wconn.getresponse()
     if wresp.status != 200:
         raise SystemExit(f"churn: watch answered {wresp.status}: {wresp.read()[:500]!r}")
@@ -432,7 +495,8 @@ def cmd_churn(argv):
             pending.setdefault((u["ns"], u["name"]), []).append((i, u["expect"]))
             sent_at[i] = ts = time.time()
         try:
-            pconn.request("PATCH", path, body, {"Content-Type": "application/merge-patch+json"})
+            pconn.request("PATCH", path, body,
+                          {"Content-Type": "application/merge-patch+json", **ua("churn")})
             resp = pconn.getresponse()
             resp.read()
             if resp.status != 200:
@@ -740,16 +804,28 @@ def cmd_table(argv):
     p("### API requests per object (kube-apiserver `apiserver_request_total` deltas, the bench's "
       "own requests subtracted)")
     p("")
-    p("| controller | unrelated | N | phase | total / object | by resource and verb (per object) |")
-    p("| --- | ---: | ---: | --- | ---: | --- |")
+    p("Total / object is the metric's, bench subtracted. The audit log splits the same window "
+      "by client: controller / kube-controller-manager (its garbage collector) / bench.")
+    p("")
+    p("| controller | unrelated | N | phase | total / object | audit: controller / kcm / bench "
+      "| by resource and verb (per object) |")
+    p("| --- | ---: | ---: | --- | ---: | --- | --- |")
     for r in ran:
         for ph, label in (("first_api", "first sync"), ("restart_api", "restart"),
                           ("churn_api", "churn (per update)")):
             api = r.get(ph)
             if not api:
                 continue
-            p(f"| {r['controller']} | {r['unrelated']} | {r['n']} | {label} "
-              f"| {fmt_n(api.get('per_object_total'), 3)} | {fmt_req(api)} |")
+            if api.get("skipped"):
+                continue
+            done = ""
+            if ph == "first_api" and api.get("objects") != r["n"]:
+                done = f" (per object done: {api.get('objects')} of {r['n']}, capped)"
+            au = api.get("audit_per_object")
+            au_cell = "—" if au is None else " / ".join(
+                fmt_n(au.get(c, 0), 3) for c in ("controller", "kube-controller-manager", "bench"))
+            p(f"| {r['controller']} | {r['unrelated']} | {r['n']} | {label}{done} "
+              f"| {fmt_n(api.get('per_object_total'), 3)} | {au_cell} | {fmt_req(api)} |")
     p("")
     p("### Steady churn")
     p("")
@@ -840,6 +916,9 @@ def cmd_table(argv):
             rss = fmt_ratio(ratio(rr.get("hwm_first_kib"), ours.get("hwm_first_kib")))
             req = fmt_ratio(ratio(g(rr, "first_api", "per_object_total"),
                                   g(ours, "first_api", "per_object_total")))
+            if rf.get("synced") is None:  # the reference's numbers cover the objects it did
+                rss += f" (at {rf.get('synced_last')} done)"
+                req += f" (per object done: {g(rr, 'first_api', 'objects')})"
             rst = fmt_ratio(ratio(g(rr, "restart", "idle"), g(ours, "restart", "idle")))
             p(f"| {u} | {n} | {ref} | {speed} | {cpu} | {rss} | {req} | {rst} |")
     print("\n".join(out))
