@@ -89,6 +89,7 @@ log() { printf '[%s] %s\n' "$(date +%H:%M:%S)" "$*" >&2; }
 
 # --- process bookkeeping: every controller we start is stopped by its PID ---------------------
 CTL_PID=""
+POLLER_PID=""
 stop_pid() { # PID: TERM, wait up to 30 s, then KILL
   local p=$1 n
   kill -0 "$p" 2>/dev/null || { wait "$p" 2>/dev/null || true; return 0; }
@@ -103,6 +104,7 @@ stop_pid() { # PID: TERM, wait up to 30 s, then KILL
 cleanup() {
   local rc=$?
   if [[ -n $CTL_PID ]]; then stop_pid "$CTL_PID"; fi
+  if [[ -n $POLLER_PID ]]; then stop_pid "$POLLER_PID"; fi
   rm -rf "$WORK"
   exit "$rc"
 }
@@ -245,19 +247,20 @@ skip_reason() { # VARIANT N
 
 # Starts the poller, then (once it is ready) the controller, then waits for the poller.
 measured_start() { # MODE VARIANT N OUT LOGFILE
-  local mode=$1 variant=$2 n=$3 out=$4 logf=$5 poller direct=0 n_wait
+  local mode=$1 variant=$2 n=$3 out=$4 logf=$5 direct=0 n_wait
   rm -f "$WORK/ready" "$WORK/pidfile"
   PORT=$(free_port); MPORT=$(free_port)
   [[ $variant == ours ]] && direct=1
   python3 "$HELPER" poll n="$n" mode="$mode" timeout="$TIMEOUT" poll="$POLL" direct="$direct" \
     exe="$(exe_of "$variant")" out="$out" server="$SERVER" ready="$WORK/ready" pidfile="$WORK/pidfile" \
     healthz="http://127.0.0.1:$PORT/healthz" metrics="http://127.0.0.1:$MPORT/metrics" &
-  poller=$!
+  POLLER_PID=$!
   for (( n_wait=0; n_wait<600; n_wait++ )); do [[ -e $WORK/ready ]] && break; sleep 0.05; done
   start_controller "$variant" "$logf"
   echo "$CTL_PID $T_SPAWN" >"$WORK/pidfile.tmp"
   mv "$WORK/pidfile.tmp" "$WORK/pidfile"
-  wait "$poller"
+  wait "$POLLER_PID"
+  POLLER_PID=""
 }
 
 # VmHWM just before the SIGTERM, or the poller's last sample if the process is gone.
