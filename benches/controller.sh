@@ -1,60 +1,95 @@
 #!/usr/bin/env bash
 # Controller benchmark under the real test control plane: our `unsealer` against the Bitnami
-# sealed-secrets-controller v0.36.6, on N pre-existing SealedSecrets (3 items each).
+# sealed-secrets-controller v0.36.6, on N pre-existing SealedSecrets (3 items each), side by
+# side, in one command:
 #
-#   tests/cluster/with-cluster.sh benches/controller.sh [N...]        (default N: 1000 5000)
+#   tests/cluster/with-cluster.sh benches/controller.sh [N...]   (default N: 1000 5000 20000)
 #
-# For each N and each controller variant, in fresh namespaces:
-#   1. create N SealedSecrets (sealed with `seal` against the vector key) BEFORE the controller
-#      runs, then start it and time: /healthz answering; all N SealedSecrets with Synced=True;
-#      the counter sealed_secrets_controller_unseal_requests_total reaching N;
-#   2. restart: SIGTERM, start again while everything is in sync, time /healthz and the counter
-#      reaching N again (one count per object looked at);
-#   3. peak RSS (VmHWM from /proc/PID/status, read just before each SIGTERM, which comes
-#      SETTLE s after the run's end condition: the counter reaches N when the last object's
-#      reconcile *starts*, so work is still in flight then) of both runs.
-# Then delete the namespaces (the Secrets go with them) so the next controller does all the work.
+# Phases (benches/controller.md says what each number means):
+#   0. keys (once, before the rest; KEYS > 1): KEYS-1 extra active RSA-4096 key Secrets in
+#      kube-system besides the vector key (the oldest), KEYS_N SealedSecrets sealed with the
+#      vector certificate; all Synced, then one of them re-applied with a new value: RSA
+#      operations per item from ours' sealed_secrets_controller_rsa_operations_total.
+#   For each UNRELATED count (unrelated 4 KiB Secrets in namespaces unrel-*, created once and
+#   kept), each N and each controller variant, in fresh namespaces bench-*:
+#   1. first sync: create N SealedSecrets BEFORE the controller runs, start it, time /healthz,
+#      all N Synced=True, the unseal counter reaching N; CPU s, peak RSS, API requests;
+#   2. restart: SIGTERM, start again while everything is in sync: /healthz, the counter
+#      reaching N, idle again; Secret writes and RSA operations during it;
+#   3. churn (same controller process as 2): CHURN_RATE merge-patches a second for
+#      CHURN_SECONDS, each a pre-sealed new value of one SealedSecret; latency from the PATCH to
+#      the value in the Secret (a watch), p50/p99;
+#   then delete the bench namespaces (the Secrets go with them) so the next variant does it all.
+# API requests: deltas of the kube-apiserver's own apiserver_request_total around each phase,
+#   the bench's own requests (the poller's lists, the churn driver's patches and watch)
+#   subtracted, per object (per update for churn).
 #
 # Variants (CONTROLLERS, default "ours bitnami bitnami-noqps"):
-#   ours            target/release/unsealer --kubeconfig "$KUBECONFIG" (watches all namespaces)
+#   ours            $UNSEALER --kubeconfig "$KUBECONFIG" (watches all namespaces)
 #   bitnami         tests/cluster/run-bitnami-controller.sh --all-namespaces=true (as shipped:
-#                   client-go rate limit --kubeclient-qps=5 --kubeclient-burst=10)
-#   bitnami-noqps   the same with --kubeclient-qps=-1 (client-side rate limit off)
+#                   client-go rate limit --kubeclient-qps=5 --kubeclient-burst=10); only for
+#                   N <= BITNAMI_MAX_N (default 1000): it needs ~0.6 s per object
+#   bitnami-noqps   the same with --kubeclient-qps=-1 (client-side rate limit off); only for
+#                   N <= NOQPS_MAX_N if that is set
 # All get --key-renew-period=0, so that no variant generates a key at start (the vector
 # certificate's NotBefore would otherwise decide, depending on the date the bench is run).
 #
-# Environment: N_LIST (instead of args), NAMESPACES (default 4), CHUNK (objects per file, 500),
-#   TIMEOUT (seconds per measured phase, default 900), POLL (seconds between SealedSecret
-#   lists, default 1), SETTLE (seconds between a run's end condition and its SIGTERM, default
-#   10), CONTROLLERS, RESULTS (dir, default a new /tmp/controller-bench.XXXXXX),
-#   UNSEALER / SEAL (binaries; default: cargo build --release -p seal-cli -p unsealer),
-#   UNSEALER_REV (a note on which revision a given UNSEALER was built from, for machine.txt).
-# Needs: root (run-bitnami-controller.sh uses a mount namespace), python3, curl, jq.
+# Environment: N_LIST (instead of args), UNRELATED (default "0 20000"), UNRELATED_PER_NS
+#   (Secrets per unrel-* namespace, 1000), UNRELATED_PARALLEL (kubectl create at a time, 4),
+#   NAMESPACES (bench namespaces, 4), CHUNK (objects per file, 500), CREATE_PARALLEL (2),
+#   TIMEOUT (seconds per measured phase, 900), POLL (seconds between SealedSecret lists, 1),
+#   SETTLE (seconds between a phase's end condition and what follows, 10),
+#   CHURN_SECONDS (60; 0: no churn), CHURN_RATE (updates/s, 10), CHURN_DRAIN (seconds to wait
+#   for the last updates, 120), KEYS (24; 1: no keys phase), KEYS_N (objects, 100),
+#   DECOY_DIR (the extra keys, kept; shared with cli-vs-kubeseal.sh), BITNAMI_MAX_N (1000;
+#   empty: no cap), NOQPS_MAX_N (empty), RSA_SPEED_SECONDS (openssl speed, 3), CONTROLLERS,
+#   RESULTS (dir, default a new /tmp/controller-bench.XXXXXX), UNSEALER / SEAL (binaries;
+#   default: cargo build --release -p seal-cli -p unsealer), UNSEALER_REV (a note on which
+#   revision a given UNSEALER was built from, for machine.txt).
+# Needs: root (run-bitnami-controller.sh uses a mount namespace), python3, curl, jq, openssl.
 set -euo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 : "${KUBECONFIG:?run under tests/cluster/with-cluster.sh (KUBECONFIG is not set)}"
 : "${TEST_CLUSTER_DIR:?run under tests/cluster/with-cluster.sh (TEST_CLUSTER_DIR is not set)}"
 SERVER="$(cat "$TEST_CLUSTER_DIR/server-url")"
+HELPER="$ROOT/benches/controller_bench.py"
 CERT="$ROOT/shared/tests/vectors/sealing-cert.pem"
 KEY_SECRET="$ROOT/shared/tests/vectors/sealing-key-secret.yaml"
 KEY_NS=kube-system # the vector key Secret's namespace, and both controllers' key namespace
 NAMESPACES="${NAMESPACES:-4}"
 CHUNK="${CHUNK:-500}"
+CREATE_PARALLEL="${CREATE_PARALLEL:-2}"
 TIMEOUT="${TIMEOUT:-900}"
 POLL="${POLL:-1}"
 SETTLE="${SETTLE:-10}"
 CONTROLLERS="${CONTROLLERS:-ours bitnami bitnami-noqps}"
 if (( $# )); then N_LIST="$*"; fi
-N_LIST="${N_LIST:-1000 5000}"
+N_LIST="${N_LIST:-1000 5000 20000}"
+UNRELATED="${UNRELATED:-0 20000}"
+UNRELATED_PER_NS="${UNRELATED_PER_NS:-1000}"
+UNRELATED_PARALLEL="${UNRELATED_PARALLEL:-4}"
+CHURN_SECONDS="${CHURN_SECONDS:-60}"
+CHURN_RATE="${CHURN_RATE:-10}"
+CHURN_DRAIN="${CHURN_DRAIN:-120}"
+KEYS="${KEYS:-24}"
+KEYS_N="${KEYS_N:-100}"
+DECOY_DIR="${DECOY_DIR:-$HOME/.cache/sealed-secrets-bench/decoys-rsa4096}"
+BITNAMI_MAX_N="${BITNAMI_MAX_N-1000}"
+NOQPS_MAX_N="${NOQPS_MAX_N:-}"
+RSA_SPEED_SECONDS="${RSA_SPEED_SECONDS:-3}"
 RESULTS="${RESULTS:-$(mktemp -d /tmp/controller-bench.XXXXXX)}"
-mkdir -p "$RESULTS/logs"
+mkdir -p "$RESULTS/logs" "$RESULTS/phases"
 WORK="$(mktemp -d /tmp/controller-bench-work.XXXXXX)"
+# Unrelated counts in ascending order: they are only ever added.
+UNRELATED="$(tr ' ' '\n' <<<"$UNRELATED" | grep . | sort -n | xargs)"
+CHURN_COUNT=$(awk -v r="$CHURN_RATE" -v s="$CHURN_SECONDS" 'BEGIN { printf "%d", r * s }')
 
 log() { printf '[%s] %s\n' "$(date +%H:%M:%S)" "$*" >&2; }
 
 # --- process bookkeeping: every controller we start is stopped by its PID ---------------------
 CTL_PID=""
+POLLER_PID=""
 stop_pid() { # PID: TERM, wait up to 30 s, then KILL
   local p=$1 n
   kill -0 "$p" 2>/dev/null || { wait "$p" 2>/dev/null || true; return 0; }
@@ -69,6 +104,7 @@ stop_pid() { # PID: TERM, wait up to 30 s, then KILL
 cleanup() {
   local rc=$?
   if [[ -n $CTL_PID ]]; then stop_pid "$CTL_PID"; fi
+  if [[ -n $POLLER_PID ]]; then stop_pid "$POLLER_PID"; fi
   rm -rf "$WORK"
   exit "$rc"
 }
@@ -79,6 +115,8 @@ trap 'exit 143' TERM
 free_port() {
   python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1]); s.close()'
 }
+elapsed() { awk -v a="$1" -v b="$(date +%s.%N)" 'BEGIN { printf "%.1f", b - a }'; }
+js() { jq -cn --arg s "$1" '$s'; } # a JSON string
 
 # --- binaries -------------------------------------------------------------------------------
 if [[ -z ${UNSEALER:-} || -z ${SEAL:-} ]]; then
@@ -92,236 +130,88 @@ UNSEALER_REV="${UNSEALER_REV:-binary given in UNSEALER, revision unknown (set UN
 UNSEALER="${UNSEALER:-${CARGO_TARGET_DIR:-$ROOT/target}/release/unsealer}"
 SEAL="${SEAL:-${CARGO_TARGET_DIR:-$ROOT/target}/release/seal}"
 BITNAMI_BIN="$(command -v sealed-secrets-controller)"
-command -v jq >/dev/null || { echo "jq is missing" >&2; exit 1; }
-
-# --- the poller: one Python process per measured phase ----------------------------------------
-# Every 50 ms: is the PID alive, has it exec'd the controller binary yet (run-bitnami-controller.sh
-# runs kubectl before it execs), VmHWM/VmRSS, and /healthz until it first answers. Every 250 ms:
-# the unseal counter from /metrics. Every POLL s (phase "first" only): one list of all
-# SealedSecrets as a server-side Table without objects (Synced is conditions[0].status in both
-# CRDs' printer columns), counted here. Times are seconds since exec of the controller binary.
-cat > "$WORK/poll.py" <<'EOF'
-import json, os, re, ssl, sys, time, urllib.request
-
-a = dict(arg.split("=", 1) for arg in sys.argv[1:])
-n, mode = int(a["n"]), a["mode"]
-timeout, poll = float(a["timeout"]), float(a["poll"])
-exe_name, out, direct = a["exe"], a["out"], a["direct"] == "1"
-cdir = os.environ["TEST_CLUSTER_DIR"]
-ctx = ssl.create_default_context(cafile=f"{cdir}/ca.crt")
-ctx.load_cert_chain(f"{cdir}/admin.crt", f"{cdir}/admin.key")
-table_url = a["server"] + "/apis/bitnami.com/v1alpha1/sealedsecrets?includeObject=None"
-TABLE = "application/json;as=Table;v=v1;g=meta.k8s.io"
-metric_re = re.compile(r"^sealed_secrets_controller_unseal_requests_total\s+(\S+)", re.M)
-
-def get(url, accept=None, tls=False, to=2.0):
-    req = urllib.request.Request(url, headers={"Accept": accept} if accept else {})
-    with urllib.request.urlopen(req, timeout=to, context=ctx if tls else None) as r:
-        return r.status, r.read()
-
-def synced_count():
-    _, body = get(table_url, TABLE, tls=True, to=30)
-    t = json.loads(body)
-    col = [c["name"] for c in t["columnDefinitions"]].index("Synced")
-    rows = t.get("rows") or []
-    return len(rows), sum(1 for r in rows if r["cells"][col] == "True")
-
-CLK = os.sysconf("SC_CLK_TCK")
-def cpu_of(p):  # utime + stime of one process, seconds
-    try:
-        f = open(f"/proc/{p}/stat").read().rsplit(")", 1)[1].split()
-        return (int(f[11]) + int(f[12])) / CLK
-    except (OSError, IndexError, ValueError):
-        return None
-
-def busy_all():  # busy CPU seconds of the whole machine (all cores), from /proc/stat
-    f = [int(x) for x in open("/proc/stat").readline().split()[1:]]
-    return (sum(f[:8]) - f[3] - f[4]) / CLK
-
-def cluster_pids():  # this cluster's servers: their command lines name the run dir
-    found = {}
-    for d in os.listdir("/proc"):
-        if not d.isdigit():
-            continue
-        try:
-            comm = open(f"/proc/{d}/comm").read().strip()
-            if comm in ("kube-apiserver", "etcd", "kube-controller") and \
-                    cdir in open(f"/proc/{d}/cmdline").read():
-                found[{"kube-controller": "kcm"}.get(comm, comm)] = int(d)
-        except OSError:
-            pass
-    return found
-
-def cpu_snapshot():
-    snap = {k: cpu_of(v) for k, v in servers.items()}
-    snap["controller"] = cpu_of(pid)
-    snap["poller"] = sum(os.times()[:2])
-    snap["all"] = busy_all()
-    snap["wall"] = time.time()
-    return snap
-
-def proc_status():
-    try:
-        with open(f"/proc/{pid}/status") as f:
-            d = dict(l.split(":", 1) for l in f if ":" in l)
-        return int(d["VmHWM"].split()[0]), int(d["VmRSS"].split()[0])
-    except (OSError, KeyError, ValueError):
-        return None
-
-# Ready before the controller starts: the shell waits for this file, starts the controller,
-# then writes "PID SPAWN_TIME" into the pid file.
-servers = cluster_pids()
-open(a["ready"], "w").close()
-while not os.path.exists(a["pidfile"]):
-    time.sleep(0.005)
-pid, t_spawn = open(a["pidfile"]).read().split()
-pid, t_spawn = int(pid), float(t_spawn)
-r = {"mode": mode, "n": n, "t_exec_after_spawn": None, "healthz": None, "synced": None, "idle": None,
-     "metric_n": None, "metric_last": None, "synced_last": None, "listed_last": None,
-     "hwm_kib": 0, "exited": False, "timed_out": False, "timeout_s": timeout, "timeline": []}
-t_exec = None
-last_metric = last_list = 0.0
-while True:
-    now = time.time()
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        r["exited"] = True
-        break
-    if t_exec is None:
-        if direct:  # started as the binary itself: no exec to wait for
-            t_exec = t_spawn
-        else:
-            try:
-                if os.path.basename(os.readlink(f"/proc/{pid}/exe")) == exe_name:
-                    t_exec = now
-            except OSError:
-                pass
-        if t_exec is not None:
-            r["t_exec_after_spawn"] = round(t_exec - t_spawn, 3)
-            cpu0 = cpu_snapshot()
-            if direct:
-                cpu0["controller"] = 0.0
-    if t_exec is not None:
-        el = now - t_exec
-        st = proc_status()
-        if st:
-            r["hwm_kib"] = max(r["hwm_kib"], st[0])
-        if r["healthz"] is None:
-            try:
-                if get(a["healthz"], to=0.5)[0] == 200:  # timed at the answer, not the ask
-                    r["healthz"] = round(time.time() - t_exec, 3)
-            except Exception:
-                pass
-        if now - last_metric >= 0.25:
-            last_metric = now
-            try:
-                m = metric_re.search(get(a["metrics"], to=5)[1].decode())
-                if m:
-                    r["metric_last"] = int(float(m.group(1)))
-                    if r["metric_n"] is None and r["metric_last"] >= n:
-                        r["metric_n"] = round(time.time() - t_exec, 3)
-            except Exception:
-                pass
-        if mode == "first" and r["synced"] is None and now - last_list >= poll:
-            last_list = now
-            try:
-                listed, synced = synced_count()
-                r["listed_last"], r["synced_last"] = listed, synced
-                if synced >= n:
-                    r["synced"] = round(time.time() - t_exec, 3)
-            except Exception as e:
-                print(f"poll: list failed: {e}", file=sys.stderr)
-            r["timeline"].append([round(el, 1), r["synced_last"], r["metric_last"],
-                                  st[1] if st else None])
-        elif mode == "restart" and now - last_list >= 5:
-            last_list = now
-            r["timeline"].append([round(el, 1), None, r["metric_last"], st[1] if st else None])
-        done = (r["synced"] is not None) if mode == "first" else \
-            (r["healthz"] is not None and r["metric_n"] is not None)
-        if done and mode == "restart":
-            # The counter counts reconciles *started*. The pass is over when the controller has
-            # gone idle: < 20 ms CPU in a 1 s window, with no requests from here meanwhile.
-            hist = [(time.time(), cpu_of(pid))]
-            while hist[-1][1] is not None and hist[-1][0] - t_exec < timeout:
-                time.sleep(0.1)
-                hist.append((time.time(), cpu_of(pid)))
-                st = proc_status()
-                if st:
-                    r["hwm_kib"] = max(r["hwm_kib"], st[0])
-                before = [h for h in hist if h[0] <= hist[-1][0] - 1.0]
-                if before and hist[-1][1] is not None and hist[-1][1] - before[-1][1] < 0.02:
-                    r["idle"] = round(before[-1][0] - t_exec, 3)
-                    break
-        if done or el > timeout:
-            r["timed_out"] = not done
-            # CPU seconds used during the phase (exec .. end condition, or .. idle on restart),
-            # per process and in all;
-            # "others" is whatever else ran on the machine meanwhile (other builds, benches).
-            cpu1 = cpu_snapshot()
-            d = {k: round(cpu1[k] - cpu0[k], 2) for k in cpu1
-                 if cpu1.get(k) is not None and cpu0.get(k) is not None}
-            d["others"] = round(d["all"] - sum(v for k, v in d.items() if k not in ("all", "wall")), 2)
-            r["cpu_s"] = d
-            break
-    elif now - t_spawn > 120:
-        r["timed_out"] = True
-        break
-    time.sleep(0.05)
-json.dump(r, open(out, "w"))
-EOF
+for tool in jq curl openssl python3; do
+  command -v "$tool" >/dev/null || { echo "$tool is missing" >&2; exit 1; }
+done
 
 # --- inputs: N Secrets with 3 items, round-robin over the namespaces, sealed in chunks ----------
 make_inputs() { # N DIR
   local n=$1 dir=$2 f
   mkdir -p "$dir"
-  python3 - "$n" "$NAMESPACES" "$CHUNK" "$dir" <<'EOF'
-import base64, sys
-n, k, chunk, d = int(sys.argv[1]), int(sys.argv[2]), int(sys.argv[3]), sys.argv[4]
-b = lambda s: base64.b64encode(s.encode()).decode()
-for c in range(0, n, chunk):
-    with open(f"{d}/in-{c // chunk:04d}.yaml", "w") as f:
-        for i in range(c, min(n, c + chunk)):
-            f.write("---\napiVersion: v1\nkind: Secret\nmetadata:\n  name: s-%05d\n  namespace: bench-%d\n"
-                    "type: Opaque\ndata:\n  username: %s\n  password: %s\n  config.json: %s\n"
-                    % (i, i % k, b("user%05d" % i), b("pw-%06d-Xq7!vR2#kL9@mN4$" % i),
-                       b('{"replicas":3,"region":"eu-west-1","id":%d,"debug":false}' % i)))
-EOF
+  python3 "$HELPER" gen-inputs "$n" "$NAMESPACES" "$CHUNK" "$dir"
   for f in "$dir"/in-*.yaml; do
     "$SEAL" --cert "$CERT" -o yaml <"$f" >"${f/in-/sealed-}"
   done
 }
 
+# COUNT pre-sealed updates (a new password each) of objects 0..N-1, as JSON lines in FILE.
+make_updates() { # N COUNT FILE TAG
+  python3 "$HELPER" make-updates seal="$SEAL" cert="$CERT" n="$1" namespaces="$NAMESPACES" \
+    count="$2" out="$3" tag="$4"
+}
+
 namespaces() { local i; for (( i=0; i<NAMESPACES; i++ )); do echo "bench-$i"; done; }
 
-create_objects() { # DIR N — namespaces, then the sealed chunks (2 kubectl at a time)
-  local dir=$1 n=$2 t0 t1 have
+create_objects() { # DIR N — namespaces, then the sealed chunks (CREATE_PARALLEL kubectl at a time)
+  local dir=$1 n=$2 t0 have ns
   for ns in $(namespaces); do kubectl create namespace "$ns" >/dev/null; done
   t0=$(date +%s.%N)
-  printf '%s\n' "$dir"/sealed-*.yaml | xargs -P 2 -I{} kubectl create -f {} -o name >/dev/null
-  t1=$(date +%s.%N)
+  printf '%s\n' "$dir"/sealed-*.yaml | xargs -P "$CREATE_PARALLEL" -I{} kubectl create -f {} -o name >/dev/null
+  elapsed "$t0"
   have=$(kubectl get sealedsecrets -A --no-headers 2>/dev/null | wc -l)
   [[ $have -eq $n ]] || { log "ERROR: created $have SealedSecrets, expected $n"; exit 1; }
-  awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.1f", b - a }'
 }
 
 delete_namespaces() {
-  local t0 t1
+  local t0
   t0=$(date +%s.%N)
   # shellcheck disable=SC2046
   kubectl delete namespace $(namespaces) --ignore-not-found --wait=true --timeout=900s >/dev/null
-  t1=$(date +%s.%N)
-  awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.1f", b - a }'
+  elapsed "$t0"
+}
+
+# Unrelated Secrets: 4 KiB Opaque ones in namespaces unrel-NNN (UNRELATED_PER_NS each), created
+# once per count and never deleted, so each count in UNRELATED adds only the difference.
+UNREL_HAVE=0
+ensure_unrelated() { # COUNT
+  local want=$1 dir="$WORK/unrel" t0 s ns
+  (( want > UNREL_HAVE )) || return 0
+  rm -rf "$dir"; mkdir -p "$dir"
+  log "creating $((want - UNREL_HAVE)) unrelated 4 KiB Secrets ($UNREL_HAVE -> $want, $UNRELATED_PER_NS per namespace)"
+  python3 "$HELPER" gen-unrelated "$UNREL_HAVE" "$((want - UNREL_HAVE))" "$UNRELATED_PER_NS" "$CHUNK" "$dir" >"$dir/namespaces"
+  t0=$(date +%s.%N)
+  while read -r ns; do
+    printf -- '---\napiVersion: v1\nkind: Namespace\nmetadata:\n  name: %s\n' "$ns"
+  done <"$dir/namespaces" >"$dir/namespaces.yaml"
+  kubectl apply -f "$dir/namespaces.yaml" >/dev/null
+  printf '%s\n' "$dir"/unrel-*.yaml | xargs -P "$UNRELATED_PARALLEL" -I{} kubectl create -f {} -o name >/dev/null
+  s=$(elapsed "$t0")
+  rm -rf "$dir"
+  log "unrelated Secrets: $want in all; $((want - UNREL_HAVE)) created in ${s}s"
+  echo "unrelated: $want Secrets in all; $((want - UNREL_HAVE)) created in ${s}s ($UNRELATED_PARALLEL kubectl at a time)" >>"$RESULTS/machine.txt"
+  UNREL_HAVE=$want
 }
 
 # Sanity after a run: Secrets in the bench namespaces, SealedSecrets with a Synced=True
 # condition (full objects this time, any position), and how many Secrets carry an owner.
-verify() { # N -> "secrets=.. synced=.. owned=.."
-  local secrets synced owned
-  secrets=$(kubectl get secrets -A -o json | jq '[.items[] | select(.metadata.namespace | startswith("bench-"))] | length')
-  owned=$(kubectl get secrets -A -o json | jq '[.items[] | select(.metadata.namespace | startswith("bench-")) | select(any(.metadata.ownerReferences[]?; .kind == "SealedSecret"))] | length')
+verify() { # -> "secrets=.. synced=.. owned=.."
+  local secrets=0 synced owned=0 ns s o
+  for ns in $(namespaces); do
+    read -r s o < <(kubectl -n "$ns" get secrets -o json | jq -r \
+      '[(.items | length), ([.items[] | select(any(.metadata.ownerReferences[]?; .kind == "SealedSecret"))] | length)] | @tsv')
+    secrets=$((secrets + s)); owned=$((owned + o))
+  done
   synced=$(kubectl get sealedsecrets -A -o json | jq '[.items[] | select(any(.status.conditions[]?; .type == "Synced" and .status == "True"))] | length')
   echo "secrets=$secrets synced=$synced owned=$owned"
+}
+
+# --- the API server's request counter ------------------------------------------------------
+api_snap() { python3 "$HELPER" api-snap "$1"; } # FILE
+api_delta() { # BEFORE AFTER PER OUT [OWN_FILE:KEY...]
+  local before=$1 after=$2 per=$3 out=$4 args=() o
+  shift 4
+  for o in "$@"; do args+=("own=$o"); done
+  python3 "$HELPER" api-delta before="$before" after="$after" per="$per" "${args[@]}" >"$out"
 }
 
 # --- controllers ----------------------------------------------------------------------------
@@ -347,92 +237,239 @@ start_controller() { # VARIANT LOGFILE (uses PORT, MPORT) -> sets CTL_PID, T_SPA
   CTL_PID=$!
 }
 
+# Why VARIANT does not run at N (empty: it runs).
+skip_reason() { # VARIANT N
+  case $1 in
+    bitnami) if [[ -n $BITNAMI_MAX_N ]] && (( $2 > BITNAMI_MAX_N )); then echo "N > BITNAMI_MAX_N=$BITNAMI_MAX_N"; fi ;;
+    bitnami-noqps) if [[ -n $NOQPS_MAX_N ]] && (( $2 > NOQPS_MAX_N )); then echo "N > NOQPS_MAX_N=$NOQPS_MAX_N"; fi ;;
+  esac
+}
+
 # Starts the poller, then (once it is ready) the controller, then waits for the poller.
 measured_start() { # MODE VARIANT N OUT LOGFILE
-  local mode=$1 variant=$2 n=$3 out=$4 logf=$5 poller direct=0 n_wait
+  local mode=$1 variant=$2 n=$3 out=$4 logf=$5 direct=0 n_wait
   rm -f "$WORK/ready" "$WORK/pidfile"
   PORT=$(free_port); MPORT=$(free_port)
   [[ $variant == ours ]] && direct=1
-  python3 "$WORK/poll.py" n="$n" mode="$mode" timeout="$TIMEOUT" poll="$POLL" direct="$direct" \
+  python3 "$HELPER" poll n="$n" mode="$mode" timeout="$TIMEOUT" poll="$POLL" direct="$direct" \
     exe="$(exe_of "$variant")" out="$out" server="$SERVER" ready="$WORK/ready" pidfile="$WORK/pidfile" \
     healthz="http://127.0.0.1:$PORT/healthz" metrics="http://127.0.0.1:$MPORT/metrics" &
-  poller=$!
+  POLLER_PID=$!
   for (( n_wait=0; n_wait<600; n_wait++ )); do [[ -e $WORK/ready ]] && break; sleep 0.05; done
   start_controller "$variant" "$logf"
   echo "$CTL_PID $T_SPAWN" >"$WORK/pidfile.tmp"
   mv "$WORK/pidfile.tmp" "$WORK/pidfile"
-  wait "$poller"
+  wait "$POLLER_PID"
+  POLLER_PID=""
 }
 
 # VmHWM just before the SIGTERM, or the poller's last sample if the process is gone.
-hwm_now() { # POLLER_JSON
+hwm_now() { # [POLLER_JSON]
   local h
   h=$(awk '/^VmHWM:/ { print $2 }' "/proc/$CTL_PID/status" 2>/dev/null || true)
-  jq --argjson h "${h:-0}" '[.hwm_kib, $h] | max' "$1"
+  if [[ -n ${1:-} ]]; then jq --argjson h "${h:-0}" '[.hwm_kib, $h] | max' "$1"; else echo "${h:-null}"; fi
 }
 
-# One JSON line per run into results.jsonl.
-record() { # VARIANT N KEY=VALUE... (values are JSON)
-  local variant=$1 n=$2 kv json
-  shift 2
-  json=$(jq -cn --arg c "$variant" --argjson n "$n" '{controller: $c, n: $n}')
+# A counter on the running controller's /metrics (summed over labels), or null.
+metric_of() { # NAME
+  curl -s --max-time 10 "http://127.0.0.1:$MPORT/metrics" 2>/dev/null |
+    awk -v m="$1" '$1 == m || index($1, m "{") == 1 { s += $2; f = 1 } END { if (f) printf "%d\n", s; else print "null" }'
+}
+
+stop_controller() { stop_pid "$CTL_PID"; CTL_PID=""; sleep 1; } # then the API server has counted its ended watches
+
+# One JSON line per row into results.jsonl, with the derived numbers (controller_bench.py derive).
+# Arguments KEY=JSON or KEY=@FILE (a JSON file; a poller's timeline is left out).
+record() {
+  local kv v json='{}'
   for kv in "$@"; do
-    json=$(jq -c --arg k "${kv%%=*}" --argjson v "${kv#*=}" '. + {($k): $v}' <<<"$json")
+    v=${kv#*=}
+    if [[ $v == @* ]]; then
+      json=$(jq -c --arg k "${kv%%=*}" --slurpfile v "${v#@}" \
+        '. + {($k): ($v[0] | if type == "object" then del(.timeline) else . end)}' <<<"$json")
+    else
+      json=$(jq -c --arg k "${kv%%=*}" --argjson v "$v" '. + {($k): $v}' <<<"$json")
+    fi
   done
-  echo "$json" >>"$RESULTS/results.jsonl"
+  python3 "$HELPER" derive rsa_ms="$RSA_MS" <<<"$json" >>"$RESULTS/results.jsonl"
 }
 
-run_variant() { # VARIANT N DIR
-  local variant=$1 n=$2 dir=$3 create_s hwm1 hwm2 first restart check del_s logf
-  logf="$RESULTS/logs/$variant-$n.log"
+run_variant() { # VARIANT N DIR UNRELATED UPDATES
+  local variant=$1 n=$2 dir=$3 u=$4 updates=$5 tag logf create_s hwm1 hwm2=null hwm3=null
+  local first restart churn=null ph check del_s rsa=null rsa_src=null unseal per
+  tag="$variant-u$u-n$n"
+  ph="$RESULTS/phases/$tag"
+  logf="$RESULTS/logs/$tag.log"
   : >"$logf"
-  log "[$variant N=$n] creating $n SealedSecrets in $NAMESPACES namespaces"
+  log "[$tag] creating $n SealedSecrets in $NAMESPACES namespaces"
   create_s=$(create_objects "$dir" "$n")
-  log "[$variant N=$n] created in ${create_s}s; starting the controller"
+  log "[$tag] created in ${create_s}s; starting the controller"
 
-  first="$RESULTS/$variant-$n-first.json"
+  first="$ph-first.json"
+  api_snap "$ph-api-first-0.json"
   measured_start first "$variant" "$n" "$first" "$logf"
   sleep "$SETTLE"
   hwm1=$(hwm_now "$first")
-  log "[$variant N=$n] first run: $(jq -c '{healthz, synced, metric_n, synced_last, metric_last, hwm_kib, timed_out, exited}' "$first") VmHWM ${hwm1} KiB"
-  stop_pid "$CTL_PID"; CTL_PID=""
+  log "[$tag] first run: $(jq -c '{healthz, synced, metric_n, synced_last, metric_last, hwm_kib, timed_out, exited}' "$first") VmHWM ${hwm1} KiB"
+  stop_controller
+  api_snap "$ph-api-first-1.json"
+  # Per object done: a run stopped at the TIMEOUT cap did only some (counted after the stop).
+  per=$n
+  if [[ $(jq -r '.synced == null' "$first") == true ]]; then
+    per=$(kubectl get sealedsecrets -A -o json | jq '[[.items[] | select(any(.status.conditions[]?; .type == "Synced" and .status == "True"))] | length, 1] | max')
+  fi
+  api_delta "$ph-api-first-0.json" "$ph-api-first-1.json" "$per" "$ph-first-api.json" "$first:own_requests"
+  log "[$tag] first run: $(jq -c '{per_object_total, per_object}' "$ph-first-api.json")"
 
-  restart="$RESULTS/$variant-$n-restart.json"
+  restart="$ph-restart.json"
+  echo '{"skipped": true}' >"$ph-restart-api.json"
+  echo '{"skipped": true}' >"$ph-churn-api.json"
   if [[ $(jq -r '.synced != null' "$first") == true ]]; then
     sleep 2 # let the apiserver settle (watch fan-out of the last status writes)
     echo "----- restart -----" >>"$logf"
+    api_snap "$ph-api-restart-0.json"
     measured_start restart "$variant" "$n" "$restart" "$logf"
     sleep "$SETTLE"
     hwm2=$(hwm_now "$restart")
-    log "[$variant N=$n] restart: $(jq -c '{t_exec_after_spawn, healthz, metric_n, idle, metric_last, hwm_kib, timed_out, exited}' "$restart") VmHWM ${hwm2} KiB"
-    stop_pid "$CTL_PID"; CTL_PID=""
+    if [[ $variant == ours ]]; then
+      rsa=$(metric_of sealed_secrets_controller_rsa_operations_total); rsa_src=$(js counter)
+    else
+      unseal=$(metric_of sealed_secrets_controller_unseal_requests_total)
+      if [[ $unseal != null ]]; then rsa=$((unseal * 3)); fi
+      rsa_src=$(js "estimate: unseal_requests_total x 3 items (each unseal decrypts every item; 1 key)")
+    fi
+    api_snap "$ph-api-restart-1.json"
+    api_delta "$ph-api-restart-0.json" "$ph-api-restart-1.json" "$n" "$ph-restart-api.json" "$restart:own_requests"
+    log "[$tag] restart: $(jq -c '{t_exec_after_spawn, healthz, metric_n, idle, metric_last, hwm_kib, timed_out, exited}' "$restart") VmHWM ${hwm2} KiB, RSA ops $rsa, $(jq -c '{per_object_total}' "$ph-restart-api.json")"
+    if (( CHURN_COUNT > 0 )); then
+      churn="$ph-churn.json"
+      log "[$tag] churn: $CHURN_COUNT updates at $CHURN_RATE/s"
+      echo "----- churn -----" >>"$logf"
+      python3 "$HELPER" churn updates="$updates" count="$CHURN_COUNT" rate="$CHURN_RATE" \
+        drain="$CHURN_DRAIN" pid="$CTL_PID" out="$churn"
+      sleep 2
+      hwm3=$(hwm_now)
+      stop_controller
+      api_snap "$ph-api-churn-1.json"
+      api_delta "$ph-api-restart-1.json" "$ph-api-churn-1.json" "$CHURN_COUNT" "$ph-churn-api.json" "$churn:own_requests"
+      log "[$tag] churn: $(jq -c '{achieved_rate, seen, missing, superseded, latency_ms}' "$churn"), $(jq -c '{per_object_total}' "$ph-churn-api.json")"
+      churn="@$churn"
+    else
+      stop_controller
+    fi
   else
-    log "[$variant N=$n] first run did not reach $n Synced within ${TIMEOUT}s: restart skipped"
+    log "[$tag] first run did not reach $n Synced within ${TIMEOUT}s: restart and churn skipped"
     echo '{"skipped": true}' >"$restart"
-    hwm2=null
   fi
 
-  check=$(verify "$n")
-  log "[$variant N=$n] after the runs: $check"
-  record "$variant" "$n" "create_s=$create_s" "first=$(jq -c 'del(.timeline)' "$first")" \
-    "restart=$(jq -c 'del(.timeline)' "$restart")" "hwm_first_kib=${hwm1:-0}" "hwm_restart_kib=${hwm2}" \
-    "check=$(jq -cn --arg s "$check" '$s')"
+  check=$(verify)
+  log "[$tag] after the runs: $check"
+  record phase='"main"' controller="$(js "$variant")" n="$n" unrelated="$u" create_s="$create_s" \
+    first="@$first" first_api="@$ph-first-api.json" hwm_first_kib="${hwm1:-0}" \
+    restart="@$restart" restart_api="@$ph-restart-api.json" hwm_restart_kib="$hwm2" \
+    restart_rsa_ops="$rsa" restart_rsa_source="$rsa_src" \
+    churn="$churn" churn_api="@$ph-churn-api.json" hwm_churn_kib="$hwm3" check="$(js "$check")"
   del_s=$(delete_namespaces)
-  log "[$variant N=$n] namespaces deleted in ${del_s}s"
+  log "[$tag] namespaces deleted in ${del_s}s"
+}
+
+# --- phase 0: many keys ---------------------------------------------------------------------
+# KEYS-1 extra active keys, all newer than the vector key (created later, and their NotBefore
+# is now): a SealedSecret sealed with the vector certificate opens with the oldest key.
+keys_phase() {
+  local dir="$WORK/keys" i missing=() variant reason
+  (( KEYS > 1 )) || return 0
+  mkdir -p "$dir" "$DECOY_DIR"
+  for (( i=1; i<KEYS; i++ )); do [[ -s $DECOY_DIR/decoy-$i.pem ]] || missing+=("$DECOY_DIR/decoy-$i.pem"); done
+  if (( ${#missing[@]} )); then
+    log "keys: generating ${#missing[@]} RSA-4096 keys into $DECOY_DIR (once; kept)"
+    # shellcheck disable=SC2016 # expanded by the inner shell
+    printf '%s\n' "${missing[@]}" | xargs -P 2 -I{} sh -c \
+      'openssl genrsa -traditional -out "$1.tmp" 4096 2>/dev/null && mv "$1.tmp" "$1"' sh {}
+  fi
+  sleep 1 # creationTimestamp has a resolution of 1 s: the vector key stays strictly oldest
+  for (( i=1; i<KEYS; i++ )); do
+    openssl req -x509 -new -key "$DECOY_DIR/decoy-$i.pem" -days 3650 -subj "/CN=sealed-secrets-bench-decoy-$i" \
+      -out "$dir/decoy-$i.crt" 2>/dev/null
+    kubectl -n "$KEY_NS" create secret tls "sealed-secrets-keybench$i" --cert="$dir/decoy-$i.crt" \
+      --key="$DECOY_DIR/decoy-$i.pem" --dry-run=client -o json |
+      jq '.metadata.labels = {"sealedsecrets.bitnami.com/sealed-secrets-key": "active", "sealed-secrets-bench/decoy": "1"}' |
+      kubectl create -f - >/dev/null
+  done
+  log "keys: $(kubectl -n "$KEY_NS" get secrets -l sealedsecrets.bitnami.com/sealed-secrets-key=active --no-headers | wc -l) active keys in $KEY_NS"
+  make_inputs "$KEYS_N" "$dir/in"
+  make_updates "$KEYS_N" 1 "$dir/reapply.jsonl" reapply
+  for variant in $CONTROLLERS; do
+    reason=$(skip_reason "$variant" "$KEYS_N")
+    if [[ -n $reason ]]; then
+      record phase='"keys"' controller="$(js "$variant")" n="$KEYS_N" keys="$KEYS" unrelated="$UNREL_HAVE" skipped="$(js "$reason")"
+      continue
+    fi
+    run_keys_variant "$variant" "$dir"
+  done
+  kubectl -n "$KEY_NS" delete secrets -l sealed-secrets-bench/decoy=1 >/dev/null
+}
+
+run_keys_variant() { # VARIANT DIR
+  local variant=$1 dir=$2 tag ph logf first rsa0=null rsa1=null rsa_re=null nkeys=null reapply=null check
+  tag="keys-$variant"
+  ph="$RESULTS/phases/$tag"
+  logf="$RESULTS/logs/$tag.log"
+  : >"$logf"
+  log "[$tag] $KEYS keys, $KEYS_N SealedSecrets sealed with the vector (oldest) key"
+  create_objects "$dir/in" "$KEYS_N" >/dev/null
+  first="$ph-first.json"
+  api_snap "$ph-api-0.json"
+  measured_start first "$variant" "$KEYS_N" "$first" "$logf"
+  if [[ $(jq -r '.synced != null' "$first") == true ]]; then
+    sleep 2
+    rsa0=$(metric_of sealed_secrets_controller_rsa_operations_total)
+    nkeys=$(metric_of sealed_secrets_controller_keys)
+    reapply="$ph-reapply.json"
+    python3 "$HELPER" churn updates="$dir/reapply.jsonl" count=1 rate=1 drain="$CHURN_DRAIN" \
+      pid="$CTL_PID" out="$reapply"
+    sleep 1
+    rsa1=$(metric_of sealed_secrets_controller_rsa_operations_total)
+    if [[ $rsa0 != null && $rsa1 != null ]]; then rsa_re=$((rsa1 - rsa0)); fi
+    log "[$tag] first: $(jq -c '{synced, cpu: .cpu_s.controller}' "$first"), RSA ops $rsa0 ($nkeys keys loaded); re-apply: $(jq -c '{seen, latency_ms: .latency_ms.max, cpu: .cpu_s.controller}' "$reapply"), RSA ops $rsa_re"
+    reapply="@$reapply"
+  else
+    log "[$tag] not all Synced within ${TIMEOUT}s: re-apply skipped"
+  fi
+  stop_controller
+  api_snap "$ph-api-1.json"
+  if [[ $reapply == null ]]; then
+    api_delta "$ph-api-0.json" "$ph-api-1.json" "$KEYS_N" "$ph-api.json" "$first:own_requests"
+  else
+    api_delta "$ph-api-0.json" "$ph-api-1.json" "$KEYS_N" "$ph-api.json" "$first:own_requests" "${reapply#@}:own_requests"
+  fi
+  check=$(verify)
+  log "[$tag] after the runs: $check"
+  record phase='"keys"' controller="$(js "$variant")" n="$KEYS_N" keys="$KEYS" unrelated="$UNREL_HAVE" \
+    keys_loaded="$nkeys" first="@$first" api="@$ph-api.json" rsa_first="$rsa0" \
+    reapply="$reapply" rsa_reapply="$rsa_re" check="$(js "$check")"
+  delete_namespaces >/dev/null
 }
 
 # --- setup ----------------------------------------------------------------------------------
+# The RSA floor: one RSA-4096 private-key operation (what an OAEP decryption costs, bar the
+# padding), OpenSSL, one core, measured now.
+RSA_SIGN_S=$(openssl speed -seconds "$RSA_SPEED_SECONDS" -mr rsa4096 2>/dev/null | awk -F: '/^\+F2:/ { print $4; exit }')
+RSA_MS=$(awk -v s="$RSA_SIGN_S" 'BEGIN { if (s > 0) printf "%.4f", 1000 / s }')
+[[ -n $RSA_MS ]] || { echo "openssl speed rsa4096 gave no number" >&2; exit 1; }
 {
   echo "date: $(date -u +%FT%TZ)"
-  echo "cpu: $(lscpu | sed -n 's/^Model name: *//p' | head -n1), $(nproc) cores"
+  echo "cpu: $(lscpu | sed -n 's/^Model name: *//p' | head -n1), $(nproc) cores; load average $(cut -d' ' -f1-3 /proc/loadavg)"
   echo "memory: $(awk '/MemTotal/ { printf "%.1f GiB", $2/1048576 }' /proc/meminfo); kernel $(uname -r)"
+  echo "rsa floor: $RSA_MS ms per RSA-4096 private-key op ($RSA_SIGN_S/s, openssl speed -seconds $RSA_SPEED_SECONDS rsa4096, one core; $(openssl version))"
   echo "unsealer: $("$UNSEALER" --version) ($UNSEALER_REV)"
   echo "seal: $("$SEAL" --version 2>/dev/null | head -n1)"
   echo "bitnami: $("$BITNAMI_BIN" --version 2>&1 | head -n1)"
   echo "kube-apiserver: $(kube-apiserver --version 2>&1 | head -n1); etcd: $(etcd --version 2>&1 | head -n1)"
   echo "kubectl: $(kubectl version --client 2>/dev/null | head -n1)"
   echo "rustc: $(rustc --version 2>/dev/null)"
-  echo "settings: N=[$N_LIST] namespaces=$NAMESPACES chunk=$CHUNK timeout=${TIMEOUT}s poll=${POLL}s settle=${SETTLE}s controllers=[$CONTROLLERS]"
+  echo "settings: N=[$N_LIST] unrelated=[$UNRELATED] per_ns=$UNRELATED_PER_NS namespaces=$NAMESPACES chunk=$CHUNK timeout=${TIMEOUT}s poll=${POLL}s settle=${SETTLE}s controllers=[$CONTROLLERS]"
+  echo "settings: churn=${CHURN_RATE}/s x ${CHURN_SECONDS}s (drain ${CHURN_DRAIN}s) keys=$KEYS keys_n=$KEYS_N bitnami_max_n=${BITNAMI_MAX_N:-none} noqps_max_n=${NOQPS_MAX_N:-none}"
 } | tee "$RESULTS/machine.txt" >&2
 
 kubectl apply -f "$ROOT/manifests/crd.yaml" >/dev/null
@@ -441,33 +478,32 @@ kubectl get namespace "$KEY_NS" >/dev/null 2>&1 || kubectl create namespace "$KE
 kubectl apply -f "$KEY_SECRET" >/dev/null
 delete_namespaces >/dev/null
 
-for n in $N_LIST; do
-  log "sealing $n Secrets (3 items each) with $SEAL"
-  make_inputs "$n" "$WORK/n$n"
-  for variant in $CONTROLLERS; do
-    run_variant "$variant" "$n" "$WORK/n$n"
+keys_phase
+
+for u in $UNRELATED; do
+  ensure_unrelated "$u"
+  for n in $N_LIST; do
+    if [[ ! -d $WORK/n$n ]]; then
+      log "sealing $n Secrets (3 items each) and $CHURN_COUNT churn updates with $SEAL"
+      make_inputs "$n" "$WORK/n$n"
+      : >"$WORK/n$n/updates.jsonl"
+      if (( CHURN_COUNT > 0 )); then make_updates "$n" "$CHURN_COUNT" "$WORK/n$n/updates.jsonl" "churn"; fi
+    fi
+    for variant in $CONTROLLERS; do
+      reason=$(skip_reason "$variant" "$n")
+      if [[ -n $reason ]]; then
+        log "[$variant-u$u-n$n] skipped: $reason"
+        record phase='"main"' controller="$(js "$variant")" n="$n" unrelated="$u" skipped="$(js "$reason")"
+        continue
+      fi
+      run_variant "$variant" "$n" "$WORK/n$n" "$u" "$WORK/n$n/updates.jsonl"
+    done
+    # the key must still be the only one (no variant generated a key)
+    keys=$(kubectl -n "$KEY_NS" get secrets -l sealedsecrets.bitnami.com/sealed-secrets-key --no-headers | wc -l)
+    [[ $keys -eq 1 ]] || log "WARNING: $keys sealing keys in $KEY_NS (expected 1)"
   done
-  # the key must still be the only one (no variant generated a key)
-  keys=$(kubectl -n "$KEY_NS" get secrets -l sealedsecrets.bitnami.com/sealed-secrets-key --no-headers | wc -l)
-  [[ $keys -eq 1 ]] || log "WARNING: $keys sealing keys in $KEY_NS (expected 1)"
 done
 
-# --- the table ------------------------------------------------------------------------------
-jq -rs '
-  def s: if . == null then "—" elif . < 10 then (. * 100 | round / 100 | tostring) + " s" else (. * 10 | round / 10 | tostring) + " s" end;
-  def mib: if . == null or . == 0 then "—" else ((. / 1024 * 10 | round / 10) | tostring) + " MiB" end;
-  "| controller | N | first: /healthz | first: all Synced | first: counter = N | peak RSS first | restart: /healthz | restart: counter = N | restart: idle again | peak RSS restart |",
-  "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
-  (.[] | "| \(.controller) | \(.n) | \(.first.healthz | s) | \(if .first.synced == null then "not reached in \(.first.timeout_s) s (\(.first.synced_last)/\(.n) Synced)" else (.first.synced | s) end) | \(.first.metric_n | s) | \(.hwm_first_kib | mib) | \(.restart.healthz | s) | \(if .restart.skipped then "skipped" else (.restart.metric_n | s) end) | \(.restart.idle | s) | \(.hwm_restart_kib | mib) |")
-' "$RESULTS/results.jsonl" | tee "$RESULTS/table.md"
-echo | tee -a "$RESULTS/table.md"
-# CPU seconds during each measured phase: the controller, the apiserver + etcd, and everything
-# else on the machine (the poller and the controller-manager excluded).
-jq -rs '
-  def c: if . == null then "—" else (.controller | tostring) + " / " + (((.["kube-apiserver"] // 0) + (.etcd // 0)) * 100 | round / 100 | tostring) + " / " + (.others | tostring) end;
-  def w: if . == null then "—" else (.wall * 10 | round / 10 | tostring) end;
-  "| controller | N | first: wall s | first: CPU s controller / apiserver+etcd / others | restart: wall s | restart: CPU s controller / apiserver+etcd / others |",
-  "| --- | ---: | ---: | --- | ---: | --- |",
-  (.[] | "| \(.controller) | \(.n) | \(.first.cpu_s | w) | \(.first.cpu_s | c) | \(.restart.cpu_s | w) | \(.restart.cpu_s | c) |")
-' "$RESULTS/results.jsonl" | tee -a "$RESULTS/table.md"
-log "results in $RESULTS (results.jsonl, *-first.json with the timelines, logs/)"
+# --- the tables -----------------------------------------------------------------------------
+python3 "$HELPER" table "$RESULTS/results.jsonl" | tee "$RESULTS/table.md"
+log "results in $RESULTS (results.jsonl, table.md, phases/ with the timelines and API deltas, logs/)"
