@@ -218,6 +218,26 @@ printf 'apiVersion: kustomize.config.k8s.io/v1beta1\nkind: Kustomization\nnamesp
   "$NS" "$(realpath --relative-to="$W/overlay" "$REPO/manifests")" > "$W/overlay/kustomization.yaml"
 kubectl kustomize "$W/overlay" > "$W/overlay.yaml"
 dry_run "kustomize base in a restricted namespace" "$W/overlay.yaml"
+# The restart-consumers component: the flag and its RBAC on top of the base.
+mkdir -p "$W/rc"
+printf 'apiVersion: kustomize.config.k8s.io/v1beta1\nkind: Kustomization\nresources:\n  - %s\ncomponents:\n  - %s\n' \
+  "$(realpath --relative-to="$W/rc" "$REPO/manifests")" \
+  "$(realpath --relative-to="$W/rc" "$REPO/manifests/restart-consumers")" > "$W/rc/kustomization.yaml"
+kubectl kustomize "$W/rc" > "$W/rc.yaml"
+dry_run "kustomize base with manifests/restart-consumers" "$W/rc.yaml"
+check "manifests/restart-consumers: the flag, and list/patch on the apps workloads for the controller" test \
+  "$(jq -s -c '[(.[] | select(.kind == "Deployment") | .spec.template.spec.containers[0].args),
+      [.[] | select(.kind == "ClusterRole") | .rules[] | select(.apiGroups == ["apps"]) | [.resources, .verbs]],
+      [.[] | select(.kind == "ClusterRoleBinding" and .roleRef.name == "secrets-unsealer-restart-consumers") | .subjects[0].name]]' "$W/rc.yaml.json")" \
+  == '[["--restart-consumers"],[[["deployments","statefulsets","daemonsets"],["list","patch"]]],["sealed-secrets-controller"]]'
+# And the chart's value: the same flag and rules; off by default (checked above: no grants
+# beyond rbac.yaml's).
+"$HELM" template sealed-secrets "$CHART" --namespace "$NS" --set restartConsumers=true > "$W/rc-chart.yaml"
+check "restartConsumers=true: the flag, and list/patch on the apps workloads" test \
+  "$(kubectl create --dry-run=client -o json -f "$W/rc-chart.yaml" | jq -s -c '[.[] | if .kind == "List" then .items[] else . end]
+      | [(.[] | select(.kind == "Deployment") | .spec.template.spec.containers[0].args | index("--restart-consumers") != null),
+         [.[] | select(.kind == "ClusterRole" and .metadata.name == "secrets-unsealer") | .rules[] | select(.apiGroups == ["apps"]) | .verbs]]')" \
+  == '[true,[["list","patch"]]]'
 d=$(objects "$W/kustomize.yaml.json" Deployment | jq '.[0]')
 same "deployment.yaml: the reference controller.yaml's command, args, probes, security context and selector" \
   '{"selector":{"matchLabels":{"name":"sealed-secrets-controller"}},"command":["controller"],"args":null,

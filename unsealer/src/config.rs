@@ -98,6 +98,13 @@ pub struct Config {
     #[arg(long, env = "SEALED_SECRETS_SKIP_RECREATE", action = ArgAction::Set, num_args = 0..=1, default_value_t = false, default_missing_value = "true", value_parser = shared::go::parse_bool)]
     pub skip_recreate: bool,
 
+    /// When a Secret the controller wrote changes its data, restart (as `kubectl rollout
+    /// restart`) the Deployments, StatefulSets and DaemonSets of its namespace whose pods read
+    /// it and that carry `sealedsecrets.bitnami.com/restart-on-change: "true"`. Needs `list`
+    /// and `patch` on those kinds.
+    #[arg(long, env = "SEALED_SECRETS_RESTART_CONSUMERS", action = ArgAction::Set, num_args = 0..=1, default_value_t = false, default_missing_value = "true", value_parser = shared::go::parse_bool)]
+    pub restart_consumers: bool,
+
     /// Accepted for compatibility, no effect: Secrets always go with their SealedSecret by
     /// ownerReference garbage collection.
     #[arg(long, env = "SEALED_SECRETS_OLD_GC_BEHAVIOR", action = ArgAction::Set, num_args = 0..=1, default_value_t = false, default_missing_value = "true", value_parser = shared::go::parse_bool)]

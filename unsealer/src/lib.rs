@@ -8,6 +8,7 @@
 
 pub mod api;
 pub mod config;
+pub mod consumers;
 pub mod controller;
 pub mod error;
 pub mod guard;
@@ -179,6 +180,7 @@ pub async fn run(config: Config) -> anyhow::Result<()> {
         },
     );
     ctx.max_retries = config.max_unseal_retries;
+    ctx.restart_consumers = config.restart_consumers;
     let ctx = Arc::new(ctx);
     // verify/rotate take the reconciles' RSA slots (fair, per item).
     let api = Arc::new(

@@ -16,6 +16,10 @@ pub const SOURCE_ANNOTATION: &str = "sealedsecrets.bitnami.com/unsealed-from";
 /// and an admin can tell when an old key is no longer needed.
 pub const KEYS_ANNOTATION: &str = "sealedsecrets.bitnami.com/unsealed-with";
 
+/// On a Deployment, StatefulSet or DaemonSet: `"true"` opts it in to a rolling restart when
+/// the controller changes the data of a Secret its pods read (`--restart-consumers`).
+pub const RESTART_ANNOTATION: &str = "sealedsecrets.bitnami.com/restart-on-change";
+
 /// The fingerprints in a [`KEYS_ANNOTATION`] mark on `annotations`.
 pub fn keys_of_annotations(
     annotations: Option<&std::collections::BTreeMap<String, String>>,

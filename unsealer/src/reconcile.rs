@@ -24,7 +24,7 @@ use crate::metrics::Metrics;
 use crate::secret_cache::{Lookup, SecretCache, Target};
 use crate::status::{self, Outcome};
 use crate::throttle::Throttle;
-use crate::write::{self, Precheck, WritePlan};
+use crate::write::{self, How, Precheck, WritePlan};
 
 /// How often a synced object is looked at again, as a safety net for missed deletions.
 const RESYNC: Duration = Duration::from_secs(3600);
@@ -61,6 +61,9 @@ pub struct Context {
     started: std::time::Instant,
     /// Retries of a failure that may heal before the object waits for a change.
     pub max_retries: u32,
+    /// Restart the opted-in workloads reading a Secret whose data changed
+    /// ([`crate::consumers`]).
+    pub restart_consumers: bool,
     unavailable_log: Throttle,
     forbidden_log: Throttle,
 }
@@ -89,6 +92,7 @@ impl Context {
             secrets_watched: std::sync::atomic::AtomicBool::new(false),
             started: std::time::Instant::now(),
             max_retries: 5,
+            restart_consumers: false,
             unavailable_log: Throttle::new(UNAVAILABLE_LOG_INTERVAL),
             forbidden_log: Throttle::new(UNAVAILABLE_LOG_INTERVAL),
         }
@@ -403,6 +407,16 @@ async fn write_secret(ss: &SealedSecret, ctx: &Context) -> Result<(), Error> {
             }
             Precheck::Unseal(strategy) => strategy,
         };
+        // Restarting consumers on a change needs the data before it: read once.
+        if ctx.restart_consumers && existing.is_none() && !matches!(strategy.how, How::Create) {
+            known = read().await?;
+            if matches!(known, Known::Read(None))
+                && target.as_ref().is_some_and(|t| !t.recreated_if_deleted())
+            {
+                return Err(Error::SecretChanging(name));
+            }
+            continue;
+        }
         let (desired, opened_by) = match &unsealed {
             Some(done) => done.clone(),
             None => {
@@ -413,6 +427,10 @@ async fn write_secret(ss: &SealedSecret, ctx: &Context) -> Result<(), Error> {
                 unsealed.insert((result?, used.opened_by)).clone()
             }
         };
+        let before = existing
+            .as_ref()
+            .filter(|_| ctx.restart_consumers)
+            .map(|s| s.data.clone().unwrap_or_default());
         let plan = match write::plan_write(strategy, desired, &source, &opened_by, existing) {
             Ok(plan) => plan,
             Err(write::NeedsRead) => {
@@ -422,7 +440,13 @@ async fn write_secret(ss: &SealedSecret, ctx: &Context) -> Result<(), Error> {
         };
         match apply_plan(&api, &name, plan).await {
             Ok(written) => {
-                ctx.secrets().wrote(key, Target::of_secret(&written));
+                ctx.secrets()
+                    .wrote(key.clone(), Target::of_secret(&written));
+                if let Some(before) = &before
+                    && crate::consumers::data_changed(Some(before), written.data.as_ref())
+                {
+                    restart_consumers(ss, ctx, &namespace, &name).await;
+                }
                 return Ok(());
             }
             // Decided on the cache, which was behind: read the Secret and decide again, once.
@@ -445,6 +469,45 @@ async fn write_secret(ss: &SealedSecret, ctx: &Context) -> Result<(), Error> {
             }
             Err(e) => return Err(Error::WriteSecret(e)),
         }
+    }
+}
+
+/// Restarts the workloads reading a Secret whose data just changed, with one event on the
+/// SealedSecret saying which (or why not). A failure is not retried: the Secret is written,
+/// and the restart is the workloads' business from here.
+async fn restart_consumers(ss: &SealedSecret, ctx: &Context, namespace: &str, name: &str) {
+    let now = Timestamp::now().to_string();
+    let event = match crate::consumers::restart(&ctx.client, namespace, name, &now).await {
+        Ok(restarted) if restarted.is_empty() => return,
+        Ok(restarted) => {
+            info!(%namespace, %name, workloads = %restarted.join(","), "restarted consumers");
+            Event {
+                type_: EventType::Normal,
+                reason: "ConsumersRestarted".into(),
+                note: Some(bounded(&format!(
+                    "Secret data changed; restarted {}",
+                    restarted.join(", ")
+                ))),
+                action: "Restart".into(),
+                secondary: None,
+            }
+        }
+        Err(e) => {
+            let error = crate::error::api_text(&e);
+            warn!(%namespace, %name, %error, "restarting consumers failed");
+            Event {
+                type_: EventType::Warning,
+                reason: "ErrRestartFailed".into(),
+                note: Some(bounded(&format!(
+                    "restarting the Secret's consumers: {error}"
+                ))),
+                action: "Restart".into(),
+                secondary: None,
+            }
+        }
+    };
+    if let Err(e) = ctx.recorder.publish(&event, &reference(&ss.metadata)).await {
+        debug!(error = %e, "event not recorded");
     }
 }
 

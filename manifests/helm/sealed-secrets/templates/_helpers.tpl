@@ -127,6 +127,11 @@ that the two agree). */}}
 - apiGroups: ["events.k8s.io"]
   resources: ["events"]
   verbs: ["create", "patch"]
+{{- if .Values.restartConsumers }}
+- apiGroups: ["apps"]
+  resources: ["deployments", "statefulsets", "daemonsets"]
+  verbs: ["list", "patch"]
+{{- end }}
 {{- end -}}
 
 {{- define "sealed-secrets.checks" -}}
