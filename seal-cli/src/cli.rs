@@ -29,9 +29,11 @@ use clap::{ArgAction, Parser};
 )]
 pub struct Cli {
     /// Certificate / public key file or URL (file://, http://, https://) to seal with, offline.
-    /// Without it, the certificate is fetched from the controller.
+    /// Without it, the certificate is fetched from the controller. Given twice, the last one
+    /// wins. Several clusters: --cert NAME=FILE|URL, once per cluster, and -w with {cluster}.
+    // Every value is kept, for the named form; `plan` keeps only the last unnamed one.
     #[arg(long, env = "SEALED_SECRETS_CERT", value_name = "FILE|URL")]
-    pub cert: Option<String>,
+    pub cert: Vec<String>,
 
     /// How long each request to the cluster, or fetching --cert from an http(s) URL, may take
     /// (kubectl's syntax: 5s, 1m, 1m30s, or a bare number of seconds; 0 means the default,

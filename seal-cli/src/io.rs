@@ -1,8 +1,9 @@
 //! All file and terminal I/O of the CLI (the certificate's URL fetch aside, in `cert`): where
 //! the input comes from ([`Source`]) and where the document goes ([`Sink`]), reads capped by
-//! size ([`Limit`]), atomic replacement of output files through symlinks, and I/O errors in
-//! Go's words. What is read is decoded by `decode`, what is written was printed by `print`;
-//! neither does I/O. Imports no other module of the crate.
+//! size ([`Limit`]), atomic replacement of output files through symlinks (one file, or a set
+//! written all or none: [`write_files`]), and I/O errors in Go's words. What is read is
+//! decoded by `decode`, what is written was printed by `print`; neither does I/O. Imports no
+//! other module of the crate.
 
 use std::fs::{self, File, OpenOptions};
 use std::io::{self, IsTerminal as _, Read as _, Write as _};
@@ -69,7 +70,12 @@ impl Sink {
 /// An I/O error in Go's words, e.g. `open x.pem: no such file or directory`: one line that
 /// names the path and no `(os error 2)`.
 pub fn io_error(op: &str, path: &Path, e: &io::Error) -> anyhow::Error {
-    let reason = match e.kind() {
+    anyhow!("{op} {}: {}", path.display(), go_reason(e))
+}
+
+/// What went wrong, as Go words it: `no such file or directory`, without `(os error 2)`.
+fn go_reason(e: &io::Error) -> String {
+    match e.kind() {
         io::ErrorKind::NotFound => "no such file or directory".to_owned(),
         io::ErrorKind::PermissionDenied => "permission denied".to_owned(),
         io::ErrorKind::IsADirectory => "is a directory".to_owned(),
@@ -80,8 +86,7 @@ pub fn io_error(op: &str, path: &Path, e: &io::Error) -> anyhow::Error {
                 None => text.to_lowercase(),
             }
         }
-    };
-    anyhow!("{op} {}: {reason}", path.display())
+    }
 }
 
 /// A size cap on something read whole. Every cap sits far above any legitimate input: it is
@@ -288,10 +293,16 @@ fn resolve_symlinks(path: &Path) -> io::Result<PathBuf> {
 }
 
 fn replace_file(path: &Path, bytes: &[u8], sensitivity: Sensitivity) -> io::Result<()> {
-    let dir = match path.parent() {
-        Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
-        _ => PathBuf::from("."),
-    };
+    let tmp = stage(path, bytes, sensitivity)?;
+    fs::rename(&tmp, path).inspect_err(|_| {
+        let _ = fs::remove_file(&tmp);
+    })
+}
+
+/// `bytes` in a synced temp file beside `path`, with `path`'s permissions, ready to be
+/// renamed over it. On failure nothing is left behind.
+fn stage(path: &Path, bytes: &[u8], sensitivity: Sensitivity) -> io::Result<PathBuf> {
+    let dir = parent_dir(path);
     let file_name = path
         .file_name()
         .ok_or_else(|| io::Error::new(io::ErrorKind::InvalidInput, "not a file name"))?;
@@ -299,14 +310,165 @@ fn replace_file(path: &Path, bytes: &[u8], sensitivity: Sensitivity) -> io::Resu
     let result = (|| -> io::Result<()> {
         tmp.write_all(bytes)?;
         set_permissions(&tmp, path, sensitivity)?;
-        tmp.sync_all()?;
-        drop(tmp);
-        fs::rename(&tmp_path, path)
+        tmp.sync_all()
     })();
-    if result.is_err() {
-        let _ = fs::remove_file(&tmp_path);
+    match result {
+        Ok(()) => Ok(tmp_path),
+        Err(e) => {
+            drop(tmp);
+            let _ = fs::remove_file(&tmp_path);
+            Err(e)
+        }
     }
-    result
+}
+
+fn parent_dir(path: &Path) -> PathBuf {
+    match path.parent() {
+        Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
+        _ => PathBuf::from("."),
+    }
+}
+
+/// Why a set of files ([`write_files`]) was not written.
+#[derive(Debug, PartialEq, Eq, thiserror::Error)]
+pub enum WriteFilesError {
+    /// Before any file was replaced: nothing was written.
+    #[error("write {path}: {reason}; no file was written")]
+    Staging { path: String, reason: String },
+    #[error("write {path}: the same file as {other}; no file was written")]
+    SameFile { path: String, other: String },
+    /// A rename failed: the files before it are new, the others as they were.
+    #[error("write {path}: {reason}; already replaced: {replaced}; the others are unchanged")]
+    Renaming {
+        path: String,
+        reason: String,
+        replaced: String,
+    },
+}
+
+/// A temp file ready to be renamed over `target`; `shown` names it in errors.
+struct Staged {
+    tmp: PathBuf,
+    target: PathBuf,
+    shown: String,
+}
+
+/// Several files written all or none: every one is first written and synced to a temp file in
+/// its target's directory (missing parent directories are made), and only once all are ready
+/// are they renamed into place. A failure before the renames removes the temps and the
+/// directories made for them, so nothing is written. Symlinks are followed as by
+/// [`write_atomic`]; an existing target that is not a regular file (a directory, a device) is
+/// refused, since a rename cannot replace it.
+///
+/// Residual window: the renames are separate syscalls, so for the moment they take a reader
+/// can see some files new and others old, and a crash, or a rename failing (the directory
+/// removed or made read-only meanwhile), leaves the set mixed; the error then says which
+/// files were replaced. To keep that window small, everything that can fail (making
+/// directories, writing, syncing, checking the targets) happens before, and the renames run
+/// back to back with nothing in between.
+pub fn write_files(
+    files: &[(PathBuf, Vec<u8>)],
+    sensitivity: Sensitivity,
+) -> Result<(), WriteFilesError> {
+    let mut staged = Vec::with_capacity(files.len());
+    let mut made_dirs = Vec::new();
+    if let Err(e) = stage_all(files, sensitivity, &mut staged, &mut made_dirs) {
+        for s in &staged {
+            let _ = fs::remove_file(&s.tmp);
+        }
+        // Deepest first; one that is not empty (someone else's file) stays.
+        for dir in made_dirs.iter().rev() {
+            let _ = fs::remove_dir(dir);
+        }
+        return Err(e);
+    }
+    for (i, s) in staged.iter().enumerate() {
+        if let Err(e) = fs::rename(&s.tmp, &s.target) {
+            for rest in &staged[i..] {
+                let _ = fs::remove_file(&rest.tmp);
+            }
+            let replaced: Vec<&str> = staged[..i].iter().map(|s| s.shown.as_str()).collect();
+            return Err(WriteFilesError::Renaming {
+                path: s.shown.clone(),
+                reason: go_reason(&e),
+                replaced: if replaced.is_empty() {
+                    "none".to_owned()
+                } else {
+                    replaced.join(", ")
+                },
+            });
+        }
+    }
+    Ok(())
+}
+
+fn stage_all(
+    files: &[(PathBuf, Vec<u8>)],
+    sensitivity: Sensitivity,
+    staged: &mut Vec<Staged>,
+    made_dirs: &mut Vec<PathBuf>,
+) -> Result<(), WriteFilesError> {
+    // Where each file really lands, so that two paths naming one file (through `..` or a
+    // symlink) are refused rather than one silently replacing the other.
+    let mut landing: Vec<(PathBuf, String)> = Vec::with_capacity(files.len());
+    for (path, bytes) in files {
+        let failed = |shown: &str, e: &io::Error| WriteFilesError::Staging {
+            path: shown.to_owned(),
+            reason: go_reason(e),
+        };
+        let shown = path.display().to_string();
+        make_parents(path, made_dirs).map_err(|e| failed(&shown, &e))?;
+        let target = resolve_symlinks(path).map_err(|e| failed(&shown, &e))?;
+        let shown = if target == *path {
+            shown
+        } else {
+            format!("{shown} (symlink to {})", target.display())
+        };
+        if let Ok(meta) = fs::metadata(&target)
+            && !meta.is_file()
+        {
+            return Err(WriteFilesError::Staging {
+                path: shown,
+                reason: if meta.is_dir() {
+                    "is a directory"
+                } else {
+                    "not a regular file"
+                }
+                .to_owned(),
+            });
+        }
+        let lands = fs::canonicalize(parent_dir(&target))
+            .map(|dir| dir.join(target.file_name().unwrap_or_default()))
+            .map_err(|e| failed(&shown, &e))?;
+        if let Some((_, other)) = landing.iter().find(|(l, _)| *l == lands) {
+            return Err(WriteFilesError::SameFile {
+                path: shown,
+                other: other.clone(),
+            });
+        }
+        landing.push((lands, shown.clone()));
+        let tmp = stage(&target, bytes, sensitivity).map_err(|e| failed(&shown, &e))?;
+        staged.push(Staged { tmp, target, shown });
+    }
+    Ok(())
+}
+
+/// Makes the missing directories above `path`, outermost first, noting each one made.
+fn make_parents(path: &Path, made: &mut Vec<PathBuf>) -> io::Result<()> {
+    let missing: Vec<&Path> = path
+        .ancestors()
+        .skip(1)
+        .take_while(|dir| !dir.as_os_str().is_empty() && fs::metadata(dir).is_err())
+        .collect();
+    for dir in missing.into_iter().rev() {
+        match fs::create_dir(dir) {
+            Ok(()) => made.push(dir.to_path_buf()),
+            // Made by someone else meanwhile: theirs, not to remove.
+            Err(e) if e.kind() == io::ErrorKind::AlreadyExists && dir.is_dir() => {}
+            Err(e) => return Err(e),
+        }
+    }
+    Ok(())
 }
 
 fn create_temp(dir: &Path, file_name: &str) -> io::Result<(PathBuf, File)> {

@@ -22,6 +22,96 @@ pub enum CertSource {
     Controller,
 }
 
+/// The certificates `Mode::Seal` seals with.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Certs {
+    /// Without a cluster name: the last `--cert` (pflag's rule), or the controller. The output
+    /// is `Plan::output`.
+    One(CertSource),
+    /// `--cert NAME=FILE|URL`, once per cluster: the input is sealed once for each, into each
+    /// cluster's own output (`Plan::output` is not used).
+    Clusters(Vec<Cluster>),
+}
+
+/// One cluster of `--cert NAME=FILE|URL`.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Cluster {
+    pub name: String,
+    /// The certificate's path or URL, offline.
+    pub cert: String,
+    /// `-w` with `{cluster}` replaced by the name; stdout only when it is the only cluster.
+    pub output: Sink,
+}
+
+/// Why the `--cert` values do not make a plan.
+#[derive(Debug, PartialEq, Eq, thiserror::Error)]
+pub enum CertFlagError {
+    #[error(
+        "--cert: cannot mix values with a cluster name (NAME=FILE|URL) and without one \
+         ({unnamed:?})"
+    )]
+    Mixed { unnamed: String },
+    #[error("--cert: cluster {name:?} is given twice")]
+    DuplicateCluster { name: String },
+    #[error("--cert {name}=: no certificate file or URL for cluster {name:?}")]
+    NoCertificate { name: String },
+    #[error(
+        "several clusters need -w with {{cluster}} (--cert NAME=...), e.g. -w \
+         'sealed/{{cluster}}/secret.yaml'"
+    )]
+    NeedsPattern,
+    #[error("--cert NAME=FILE|URL (a cluster name) works only for sealing, not with {mode}")]
+    NotSealing { mode: &'static str },
+}
+
+/// The `--cert` values, read: kubeseal's one certificate, or one per named cluster.
+#[derive(Debug, PartialEq, Eq)]
+enum CertFlag {
+    Unnamed(Option<String>),
+    /// `(name, path or URL)`, in the order given.
+    Named(Vec<(String, String)>),
+}
+
+impl CertFlag {
+    fn parse(values: Vec<String>) -> Result<CertFlag, CertFlagError> {
+        if !values.iter().any(|v| cluster_name(v).is_some()) {
+            // pflag: a repeated flag takes its last value; an empty one means unset.
+            return Ok(CertFlag::Unnamed(non_empty(values.into_iter().last())));
+        }
+        let mut named: Vec<(String, String)> = Vec::with_capacity(values.len());
+        for value in &values {
+            let Some((name, cert)) = cluster_name(value) else {
+                return Err(CertFlagError::Mixed {
+                    unnamed: value.clone(),
+                });
+            };
+            if cert.is_empty() {
+                return Err(CertFlagError::NoCertificate { name: name.into() });
+            }
+            // The last one winning, as pflag would, could hide a typo in a long command.
+            if named.iter().any(|(n, _)| n == name) {
+                return Err(CertFlagError::DuplicateCluster { name: name.into() });
+            }
+            named.push((name.into(), cert.into()));
+        }
+        Ok(CertFlag::Named(named))
+    }
+}
+
+/// `NAME=REST` splits into a cluster name and a certificate when NAME is a DNS label,
+/// `[a-z0-9]([-a-z0-9]*[a-z0-9])?`. A label holds no `:` or `/`, so a URL (`https://x/c?a=b`,
+/// `file:///a=b.pem`) or a path with a directory (`./a=b.pem`) is never read as named; a file
+/// in the current directory whose name has an `=` is given as `./a=b.pem`.
+fn cluster_name(value: &str) -> Option<(&str, &str)> {
+    let (name, rest) = value.split_once('=')?;
+    let bytes = name.as_bytes();
+    let inner = |b: &u8| b.is_ascii_lowercase() || b.is_ascii_digit();
+    let label = bytes.first().is_some_and(inner)
+        && bytes.last().is_some_and(inner)
+        && bytes.iter().all(|b| inner(b) || *b == b'-');
+    label.then_some((name, rest))
+}
+
 /// What the run does. kubeseal's flags are modes; the first one that applies wins.
 #[derive(Debug, PartialEq, Eq)]
 pub enum Mode {
@@ -45,8 +135,47 @@ pub enum Mode {
         from_file: Option<PathBuf>,
     },
     Seal {
-        cert: CertSource,
+        certs: Certs,
     },
+}
+
+impl Mode {
+    /// The flag that chose the mode; `None` for plain sealing and `--version`.
+    fn flag(&self) -> Option<&'static str> {
+        match self {
+            Mode::Version | Mode::Seal { .. } => None,
+            Mode::RecoveryUnseal { .. } => Some("--recovery-unseal"),
+            Mode::Validate => Some("--validate"),
+            Mode::ReEncrypt => Some("--re-encrypt"),
+            Mode::FetchCert { .. } => Some("--fetch-cert"),
+            Mode::MergeInto { .. } => Some("--merge-into"),
+            Mode::Raw { .. } => Some("--raw"),
+        }
+    }
+}
+
+/// Each named cluster with its output: `-w` with every `{cluster}` replaced by its name. One
+/// cluster may go to stdout, or to a `-w` without `{cluster}`; several need the placeholder,
+/// or they would all write one file.
+fn clusters(
+    named: &[(String, String)],
+    pattern: Option<&str>,
+) -> Result<Vec<Cluster>, CertFlagError> {
+    const PLACEHOLDER: &str = "{cluster}";
+    if named.len() > 1 && !pattern.is_some_and(|p| p.contains(PLACEHOLDER)) {
+        return Err(CertFlagError::NeedsPattern);
+    }
+    Ok(named
+        .iter()
+        .map(|(name, cert)| Cluster {
+            name: name.clone(),
+            cert: cert.clone(),
+            output: match pattern {
+                Some(p) => Sink::File(PathBuf::from(p.replace(PLACEHOLDER, name))),
+                None => Sink::Stdout,
+            },
+        })
+        .collect())
 }
 
 /// What is done to every input Secret before it is sealed (kubeseal's per-Secret steps), and
@@ -256,7 +385,8 @@ impl TryFrom<Cli> for Plan {
         // Which mode wins is decided below; --re-encrypt's in-place rewrite must be known
         // here, where the output decides the format.
         let re_encrypts = !cli.version && !cli.recovery_unseal && !cli.validate && cli.re_encrypt;
-        let output = match non_empty(cli.sealed_secret_file) {
+        let sealed_secret_file = non_empty(cli.sealed_secret_file);
+        let output = match &sealed_secret_file {
             Some(p) => Sink::File(PathBuf::from(p)),
             // kubeseal rewrites the input file of --re-encrypt when there is no -w.
             None => match (&secret_file, re_encrypts) {
@@ -278,7 +408,11 @@ impl TryFrom<Cli> for Plan {
             _ => (Format::Json, false),
         };
         let scope: Scope = cli.scope.parse()?;
-        let cert = non_empty(cli.cert);
+        let cert_flag = CertFlag::parse(cli.cert)?;
+        let cert = match &cert_flag {
+            CertFlag::Unnamed(cert) => cert.clone(),
+            CertFlag::Named(_) => None,
+        };
         let from_file: Vec<String> = cli
             .from_file
             .into_iter()
@@ -331,14 +465,28 @@ impl TryFrom<Cli> for Plan {
                 from_file,
             }
         } else {
-            Mode::Seal {
-                cert: cert_source.clone(),
-            }
+            let certs = match cert_flag {
+                CertFlag::Unnamed(_) => Certs::One(cert_source.clone()),
+                CertFlag::Named(ref named) => {
+                    Certs::Clusters(clusters(named, sealed_secret_file.as_deref())?)
+                }
+            };
+            Mode::Seal { certs }
         };
+        if matches!(cert_flag, CertFlag::Named(_))
+            && let Some(flag) = mode.flag()
+        {
+            return Err(CertFlagError::NotSealing { mode: flag }.into());
+        }
 
-        let talks_to_cluster = matches!(mode, Mode::Validate | Mode::ReEncrypt)
-            || cert_source == CertSource::Controller
-                && !matches!(mode, Mode::Version | Mode::RecoveryUnseal { .. });
+        let talks_to_cluster = match &mode {
+            Mode::Validate | Mode::ReEncrypt => true,
+            Mode::Version | Mode::RecoveryUnseal { .. } => false,
+            Mode::Seal {
+                certs: Certs::Clusters(_),
+            } => false,
+            _ => cert_source == CertSource::Controller,
+        };
         let (controller, kubeconfig) = connection(cli.cluster, talks_to_cluster)?;
 
         Ok(Plan {
@@ -406,7 +554,7 @@ mod tests {
             (
                 &[][..],
                 Mode::Seal {
-                    cert: CertSource::Controller,
+                    certs: Certs::One(CertSource::Controller),
                 },
             ),
             (
@@ -580,6 +728,171 @@ mod tests {
                 cert: CertSource::Given("c".into()),
                 from_file: Some("/tmp/p".into())
             }
+        );
+    }
+
+    #[test]
+    fn a_cluster_name_is_a_dns_label_before_the_first_equals_sign() {
+        for (value, want) in [
+            (
+                "prod=https://x/cert.pem",
+                Some(("prod", "https://x/cert.pem")),
+            ),
+            ("staging=./staging.pem", Some(("staging", "./staging.pem"))),
+            ("eu-1=a=b.pem", Some(("eu-1", "a=b.pem"))),
+            ("0=c.pem", Some(("0", "c.pem"))),
+            ("prod=", Some(("prod", ""))),
+            ("https://x/cert?a=b", None),
+            ("file:///tmp/a=b.pem", None),
+            ("./a=b.pem", None),
+            ("dir/a=b.pem", None),
+            ("/abs/a=b.pem", None),
+            ("C:\\certs\\a=b.pem", None),
+            ("Prod=c.pem", None),
+            ("-prod=c.pem", None),
+            ("prod-=c.pem", None),
+            ("pro_d=c.pem", None),
+            ("a.b=c.pem", None),
+            ("=c.pem", None),
+            ("c.pem", None),
+        ] {
+            assert_eq!(cluster_name(value), want, "{value:?}");
+        }
+    }
+
+    fn clusters_of(args: &[&str]) -> Vec<(String, String, Sink)> {
+        match plan(args).unwrap().mode {
+            Mode::Seal {
+                certs: Certs::Clusters(c),
+            } => c.into_iter().map(|c| (c.name, c.cert, c.output)).collect(),
+            other => panic!("{other:?}"),
+        }
+    }
+
+    #[test]
+    fn named_certs_seal_once_per_cluster_into_the_w_pattern() {
+        let got = clusters_of(&[
+            "--cert",
+            "prod=https://x/c?a=b",
+            "--cert",
+            "staging=./s.pem",
+            "-w",
+            "sealed/{cluster}/db-{cluster}.yaml",
+        ]);
+        assert_eq!(
+            got,
+            [
+                (
+                    "prod".into(),
+                    "https://x/c?a=b".into(),
+                    Sink::File("sealed/prod/db-prod.yaml".into())
+                ),
+                (
+                    "staging".into(),
+                    "./s.pem".into(),
+                    Sink::File("sealed/staging/db-staging.yaml".into())
+                ),
+            ]
+        );
+        // One cluster: stdout, or a -w without the placeholder.
+        assert_eq!(
+            clusters_of(&["--cert", "prod=c.pem"]),
+            [("prod".into(), "c.pem".into(), Sink::Stdout)]
+        );
+        assert_eq!(
+            clusters_of(&["--cert", "prod=c.pem", "-w", "out.yaml"]),
+            [("prod".into(), "c.pem".into(), Sink::File("out.yaml".into()))]
+        );
+        // Offline: the controller flags do not matter.
+        plan(&["--cert", "a=c.pem", "--controller-name="]).unwrap();
+    }
+
+    #[test]
+    fn unnamed_certs_keep_pflags_last_value() {
+        for (args, want) in [
+            (&["--cert", "a.pem", "--cert", "b.pem"][..], "b.pem"),
+            (
+                &["--cert", "https://x/c?a=b", "--cert", "./a=b.pem"],
+                "./a=b.pem",
+            ),
+            (&["--cert", "./a=b.pem"], "./a=b.pem"),
+        ] {
+            assert_eq!(
+                plan(args).unwrap().mode,
+                Mode::Seal {
+                    certs: Certs::One(CertSource::Given(want.into()))
+                },
+                "{args:?}"
+            );
+        }
+        // The last one empty: unset, as pflag and kubeseal.
+        assert_eq!(
+            plan(&["--cert", "a.pem", "--cert="]).unwrap().mode,
+            Mode::Seal {
+                certs: Certs::One(CertSource::Controller)
+            }
+        );
+    }
+
+    #[test]
+    fn bad_named_certs_are_refused_in_one_line() {
+        let err = |args: &[&str]| plan(args).unwrap_err().to_string();
+        assert_eq!(
+            err(&["--cert", "prod=a.pem", "--cert", "./b.pem"]),
+            "--cert: cannot mix values with a cluster name (NAME=FILE|URL) and without one \
+             (\"./b.pem\")"
+        );
+        assert_eq!(
+            err(&["--cert", "b.pem", "--cert", "prod=a.pem"]),
+            "--cert: cannot mix values with a cluster name (NAME=FILE|URL) and without one \
+             (\"b.pem\")"
+        );
+        assert_eq!(
+            err(&[
+                "--cert",
+                "prod=a.pem",
+                "--cert",
+                "prod=b.pem",
+                "-w",
+                "{cluster}"
+            ]),
+            "--cert: cluster \"prod\" is given twice"
+        );
+        assert_eq!(
+            err(&["--cert", "prod="]),
+            "--cert prod=: no certificate file or URL for cluster \"prod\""
+        );
+        for w in [&[][..], &["-w", "sealed.yaml"]] {
+            let mut args = vec!["--cert", "a=a.pem", "--cert", "b=b.pem"];
+            args.extend_from_slice(w);
+            assert_eq!(
+                err(&args),
+                "several clusters need -w with {cluster} (--cert NAME=...), e.g. -w \
+                 'sealed/{cluster}/secret.yaml'"
+            );
+        }
+        for (flag, extra) in [
+            ("--fetch-cert", &[][..]),
+            ("--raw", &["--name", "n", "-n", "ns"]),
+            ("--merge-into", &["m.yaml"]),
+            ("--validate", &[]),
+            ("--re-encrypt", &[]),
+            ("--recovery-unseal", &[]),
+        ] {
+            let mut args = vec!["--cert", "prod=a.pem", flag];
+            args.extend_from_slice(extra);
+            assert_eq!(
+                err(&args),
+                format!(
+                    "--cert NAME=FILE|URL (a cluster name) works only for sealing, not with {flag}"
+                ),
+                "{args:?}"
+            );
+        }
+        // --version wins over everything, as in kubeseal.
+        assert_eq!(
+            plan(&["--cert", "a=b", "--version"]).unwrap().mode,
+            Mode::Version
         );
     }
 }

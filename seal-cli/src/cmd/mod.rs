@@ -40,7 +40,7 @@ pub fn run(plan: &Plan) -> Result<()> {
         Mode::FetchCert { cert } => fetch_cert::run(plan, cert),
         Mode::MergeInto { cert, file } => merge::run(plan, cert, file),
         Mode::Raw { cert, from_file } => raw::run(plan, cert, from_file.as_deref()),
-        Mode::Seal { cert } => seal::run(plan, cert),
+        Mode::Seal { certs } => seal::run(plan, certs),
     }
 }
 

@@ -1,4 +1,4 @@
-//! Plain seal mode: Secrets in, SealedSecrets out.
+//! Plain seal mode: Secrets in, SealedSecrets out; with `--cert NAME=...`, once per cluster.
 
 use std::cell::OnceCell;
 
@@ -7,18 +7,67 @@ use k8s_openapi::api::core::v1::Secret;
 use shared::seal::{seal, validate};
 use shared::{Certificate, Scope, SealedSecret};
 
-use crate::io::{Limit, Sensitivity};
-use crate::plan::{CertSource, Plan, SecretOptions};
+use crate::io::{self, Limit, Sensitivity, Sink};
+use crate::plan::{CertSource, Certs, Plan, SecretOptions};
 use crate::{cert, decode, kubeconfig, print};
 
-pub fn run(plan: &Plan, cert_source: &CertSource) -> Result<()> {
-    let cert = load_cert(plan, cert_source)?;
+pub fn run(plan: &Plan, certs: &Certs) -> Result<()> {
+    let clusters = match certs {
+        Certs::One(source) => {
+            let cert = load_cert(plan, source)?;
+            let secrets = read_prepared(plan)?;
+            return plan
+                .output
+                .write(&render(plan, &secrets, &cert)?, Sensitivity::Public);
+        }
+        Certs::Clusters(clusters) => clusters,
+    };
+    // Every certificate first: one that fails to load stops the run before any input is read
+    // or any file written, for every cluster.
+    let certs = clusters
+        .iter()
+        .map(|c| {
+            load_cert(plan, &CertSource::Given(c.cert.clone())).map_err(|e| ClusterCertError {
+                cluster: c.name.clone(),
+                cert: c.cert.clone(),
+                reason: format!("{e:#}"),
+            })
+        })
+        .collect::<Result<Vec<_>, _>>()?;
+    // Prepared once, so every cluster gets the same names, namespaces and scopes.
+    let secrets = read_prepared(plan)?;
+    let mut files = Vec::with_capacity(clusters.len());
+    for (cluster, cert) in clusters.iter().zip(&certs) {
+        let bytes = render(plan, &secrets, cert)?;
+        match &cluster.output {
+            Sink::File(path) => files.push((path.clone(), bytes)),
+            // Only a lone cluster goes to stdout (the plan's rule), so nothing is mixed.
+            Sink::Stdout => Sink::Stdout.write(&bytes, Sensitivity::Public)?,
+        }
+    }
+    Ok(io::write_files(&files, Sensitivity::Public)?)
+}
+
+/// A named cluster's certificate did not load; nothing was written for any cluster.
+#[derive(Debug, thiserror::Error)]
+#[error("cluster {cluster} (--cert {cluster}={cert}): {reason}")]
+struct ClusterCertError {
+    cluster: String,
+    cert: String,
+    reason: String,
+}
+
+/// The input's Secrets, decoded and prepared (`prepare_all`).
+fn read_prepared(plan: &Plan) -> Result<Vec<Secret>> {
     let bytes = plan.input.read(Limit::INPUT)?;
-    let secrets = decode::secrets(&bytes)?;
-    let sealed = seal_all(secrets, &plan.secret, &plan.kubeconfig, &cert)?;
+    prepare_all(decode::secrets(&bytes)?, &plan.secret, &plan.kubeconfig)
+}
+
+/// `secrets` sealed with `cert` and printed in the plan's format.
+fn render(plan: &Plan, secrets: &[Secret], cert: &Certificate) -> Result<Vec<u8>> {
+    let sealed = seal_prepared(secrets, cert)?;
     let docs: Vec<_> = sealed.iter().map(print::sealed_secret_node).collect();
-    plan.output
-        .write(&print::render(&docs, plan.format)?, Sensitivity::Public)
+    print::render(&docs, plan.format)
 }
 
 /// The certificate to seal with, parsed and checked (not expired).
@@ -47,11 +96,24 @@ pub fn seal_all(
     kubeconfig: &kubeconfig::Selection,
     cert: &Certificate,
 ) -> Result<Vec<SealedSecret>> {
+    seal_prepared(&prepare_all(secrets, opts, kubeconfig)?, cert)
+}
+
+/// kubeseal's per-Secret steps ([`prepare`]) on every Secret, before any is sealed.
+fn prepare_all(
+    secrets: Vec<Secret>,
+    opts: &SecretOptions,
+    kubeconfig: &kubeconfig::Selection,
+) -> Result<Vec<Secret>> {
     let context_namespace = OnceCell::new();
-    let mut prepared = Vec::with_capacity(secrets.len());
-    for secret in secrets {
-        prepared.push(prepare(secret, opts, kubeconfig, &context_namespace)?);
-    }
+    secrets
+        .into_iter()
+        .map(|secret| prepare(secret, opts, kubeconfig, &context_namespace))
+        .collect()
+}
+
+/// Prepared Secrets sealed with `cert`, in order.
+fn seal_prepared(prepared: &[Secret], cert: &Certificate) -> Result<Vec<SealedSecret>> {
     // Sealing is all RSA work, independent per Secret: spread long inputs over the cores, in
     // order-keeping chunks. Each thread draws from the OS source itself.
     let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
