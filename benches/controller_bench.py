@@ -315,8 +315,8 @@ def audit_breakdown(before, after):
     the API server itself, and everything else: the controller. The audit log says "patch" for
     server-side apply too."""
     path, o0, o1 = after.get("audit_log"), before.get("audit_offset"), after.get("audit_offset")
-    if not path or o0 is None or o1 is None:
-        return None
+    if not path or o0 is None or o1 is None or o1 < o0:
+        return None  # no log, or the API server rotated it in between
     out = {}
     with open(path, "rb") as f:
         f.seek(o0)
