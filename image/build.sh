@@ -95,6 +95,7 @@ LOCAL="127.0.0.1:$PORT/unsealer:$VERSION"
   --entrypoint controller \
   --user 1001:65534 \
   --env PATH=/usr/local/bin \
+  --env MALLOC_ARENA_MAX=2 \
   --exposed-ports 8080/tcp,8081/tcp \
   -l org.opencontainers.image.title=unsealer \
   -l "org.opencontainers.image.description=sealed-secrets controller in Rust, a drop-in for Bitnami's" \

@@ -11,6 +11,7 @@ pub mod config;
 pub mod consumers;
 pub mod controller;
 pub mod error;
+pub mod events;
 pub mod guard;
 pub mod http;
 pub mod key_usage;
@@ -31,7 +32,7 @@ use anyhow::Context as _;
 use k8s_openapi::api::core::v1::Secret;
 use kube::Client;
 use kube::api::Api;
-use kube::runtime::events::{Recorder, Reporter};
+use kube::runtime::events::Reporter;
 use shared::unseal::UnsealOptions;
 use tracing::{error, info};
 
@@ -162,7 +163,7 @@ pub async fn run(config: Config) -> anyhow::Result<()> {
     metrics.set_keys(&keys.get());
 
     let shutdown = futures::FutureExt::shared(Box::pin(shutdown_signal()));
-    let recorder = Recorder::new(
+    let recorder = events::Events::new(
         client.clone(),
         Reporter {
             controller: "sealed-secrets".into(),

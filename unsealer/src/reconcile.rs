@@ -9,7 +9,7 @@ use k8s_openapi::apimachinery::pkg::apis::meta::v1::{ObjectMeta, Time};
 use k8s_openapi::jiff::Timestamp;
 use kube::api::{Api, ApiResource, DynamicObject, Patch, PatchParams, PostParams};
 use kube::runtime::controller::Action;
-use kube::runtime::events::{Event, EventType, Recorder};
+use kube::runtime::events::{Event, EventType};
 use kube::{Client, Resource as _};
 use shared::SealedSecret;
 use shared::unseal::{KeyUse, UnsealError, UnsealOptions, unseal_preferring};
@@ -45,7 +45,7 @@ pub struct Context {
     pub client: Client,
     pub keys: KeyStore,
     pub metrics: Arc<Metrics>,
-    pub recorder: Recorder,
+    pub recorder: crate::events::Events,
     pub update_status: bool,
     pub unseal_options: UnsealOptions,
     /// Bounds RSA work to the cores; the blocking pool itself is much larger. Fair (FIFO), and
@@ -73,7 +73,7 @@ impl Context {
         client: Client,
         keys: KeyStore,
         metrics: Arc<Metrics>,
-        recorder: Recorder,
+        recorder: crate::events::Events,
         update_status: bool,
         unseal_options: UnsealOptions,
     ) -> Context {
