@@ -15,6 +15,8 @@
 //! - `plan`: the flags checked and turned into a `Plan`: one mode, the input and output,
 //!   the format, and the per-Secret options (`SecretOptions`).
 //! - `rewrite`: a file's SealedSecrets edited in place, value by value. Pure.
+//! - `edit_text`: the items as `seal edit` shows them in the editor, and what the edited text
+//!   asks for. Pure.
 //! - `cmd`: one module per mode: read (`io`), decode, seal or unseal with the pure `shared`
 //!   core, print (or `rewrite`), write (`io`).
 
@@ -23,6 +25,7 @@ pub mod cli;
 mod cluster;
 mod cmd;
 mod decode;
+mod edit_text;
 mod io;
 mod kubeconfig;
 mod plan;
