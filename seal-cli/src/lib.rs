@@ -3,7 +3,8 @@
 //!
 //! Data flows one way; a module imports only modules above it in this list:
 //! - `io`: where bytes come from and go to (`Source`, `Sink`): stdin and files, read under
-//!   size caps, written atomically through symlinks. The only file I/O.
+//!   size caps, written atomically through symlinks, and the private directory of `seal
+//!   edit`'s plaintext. The only file I/O.
 //! - `decode`: bytes -> documents, Secrets, SealedSecrets. Pure.
 //! - `print`: Secrets and SealedSecrets -> bytes, JSON or YAML as kubeseal prints them. Pure.
 //! - [`cli`]: the flags, as kubeseal spells them.
@@ -17,6 +18,7 @@
 //! - `rewrite`: a file's SealedSecrets edited in place, value by value. Pure.
 //! - `edit_text`: the items as `seal edit` shows them in the editor, and what the edited text
 //!   asks for. Pure.
+//! - `editor`: the user's editor run on a file, with SIGTERM and SIGHUP caught meanwhile.
 //! - `cmd`: one module per mode: read (`io`), decode, seal or unseal with the pure `shared`
 //!   core, print (or `rewrite`), write (`io`).
 
@@ -26,6 +28,7 @@ mod cluster;
 mod cmd;
 mod decode;
 mod edit_text;
+mod editor;
 mod io;
 mod kubeconfig;
 mod plan;

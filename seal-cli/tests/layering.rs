@@ -9,12 +9,13 @@ use std::path::Path;
 
 /// Bottom to top. `cmd` is `src/cmd/*.rs` (whose files may use each other through `super::`),
 /// `lib` is `src/lib.rs`.
-const LAYERS: [&str; 12] = [
+const LAYERS: [&str; 13] = [
     "io",
     "decode",
     "print",
     "rewrite",
     "edit_text",
+    "editor",
     "cli",
     "kubeconfig",
     "cert",
