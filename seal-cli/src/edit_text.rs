@@ -4,6 +4,7 @@
 //! opened it) is [`PLACEHOLDER`]. Every buffer that holds a value is wiped when dropped.
 
 use std::collections::{BTreeMap, BTreeSet};
+use std::fmt::Write as _;
 
 use shared::Scope;
 use shared::unseal::secret_key_problem;
@@ -190,23 +191,23 @@ fn header(out: &mut String, about: &About<'_>, items: &BTreeMap<String, Shown>) 
     );
     out.push_str(
         "#\n\
-         # One item per line, NAME: VALUE: under stringData the value as text (quote it, or\n\
-         # use a | block for several lines), under data as base64. When you save and quit:\n\
-         # - an item whose value you change is sealed again;\n\
-         # - an item you delete is removed;\n\
-         # - an item you add is sealed and added;\n\
+         # Items are NAME: VALUE, one per line: under stringData the value is text (quoted, or\n\
+         # a | block for several lines), under data it is base64. When you save and quit:\n\
+         # - an item whose value you change is sealed again,\n\
+         # - an item you delete is removed, and one you add is sealed and added,\n\
          # - every other item keeps its ciphertext byte for byte.\n",
     );
     if items.values().any(|s| matches!(s, Shown::Sealed)) {
         out.push_str(if about.keys_given {
-            "# <sealed> stands for a value no --recovery-private-key opened: leave it to keep\n"
+            "# <sealed> stands for a value no --recovery-private-key opened. Leave it to keep\n\
+             # the item, or write a new value in its place.\n"
         } else {
-            "# <sealed> stands for a value that is not shown (without --recovery-private-key,\n\
-             # nothing is decrypted): leave it to keep\n"
+            "# <sealed> stands for a value that is not shown: nothing is decrypted without\n\
+             # --recovery-private-key. Leave it to keep the item, or write a new value in its\n\
+             # place.\n"
         });
-        out.push_str("# the item as it is, or write the new value in its place.\n");
     }
-    out.push_str("# Quit without saving, or leave every value as it is, and nothing is written.\n");
+    out.push_str("# Quit without saving, or change no value, and nothing is written.\n");
 }
 
 /// `  NAME: ` with the name quoted if YAML would read it as anything but that string.
@@ -305,12 +306,13 @@ fn push_double_quoted(out: &mut String, text: &str) {
             '\t' => out.push_str("\\t"),
             '\r' => out.push_str("\\r"),
             c if c.is_control() || matches!(c, '\u{feff}' | '\u{2028}' | '\u{2029}') => {
+                // Written straight into `out`: no other buffer holds a part of the value.
                 let n = u32::from(c);
-                if n <= 0xff {
-                    out.push_str(&format!("\\x{n:02x}"));
+                let _ = if n <= 0xff {
+                    write!(out, "\\x{n:02x}")
                 } else {
-                    out.push_str(&format!("\\u{n:04x}"));
-                }
+                    write!(out, "\\u{n:04x}")
+                };
             }
             c => out.push(c),
         }
@@ -336,6 +338,9 @@ impl Field {
 
 type Maps = BTreeMap<String, Option<BTreeMap<String, Option<String>>>>;
 
+/// Each item of the edited text: its map and raw value (base64 not yet decoded).
+type Items = BTreeMap<String, (Field, Zeroizing<Vec<u8>>)>;
+
 /// Wipes every value of the parsed maps.
 fn wipe(maps: &mut Maps) {
     for map in maps.values_mut().flatten() {
@@ -345,8 +350,8 @@ fn wipe(maps: &mut Maps) {
     }
 }
 
-/// The items of the edited text, each with its map and raw value (base64 not yet decoded).
-fn read(text: &str) -> Result<BTreeMap<String, (Field, Zeroizing<Vec<u8>>)>, EditTextError> {
+/// The items of the edited text.
+fn read(text: &str) -> Result<Items, EditTextError> {
     let mut options = serde_saphyr::options::Options::default();
     // The parser's snippet would quote the text, values included.
     options.with_snippet = false;
@@ -359,9 +364,7 @@ fn read(text: &str) -> Result<BTreeMap<String, (Field, Zeroizing<Vec<u8>>)>, Edi
     result
 }
 
-fn items_of(
-    maps: &mut Maps,
-) -> Result<BTreeMap<String, (Field, Zeroizing<Vec<u8>>)>, EditTextError> {
+fn items_of(maps: &mut Maps) -> Result<Items, EditTextError> {
     let mut out = BTreeMap::new();
     for (name, map) in maps.iter_mut() {
         let field = match name.as_str() {
@@ -409,7 +412,8 @@ fn parse_error(e: &serde_saphyr::Error) -> EditTextError {
 /// What the edited text asks for, against what was shown: a value equal to the one shown (or
 /// [`PLACEHOLDER`] where one was shown) keeps its item; a missing item is removed; any other
 /// value is sealed.
-pub fn edits(shown: &BTreeMap<String, Shown>, edited: &str) -> Result<Edits, EditTextError> {
+pub fn edits(shown: &BTreeMap<String, Shown>, edited: &[u8]) -> Result<Edits, EditTextError> {
+    let edited = std::str::from_utf8(edited).map_err(|_| EditTextError::NotUtf8)?;
     let items = read(edited)?;
     let mut out = Edits::default();
     for item in shown.keys() {
@@ -514,7 +518,7 @@ mod tests {
             .map(|(i, v)| (format!("k{i:02}"), value(v)))
             .collect();
         let text = render(&about(), &items);
-        let edits = edits(&items, &text).unwrap();
+        let edits = edits(&items, text.as_bytes()).unwrap();
         assert!(edits.seal.is_empty(), "{:?}", edits.seal.keys());
         assert!(edits.removed.is_empty());
         assert!(text.contains("  k01: plain\n"), "{}", &*text);
@@ -540,7 +544,7 @@ mod tests {
         let text = render(&about, &before);
         assert!(text.contains("  kept: <sealed>\n"), "{}", &*text);
         assert!(
-            text.contains("without --recovery-private-key"),
+            text.contains("nothing is decrypted without\n# --recovery-private-key"),
             "{}",
             &*text
         );
@@ -549,7 +553,7 @@ mod tests {
             .replace("  gone: <sealed>\n", "")
             .replace("  edited: x\n", "  edited: y\n")
             + "  added: \"a\"\ndata:\n  bin: AAE=\n";
-        let e = edits(&before, &edited).unwrap();
+        let e = edits(&before, edited.as_bytes()).unwrap();
         let sealed: Vec<(&str, &[u8])> = e
             .seal
             .iter()
@@ -570,7 +574,7 @@ mod tests {
     #[test]
     fn bad_edits_are_named_without_their_values() {
         let before = shown(vec![("pw", Shown::Sealed), ("user", value(b"u"))]);
-        let err = |text: &str| edits(&before, text).unwrap_err();
+        let err = |text: &str| edits(&before, text.as_bytes()).unwrap_err();
         assert_eq!(
             err("stringData:\n  pw: <sealed\n"),
             EditTextError::EditedPlaceholder {
@@ -624,10 +628,14 @@ mod tests {
             EditTextError::InvalidKey { .. }
         ));
         // Everything deleted: every item removed.
-        let e = edits(&before, "# nothing\n").unwrap();
+        let e = edits(&before, b"# nothing\n").unwrap();
         assert_eq!(e.removed.len(), 2);
         // `NAME:` alone is the empty value.
-        let e = edits(&before, "stringData:\n  pw:\n  user: u\n").unwrap();
+        let e = edits(&before, b"stringData:\n  pw:\n  user: u\n").unwrap();
+        assert_eq!(
+            edits(&before, b"stringData:\n  pw: \xff\n").unwrap_err(),
+            EditTextError::NotUtf8
+        );
         assert_eq!(e.seal["pw"].as_slice(), b"");
     }
 }

@@ -52,6 +52,9 @@ pub fn run(mut cli: Cli) -> Result<()> {
             return cmd::keys::run(&plan::KeysPlan::try_from(*args)?);
         }
         Some(cli::Command::Lint(args)) => return cmd::lint::run(&args),
+        Some(cli::Command::Edit(args)) => {
+            return cmd::edit::run(&plan::EditPlan::try_from(*args)?);
+        }
         Some(cli::Command::Completion { shell }) => return cmd::docs::completion(shell),
         Some(cli::Command::Man) => return cmd::docs::man(),
         None => {}

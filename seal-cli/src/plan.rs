@@ -7,7 +7,7 @@ use std::time::Duration;
 use anyhow::{Result, bail};
 use shared::Scope;
 
-use crate::cli::{Cli, ClusterFlags, KeyAccess, KeysArgs, ReEncryptArgs};
+use crate::cli::{Cli, ClusterFlags, EditArgs, KeyAccess, KeysArgs, ReEncryptArgs};
 use crate::cluster::Controller;
 use crate::io::{Sink, Source};
 use crate::kubeconfig;
@@ -369,6 +369,63 @@ impl TryFrom<KeysArgs> for KeysPlan {
             None => KeySource::Backup(files),
         };
         Ok(KeysPlan { json, from })
+    }
+}
+
+/// `seal edit`, decided from its flags.
+#[derive(Debug)]
+pub struct EditPlan {
+    pub file: PathBuf,
+    /// `--name`: `NAME` or `NAMESPACE/NAME`.
+    pub name: Option<String>,
+    /// Where new values are sealed for: `--cert`, else the controller (key backups only open
+    /// the values shown).
+    pub cert: CertSource,
+    /// `--recovery-private-key`: the keys that open the values shown.
+    pub keys: Vec<PathBuf>,
+    pub kubeconfig: Box<kubeconfig::Selection>,
+    pub controller: Controller,
+    pub request_timeout: Option<Duration>,
+}
+
+impl TryFrom<EditArgs> for EditPlan {
+    type Error = anyhow::Error;
+
+    fn try_from(args: EditArgs) -> Result<EditPlan> {
+        let cert = match non_empty(args.cert) {
+            Some(c) => CertSource::Given(c),
+            None => CertSource::Controller,
+        };
+        let keys = args
+            .access
+            .recovery_private_key
+            .into_iter()
+            .filter(|k| !k.is_empty())
+            .map(PathBuf::from)
+            .collect();
+        let (controller, kubeconfig) = connection(
+            args.access.connection.cluster,
+            cert == CertSource::Controller,
+        )?;
+        let name = non_empty(args.name);
+        if let Some(n) = &name
+            && (n.split('/').count() > 2 || n.split('/').any(str::is_empty))
+        {
+            bail!("--name {n:?}: expected NAME or NAMESPACE/NAME");
+        }
+        Ok(EditPlan {
+            file: args.file,
+            name,
+            cert,
+            keys,
+            kubeconfig: Box::new(kubeconfig),
+            controller,
+            request_timeout: args
+                .access
+                .connection
+                .request_timeout
+                .filter(|t| !t.is_zero()),
+        })
     }
 }
 
