@@ -29,6 +29,8 @@ pub struct About<'a> {
     pub file: &'a str,
     /// Whether key backups were given (to say why values are not shown).
     pub keys_given: bool,
+    /// Whether the file's items can only be changed, not added or removed.
+    pub fixed_items: bool,
 }
 
 /// What the edit asks for: the items to seal (changed or new) with their values, and the
@@ -206,6 +208,12 @@ fn header(out: &mut String, about: &About<'_>, items: &BTreeMap<String, Shown>) 
              # --recovery-private-key. Leave it to keep the item, or write a new value in its\n\
              # place.\n"
         });
+    }
+    if about.fixed_items {
+        out.push_str(
+            "# The file does not write one item per line (a flow map, or JSON on one line):\n\
+             # values can be changed here, but items cannot be added or removed.\n",
+        );
     }
     out.push_str("# Quit without saving, or change no value, and nothing is written.\n");
 }
@@ -477,6 +485,7 @@ mod tests {
             scope: Scope::Strict,
             file: "db.yaml",
             keys_given: true,
+            fixed_items: false,
         }
     }
 

@@ -222,6 +222,46 @@ fn item_line<'a>(
     })
 }
 
+/// The line of each item, in the order of the text; an error unless every item stands once,
+/// on a line of its own.
+fn item_lines<'a>(
+    text: &'a str,
+    items: &'a BTreeMap<String, String>,
+    syntax: Syntax,
+) -> Result<Vec<ItemLine<'a>>, RewriteError> {
+    // Every value found first: that a value cannot be found is the worse news.
+    let spots = items
+        .iter()
+        .map(|(item, value)| Ok((item, value, unique(text, item, value)?)))
+        .collect::<Result<Vec<_>, RewriteError>>()?;
+    let mut lines = Vec::with_capacity(items.len());
+    for (item, value, at) in spots {
+        let start = text[..at].rfind('\n').map_or(0, |i| i + 1);
+        let line = item_line(text, start, item, value, syntax)
+            .filter(|l| l.value_at == at)
+            .ok_or_else(|| RewriteError::NotOwnLine { item: item.clone() })?;
+        lines.push(line);
+    }
+    lines.sort_by_key(|l| l.start);
+    if let Some(pair) = lines.windows(2).find(|w| w[0].start == w[1].start) {
+        return Err(RewriteError::NotOwnLine {
+            item: pair[1].item.to_owned(),
+        });
+    }
+    Ok(lines)
+}
+
+/// Whether [`edit_items`] can work on these items of `text`, before anyone edits them:
+/// `Err(NotFound | Ambiguous)` if not even a value can be replaced, `Err(NotOwnLine)` if
+/// values can be replaced but no item added or removed.
+pub fn check_items(
+    text: &str,
+    items: &BTreeMap<String, String>,
+    syntax: Syntax,
+) -> Result<(), RewriteError> {
+    item_lines(text, items, syntax).map(drop)
+}
+
 /// One edit at a byte offset of the text.
 enum Op {
     Insert(String),
@@ -263,21 +303,7 @@ pub fn edit_items(
     }
     added.sort_by(|a, b| syntax.key_order(a.0, b.0));
 
-    let mut lines = Vec::with_capacity(before.len());
-    for (item, value) in before {
-        let at = unique(text, item, value)?;
-        let start = text[..at].rfind('\n').map_or(0, |i| i + 1);
-        let line = item_line(text, start, item, value, syntax)
-            .filter(|l| l.value_at == at)
-            .ok_or_else(|| RewriteError::NotOwnLine { item: item.clone() })?;
-        lines.push(line);
-    }
-    lines.sort_by_key(|l| l.start);
-    if let Some(pair) = lines.windows(2).find(|w| w[0].start == w[1].start) {
-        return Err(RewriteError::NotOwnLine {
-            item: pair[1].item.to_owned(),
-        });
-    }
+    let lines = item_lines(text, before, syntax)?;
     let Some(last) = lines.last() else {
         return Err(RewriteError::NoNeighbour);
     };
@@ -552,6 +578,28 @@ mod tests {
         );
         assert_eq!(Syntax::of(text), Syntax::Json);
         assert_eq!(Syntax::of("kind: X\n"), Syntax::Yaml);
+    }
+
+    #[test]
+    fn items_are_checked_before_an_edit() {
+        let before = items(&[("a", "AgAA"), ("b", "AgBB")]);
+        let flow = "a: x\nspec:\n  encryptedData: {a: AgAA, b: AgBB}\n";
+        assert_eq!(
+            check_items(flow, &before, Syntax::Yaml),
+            Err(RewriteError::NotOwnLine { item: "a".into() })
+        );
+        let twice = "encryptedData: {a: AgAA, b: AgBB}\n# b: AgBB\n";
+        assert_eq!(
+            check_items(twice, &before, Syntax::Yaml),
+            Err(RewriteError::Ambiguous {
+                item: "b".into(),
+                count: 2
+            })
+        );
+        assert_eq!(
+            check_items("x:\n  a: AgAA\n  b: AgBB\n", &before, Syntax::Yaml),
+            Ok(())
+        );
     }
 
     #[test]

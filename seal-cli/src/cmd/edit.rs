@@ -13,6 +13,7 @@ use anyhow::{Context as _, Result, anyhow, bail};
 use serde_json::Value;
 use shared::unseal::{MAX_ITEMS, MAX_SECRET_DATA, precheck, scope_of};
 use shared::{KeyRing, Scope, SealedSecret, crypto, wire};
+use zeroize::Zeroizing;
 
 use crate::decode;
 use crate::edit_text::{self, About, Shown};
@@ -125,16 +126,24 @@ fn temp_name(file: &std::path::Path) -> String {
     format!("{stem}.yaml")
 }
 
-pub fn run(plan: &EditPlan) -> Result<()> {
-    let file = plan.file.display().to_string();
-    let original = io::read_file(&plan.file, Limit::INPUT)?;
-    let text = std::str::from_utf8(&original).map_err(|_| anyhow!("{file}: not UTF-8"))?;
-    let found = decode::sealed_secrets_among(&original, &file)?;
-    let (doc, sealed) = pick(found, plan.name.as_deref(), &file)?;
+/// The object to edit, checked for everything sealing into it needs.
+struct Target {
+    doc: usize,
+    sealed: SealedSecret,
+    object: String,
+    /// How errors name it: the file, the document and the object.
+    what: String,
+    scope: Scope,
+    label: shared::scope::Label,
+    /// Whether items can be added or removed in the file, not only changed.
+    lines_of_their_own: bool,
+}
+
+fn target(plan: &EditPlan, file: &str, original: &[u8], text: &str) -> Result<Target> {
+    let found = decode::sealed_secrets_among(original, file)?;
+    let (doc, sealed) = pick(found, plan.name.as_deref(), file)?;
     let object = object_name(&sealed);
     let what = format!("{file}: document {doc} (SealedSecret {object})");
-
-    // What sealing a new value needs, checked before anyone types.
     precheck(&sealed).map_err(|e| anyhow!("{what}: {e}"))?;
     let scope = scope_of(&sealed);
     let name = sealed.metadata.name.as_deref().unwrap_or_default();
@@ -154,7 +163,97 @@ pub fn run(plan: &EditPlan) -> Result<()> {
              items with --merge-into"
         );
     }
+    let lines_of_their_own =
+        match rewrite::check_items(text, &sealed.spec.encrypted_data, Syntax::of(text)) {
+            Ok(()) => true,
+            Err(e @ rewrite::RewriteError::NotOwnLine { .. }) => {
+                tracing::warn!("{what}: {e}; values can still be changed");
+                false
+            }
+            Err(e) => bail!("{what}: {e}"),
+        };
     let label = scope.label(namespace, name);
+    Ok(Target {
+        doc,
+        sealed,
+        object,
+        what,
+        scope,
+        label,
+        lines_of_their_own,
+    })
+}
+
+/// The editor's round: the text written to a private file, edited, read back, and the file
+/// and its directory removed. What came back, or why nothing did.
+fn round_trip(editor: &Editor, text: &[u8], name: &str) -> Result<Zeroizing<Vec<u8>>> {
+    // Declared first, so dropped last: the signals stay caught until the directory is gone.
+    let signals = Signals::catch()?;
+    let dir = PrivateDir::create()?;
+    let path = dir.write_new(name, text)?;
+    editor.run(&path, &signals)?;
+    let edited = dir.read(&path, Limit::INPUT)?;
+    drop(dir);
+    signals.check()?;
+    Ok(edited)
+}
+
+/// The object's items once the edits are sealed in: removed items gone, changed and new ones
+/// sealed for the object's own label.
+fn sealed_items(
+    target: &Target,
+    edits: &edit_text::Edits,
+    cert: &shared::Certificate,
+) -> Result<BTreeMap<String, String>> {
+    let mut after = target.sealed.spec.encrypted_data.clone();
+    for item in &edits.removed {
+        after.remove(item);
+    }
+    if after.is_empty() && edits.seal.is_empty() {
+        bail!("every item was deleted, and a SealedSecret needs one (delete the object instead)");
+    }
+    let size: usize = edits.seal.values().map(|v| v.len()).sum();
+    if size > MAX_SECRET_DATA {
+        bail!("the new values hold {size} bytes, and a Secret holds at most {MAX_SECRET_DATA}");
+    }
+    let mut rng = super::os_rng()?;
+    for (item, value) in &edits.seal {
+        let bytes = crypto::encrypt(&mut rng, cert.public_key(), value, &target.label)
+            .with_context(|| format!("sealing item {item:?}"))?;
+        after.insert(item.clone(), wire::encode(&bytes));
+    }
+    if after.len() > MAX_ITEMS {
+        bail!(
+            "{} items, and a SealedSecret holds at most {MAX_ITEMS}",
+            after.len()
+        );
+    }
+    Ok(after)
+}
+
+/// `sealed a, b; added c; removed d`.
+fn summary(before: &BTreeMap<String, String>, edits: &edit_text::Edits) -> String {
+    let (changed, added): (Vec<&String>, Vec<&String>) = edits
+        .seal
+        .keys()
+        .partition(|item| before.contains_key(*item));
+    let removed: Vec<&String> = edits.removed.iter().collect();
+    let mut parts = Vec::new();
+    for (verb, items) in [("sealed", changed), ("added", added), ("removed", removed)] {
+        if !items.is_empty() {
+            let names: Vec<&str> = items.iter().map(|s| s.as_str()).collect();
+            parts.push(format!("{verb} {}", names.join(", ")));
+        }
+    }
+    parts.join("; ")
+}
+
+pub fn run(plan: &EditPlan) -> Result<()> {
+    let file = plan.file.display().to_string();
+    let original = io::read_file(&plan.file, Limit::INPUT)?;
+    let text = std::str::from_utf8(&original).map_err(|_| anyhow!("{file}: not UTF-8"))?;
+    // Everything that can fail before anyone types does.
+    let target = target(plan, &file, &original, text)?;
     let editor = Editor::from_env()?;
     let ring = if plan.keys.is_empty() {
         None
@@ -169,101 +268,45 @@ pub fn run(plan: &EditPlan) -> Result<()> {
     )?;
     let cert = super::seal::checked_cert(&pem, &source)?;
 
-    let shown = shown_items(&sealed, ring.as_ref(), &label);
+    let shown = shown_items(&target.sealed, ring.as_ref(), &target.label);
     let about = About {
-        object: &object,
-        scope,
+        object: &target.object,
+        scope: target.scope,
         file: &file,
         keys_given: ring.is_some(),
+        fixed_items: !target.lines_of_their_own,
     };
     let buffer = edit_text::render(&about, &shown);
-
-    // Declared first, so dropped last: the signals stay caught until the directory is gone.
-    let signals = Signals::catch()?;
-    let dir = PrivateDir::create()?;
-    let path = dir.write_new(&temp_name(&plan.file), buffer.as_bytes())?;
-    editor
-        .run(&path, &signals)
-        .map_err(|e| anyhow!("{e}: nothing written to {file}"))?;
-    let edited = dir.read(&path, Limit::INPUT)?;
-    drop(dir);
-    signals
-        .check()
-        .map_err(|e| anyhow!("{e}: nothing written to {file}"))?;
-    drop(signals);
-
+    let nothing = || format!("nothing written to {file}");
+    let edited =
+        round_trip(&editor, buffer.as_bytes(), &temp_name(&plan.file)).with_context(nothing)?;
     if edited.as_slice() == buffer.as_bytes() {
         io::tell(&format!(
             "edit cancelled, no changes made: {file} not written"
         ));
         return Ok(());
     }
-    let edits =
-        edit_text::edits(&shown, &edited).map_err(|e| anyhow!("{e}: nothing written to {file}"))?;
+    let edits = edit_text::edits(&shown, &edited).with_context(nothing)?;
     if edits.seal.is_empty() && edits.removed.is_empty() {
         io::tell(&format!("no item changed: {file} not written"));
         return Ok(());
     }
-
-    let before = &sealed.spec.encrypted_data;
-    let mut after = before.clone();
-    for item in &edits.removed {
-        after.remove(item);
-    }
-    if after.is_empty() && edits.seal.is_empty() {
-        bail!(
-            "every item was deleted, and a SealedSecret needs one (delete the object instead): \
-             nothing written to {file}"
-        );
-    }
-    let size: usize = edits.seal.values().map(|v| v.len()).sum();
-    if size > MAX_SECRET_DATA {
-        bail!(
-            "the new values hold {size} bytes, and a Secret holds at most {MAX_SECRET_DATA}: \
-             nothing written to {file}"
-        );
-    }
-    let mut rng = super::os_rng()?;
-    for (item, value) in &edits.seal {
-        let bytes = crypto::encrypt(&mut rng, cert.public_key(), value, &label)
-            .with_context(|| format!("sealing item {item:?}"))?;
-        after.insert(item.clone(), wire::encode(&bytes));
-    }
-    if after.len() > MAX_ITEMS {
-        bail!(
-            "{} items, and a SealedSecret holds at most {MAX_ITEMS}: nothing written to {file}",
-            after.len()
-        );
-    }
-
+    let before = &target.sealed.spec.encrypted_data;
+    let after = sealed_items(&target, &edits, &cert).with_context(nothing)?;
+    let what = &target.what;
     let new_text = rewrite::edit_items(text, before, &after, Syntax::of(text))
-        .map_err(|e| anyhow!("{what}: {e}: nothing written"))?;
-    check_reads_back(&original, new_text.as_bytes(), doc, &after)
-        .map_err(|e| anyhow!("{what}: {e}: nothing written"))?;
+        .map_err(|e| anyhow!("nothing written to {what}: {e}"))?;
+    check_reads_back(&original, new_text.as_bytes(), target.doc, &after)
+        .map_err(|e| anyhow!("nothing written to {what}: {e:#}"))?;
     // Someone else's change while the editor was open is not overwritten.
     if io::read_file(&plan.file, Limit::INPUT)? != original {
         bail!("{file} changed while it was being edited: nothing written (edit it again)");
     }
     io::write_atomic(&plan.file, new_text.as_bytes(), Sensitivity::Public)?;
-
-    let (changed, added): (Vec<&String>, Vec<&String>) = edits
-        .seal
-        .keys()
-        .partition(|item| before.contains_key(*item));
-    let mut parts = Vec::new();
-    for (verb, items) in [
-        ("sealed", changed),
-        ("added", added),
-        ("removed", edits.removed.iter().collect()),
-    ] {
-        if !items.is_empty() {
-            let names: Vec<&str> = items.iter().map(|s| s.as_str()).collect();
-            parts.push(format!("{verb} {}", names.join(", ")));
-        }
-    }
     io::tell(&format!(
-        "{file}: SealedSecret {object}: {}",
-        parts.join("; ")
+        "{file}: SealedSecret {}: {}",
+        target.object,
+        summary(before, &edits)
     ));
     Ok(())
 }
