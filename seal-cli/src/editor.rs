@@ -101,7 +101,7 @@ impl Editor {
                 },
                 _ => EditorError::CannotRun {
                     program: self.program(),
-                    reason: crate::io::io_error("run", Path::new(&self.words[0]), &e).to_string(),
+                    reason: crate::io::go_reason(&e),
                 },
             })?;
         let status = loop {
@@ -119,7 +119,7 @@ impl Editor {
                     let _ = child.wait();
                     return Err(EditorError::Wait {
                         program: self.program(),
-                        reason: e.to_string(),
+                        reason: crate::io::go_reason(&e),
                     });
                 }
             }

@@ -74,7 +74,7 @@ pub fn io_error(op: &str, path: &Path, e: &io::Error) -> anyhow::Error {
 }
 
 /// What went wrong, as Go words it: `no such file or directory`, without `(os error 2)`.
-fn go_reason(e: &io::Error) -> String {
+pub fn go_reason(e: &io::Error) -> String {
     match e.kind() {
         io::ErrorKind::NotFound => "no such file or directory".to_owned(),
         io::ErrorKind::PermissionDenied => "permission denied".to_owned(),

@@ -777,6 +777,33 @@ mod tests {
     }
 
     #[test]
+    fn edit_takes_a_name_and_a_certificate_or_the_controller() {
+        let edit = |args: &[&str]| {
+            let mut argv = vec!["seal", "edit", "f.yaml"];
+            argv.extend_from_slice(args);
+            match Cli::try_parse_from(argv).unwrap().command {
+                Some(crate::cli::Command::Edit(args)) => EditPlan::try_from(*args),
+                other => panic!("{other:?}"),
+            }
+        };
+        let p = edit(&["--name", "team-a/api", "--recovery-private-key", "k1,k2"]).unwrap();
+        assert_eq!(p.name.as_deref(), Some("team-a/api"));
+        assert_eq!(p.cert, CertSource::Controller);
+        assert_eq!(p.keys, [PathBuf::from("k1"), PathBuf::from("k2")]);
+        let p = edit(&["--cert", "c.pem", "--controller-name="]).unwrap();
+        assert_eq!(p.cert, CertSource::Given("c.pem".into()));
+        for bad in ["a/b/c", "/api", "team-a/"] {
+            let err = edit(&["--name", bad]).unwrap_err().to_string();
+            assert_eq!(
+                err,
+                format!("--name {bad:?}: expected NAME or NAMESPACE/NAME")
+            );
+        }
+        let err = edit(&["--controller-name="]).unwrap_err().to_string();
+        assert_eq!(err, "--controller-name must not be empty");
+    }
+
+    #[test]
     fn from_file_key_is_dropped() {
         let p = plan(&["--cert", "c", "--raw", "--from-file", "password=/tmp/p"]).unwrap();
         assert_eq!(
