@@ -186,6 +186,7 @@ pub enum Command {
     ReEncrypt(Box<ReEncryptArgs>),
     Keys(Box<KeysArgs>),
     Lint(LintArgs),
+    Edit(Box<EditArgs>),
     /// Prints a shell completion script: `source <(seal completion bash)`, or into the shell's
     /// completion directory (zsh: `_seal` on $fpath; fish: `seal.fish`).
     Completion {
@@ -325,6 +326,38 @@ pub struct LintArgs {
     /// With --cert: fail when the certificate expires within this long (e.g. 720h).
     #[arg(long, value_name = "DURATION", default_value = "0s", value_parser = parse_request_timeout)]
     pub warn_expiry: Duration,
+}
+
+/// Opens a SealedSecret's items in an editor and seals what changed, in place.
+///
+/// The editor ($KUBE_EDITOR, else $EDITOR, else vi; a command with arguments, such as
+/// EDITOR="code --wait", is split as a shell splits it) shows the items as YAML: under
+/// stringData as text, under data as base64. With --recovery-private-key the values are
+/// decrypted; without it each shows as <sealed>: leave it to keep the item, write a new value
+/// in its place to seal that, or delete the line to remove the item. New lines add items.
+///
+/// On save only the changed and new items are sealed, for the scope of the SealedSecret's own
+/// metadata; every other ciphertext, the rest of the file and its other documents stay byte
+/// for byte, and the file is replaced atomically. Nothing is written if the editor fails or
+/// nothing changed. The text lives in a directory only you can enter (0700), in memory where
+/// possible ($XDG_RUNTIME_DIR, /dev/shm), and is removed afterwards.
+#[derive(Debug, clap::Args)]
+#[command(args_override_self = true)]
+pub struct EditArgs {
+    /// The file holding the SealedSecret (YAML or JSON).
+    #[arg(value_name = "FILE")]
+    pub file: std::path::PathBuf,
+
+    /// Which SealedSecret of a file that holds several: NAME, or NAMESPACE/NAME.
+    #[arg(long, value_name = "[NAMESPACE/]NAME")]
+    pub name: Option<String>,
+
+    /// The sealing certificate (file or URL), offline; without it, the controller's.
+    #[arg(long, env = "SEALED_SECRETS_CERT", value_name = "FILE|URL")]
+    pub cert: Option<String>,
+
+    #[command(flatten)]
+    pub access: KeyAccess,
 }
 
 /// How `seal`'s own commands reach the keys: through the controller (the connection flags), or

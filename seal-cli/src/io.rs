@@ -74,7 +74,7 @@ pub fn io_error(op: &str, path: &Path, e: &io::Error) -> anyhow::Error {
 }
 
 /// What went wrong, as Go words it: `no such file or directory`, without `(os error 2)`.
-fn go_reason(e: &io::Error) -> String {
+pub fn go_reason(e: &io::Error) -> String {
     match e.kind() {
         io::ErrorKind::NotFound => "no such file or directory".to_owned(),
         io::ErrorKind::PermissionDenied => "permission denied".to_owned(),
@@ -509,6 +509,126 @@ fn set_permissions(tmp: &File, target: &Path, sensitivity: Sensitivity) -> io::R
     #[cfg(not(unix))]
     let _ = (tmp, target, sensitivity);
     Ok(())
+}
+
+/// A directory only its owner can enter (0700) for plaintext that has to touch a disk: the
+/// file `seal edit` opens in the editor. In memory where possible: under `$XDG_RUNTIME_DIR`,
+/// else `/dev/shm`, when it exists and is writable; else under the system's temp directory.
+/// Removed with everything in it (an editor's swap and backup files too) when dropped, so
+/// also on an error or a panic.
+pub struct PrivateDir {
+    path: PathBuf,
+}
+
+impl PrivateDir {
+    pub fn create() -> Result<PrivateDir> {
+        let mut bases = Vec::new();
+        if let Some(dir) = std::env::var_os("XDG_RUNTIME_DIR").filter(|d| !d.is_empty()) {
+            bases.push(PathBuf::from(dir));
+        }
+        bases.push(PathBuf::from("/dev/shm"));
+        bases.push(std::env::temp_dir());
+        let mut last = None;
+        for base in bases {
+            if !base.is_dir() {
+                continue;
+            }
+            match Self::create_in(&base) {
+                Ok(dir) => return Ok(dir),
+                Err(e) => last = Some((base, e)),
+            }
+        }
+        Err(match last {
+            Some((base, e)) => io_error("create a private directory in", &base, &e),
+            None => anyhow!("no directory to create a private directory in"),
+        })
+    }
+
+    fn create_in(base: &Path) -> io::Result<PrivateDir> {
+        let mut last = None;
+        for _ in 0..100 {
+            let path = base.join(format!("seal-edit-{:016x}", rand::random::<u64>()));
+            let mut builder = fs::DirBuilder::new();
+            #[cfg(unix)]
+            {
+                use std::os::unix::fs::DirBuilderExt as _;
+                builder.mode(0o700);
+            }
+            // Never an existing directory (or a link someone planted): a fresh one, or an error.
+            match builder.create(&path) {
+                Ok(()) => return Ok(PrivateDir { path }),
+                Err(e) if e.kind() == io::ErrorKind::AlreadyExists => last = Some(e),
+                Err(e) => return Err(e),
+            }
+        }
+        Err(last.unwrap_or_else(|| io::Error::other("no free directory name")))
+    }
+
+    /// Creates `name` in the directory, mode 0600, holding `bytes`.
+    pub fn write_new(&self, name: &str, bytes: &[u8]) -> Result<PathBuf> {
+        let path = self.path.join(name);
+        let mut options = OpenOptions::new();
+        options.write(true).create_new(true);
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::OpenOptionsExt as _;
+            options.mode(0o600);
+        }
+        options
+            .open(&path)
+            .and_then(|mut f| f.write_all(bytes))
+            .map_err(|e| io_error("write", &path, &e))?;
+        Ok(path)
+    }
+
+    /// Reads a file of the directory whole, into one buffer that is wiped when dropped.
+    pub fn read(&self, path: &Path, limit: Limit) -> Result<zeroize::Zeroizing<Vec<u8>>> {
+        let mut file = File::open(path).map_err(|e| io_error("open", path, &e))?;
+        let len = file
+            .metadata()
+            .map_err(|e| io_error("read", path, &e))?
+            .len();
+        if len > limit.bytes {
+            return Err(too_large(&path.display().to_string(), limit));
+        }
+        // One allocation: a buffer that grew would leave copies of the plaintext behind.
+        let size = usize::try_from(len).unwrap_or(usize::MAX);
+        let mut buf = zeroize::Zeroizing::new(Vec::with_capacity(size.saturating_add(1)));
+        (&mut file)
+            .take(limit.bytes + 1)
+            .read_to_end(&mut buf)
+            .map_err(|e| io_error("read", path, &e))?;
+        if buf.len() as u64 > limit.bytes {
+            return Err(too_large(&path.display().to_string(), limit));
+        }
+        Ok(buf)
+    }
+}
+
+impl Drop for PrivateDir {
+    fn drop(&mut self) {
+        // Overwritten first, where that is cheap: a disk-backed temp directory keeps the
+        // blocks of a file that is only unlinked.
+        if let Ok(entries) = fs::read_dir(&self.path) {
+            for entry in entries.flatten() {
+                let path = entry.path();
+                if let Ok(meta) = fs::symlink_metadata(&path)
+                    && meta.is_file()
+                    && meta.len() <= Limit::INPUT.bytes
+                    && let Ok(mut f) = OpenOptions::new().write(true).open(&path)
+                {
+                    let zeros = vec![0u8; usize::try_from(meta.len()).unwrap_or(0)];
+                    let _ = f.write_all(&zeros).and_then(|()| f.sync_all());
+                }
+            }
+        }
+        if let Err(e) = fs::remove_dir_all(&self.path) {
+            tracing::warn!(
+                "{}; remove it by hand: it holds plaintext",
+                io_error("remove", &self.path, &e)
+            );
+        }
+    }
 }
 
 #[cfg(test)]

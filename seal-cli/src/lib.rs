@@ -3,7 +3,8 @@
 //!
 //! Data flows one way; a module imports only modules above it in this list:
 //! - `io`: where bytes come from and go to (`Source`, `Sink`): stdin and files, read under
-//!   size caps, written atomically through symlinks. The only file I/O.
+//!   size caps, written atomically through symlinks, and the private directory of `seal
+//!   edit`'s plaintext. The only file I/O.
 //! - `decode`: bytes -> documents, Secrets, SealedSecrets. Pure.
 //! - `print`: Secrets and SealedSecrets -> bytes, JSON or YAML as kubeseal prints them. Pure.
 //! - [`cli`]: the flags, as kubeseal spells them.
@@ -15,6 +16,9 @@
 //! - `plan`: the flags checked and turned into a `Plan`: one mode, the input and output,
 //!   the format, and the per-Secret options (`SecretOptions`).
 //! - `rewrite`: a file's SealedSecrets edited in place, value by value. Pure.
+//! - `edit_text`: the items as `seal edit` shows them in the editor, and what the edited text
+//!   asks for. Pure.
+//! - `editor`: the user's editor run on a file, with SIGTERM and SIGHUP caught meanwhile.
 //! - `cmd`: one module per mode: read (`io`), decode, seal or unseal with the pure `shared`
 //!   core, print (or `rewrite`), write (`io`).
 
@@ -23,6 +27,8 @@ pub mod cli;
 mod cluster;
 mod cmd;
 mod decode;
+mod edit_text;
+mod editor;
 mod io;
 mod kubeconfig;
 mod plan;
@@ -46,6 +52,9 @@ pub fn run(mut cli: Cli) -> Result<()> {
             return cmd::keys::run(&plan::KeysPlan::try_from(*args)?);
         }
         Some(cli::Command::Lint(args)) => return cmd::lint::run(&args),
+        Some(cli::Command::Edit(args)) => {
+            return cmd::edit::run(&plan::EditPlan::try_from(*args)?);
+        }
         Some(cli::Command::Completion { shell }) => return cmd::docs::completion(shell),
         Some(cli::Command::Man) => return cmd::docs::man(),
         None => {}

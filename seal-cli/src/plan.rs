@@ -7,7 +7,7 @@ use std::time::Duration;
 use anyhow::{Result, bail};
 use shared::Scope;
 
-use crate::cli::{Cli, ClusterFlags, KeyAccess, KeysArgs, ReEncryptArgs};
+use crate::cli::{Cli, ClusterFlags, EditArgs, KeyAccess, KeysArgs, ReEncryptArgs};
 use crate::cluster::Controller;
 use crate::io::{Sink, Source};
 use crate::kubeconfig;
@@ -372,6 +372,63 @@ impl TryFrom<KeysArgs> for KeysPlan {
     }
 }
 
+/// `seal edit`, decided from its flags.
+#[derive(Debug)]
+pub struct EditPlan {
+    pub file: PathBuf,
+    /// `--name`: `NAME` or `NAMESPACE/NAME`.
+    pub name: Option<String>,
+    /// Where new values are sealed for: `--cert`, else the controller (key backups only open
+    /// the values shown).
+    pub cert: CertSource,
+    /// `--recovery-private-key`: the keys that open the values shown.
+    pub keys: Vec<PathBuf>,
+    pub kubeconfig: Box<kubeconfig::Selection>,
+    pub controller: Controller,
+    pub request_timeout: Option<Duration>,
+}
+
+impl TryFrom<EditArgs> for EditPlan {
+    type Error = anyhow::Error;
+
+    fn try_from(args: EditArgs) -> Result<EditPlan> {
+        let cert = match non_empty(args.cert) {
+            Some(c) => CertSource::Given(c),
+            None => CertSource::Controller,
+        };
+        let keys = args
+            .access
+            .recovery_private_key
+            .into_iter()
+            .filter(|k| !k.is_empty())
+            .map(PathBuf::from)
+            .collect();
+        let (controller, kubeconfig) = connection(
+            args.access.connection.cluster,
+            cert == CertSource::Controller,
+        )?;
+        let name = non_empty(args.name);
+        if let Some(n) = &name
+            && (n.split('/').count() > 2 || n.split('/').any(str::is_empty))
+        {
+            bail!("--name {n:?}: expected NAME or NAMESPACE/NAME");
+        }
+        Ok(EditPlan {
+            file: args.file,
+            name,
+            cert,
+            keys,
+            kubeconfig: Box::new(kubeconfig),
+            controller,
+            request_timeout: args
+                .access
+                .connection
+                .request_timeout
+                .filter(|t| !t.is_zero()),
+        })
+    }
+}
+
 /// kubeseal treats an empty flag value as unset; so does `SEALED_SECRETS_CERT=`.
 pub fn non_empty(v: Option<String>) -> Option<String> {
     v.filter(|s| !s.is_empty())
@@ -717,6 +774,33 @@ mod tests {
         // Empty values are unset, as in kubeseal.
         let p = plan(&["--cert", "c", "--name=", "-n", ""]).unwrap();
         assert_eq!((p.secret.name, p.secret.namespace), (None, None));
+    }
+
+    #[test]
+    fn edit_takes_a_name_and_a_certificate_or_the_controller() {
+        let edit = |args: &[&str]| {
+            let mut argv = vec!["seal", "edit", "f.yaml"];
+            argv.extend_from_slice(args);
+            match Cli::try_parse_from(argv).unwrap().command {
+                Some(crate::cli::Command::Edit(args)) => EditPlan::try_from(*args),
+                other => panic!("{other:?}"),
+            }
+        };
+        let p = edit(&["--name", "team-a/api", "--recovery-private-key", "k1,k2"]).unwrap();
+        assert_eq!(p.name.as_deref(), Some("team-a/api"));
+        assert_eq!(p.cert, CertSource::Controller);
+        assert_eq!(p.keys, [PathBuf::from("k1"), PathBuf::from("k2")]);
+        let p = edit(&["--cert", "c.pem", "--controller-name="]).unwrap();
+        assert_eq!(p.cert, CertSource::Given("c.pem".into()));
+        for bad in ["a/b/c", "/api", "team-a/"] {
+            let err = edit(&["--name", bad]).unwrap_err().to_string();
+            assert_eq!(
+                err,
+                format!("--name {bad:?}: expected NAME or NAMESPACE/NAME")
+            );
+        }
+        let err = edit(&["--controller-name="]).unwrap_err().to_string();
+        assert_eq!(err, "--controller-name must not be empty");
     }
 
     #[test]

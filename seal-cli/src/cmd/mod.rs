@@ -5,6 +5,7 @@
 mod controller;
 pub mod create;
 pub mod docs;
+pub mod edit;
 mod fetch_cert;
 pub mod keys;
 pub mod lint;
