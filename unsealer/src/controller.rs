@@ -346,6 +346,7 @@ pub async fn run(
     shutdown: impl std::future::Future<Output = ()> + Clone + Send + Sync + 'static,
 ) {
     let client = ctx.client.clone();
+    ctx.watching_started();
     let lists = match &scope {
         Scope::All => 1,
         Scope::Namespaces(namespaces) => namespaces.len(),

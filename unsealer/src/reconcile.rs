@@ -58,7 +58,8 @@ pub struct Context {
     pub secrets_listed: tokio::sync::Notify,
     /// Whether Secrets are watched at all (not with `--skip-recreate`).
     pub secrets_watched: std::sync::atomic::AtomicBool,
-    started: std::time::Instant,
+    /// When the watches last started (this replica began leading).
+    watching_since: Mutex<std::time::Instant>,
     /// Retries of a failure that may heal before the object waits for a change.
     pub max_retries: u32,
     /// Restart the opted-in workloads reading a Secret whose data changed
@@ -90,7 +91,7 @@ impl Context {
             secrets: Mutex::new(SecretCache::default()),
             secrets_listed: tokio::sync::Notify::new(),
             secrets_watched: std::sync::atomic::AtomicBool::new(false),
-            started: std::time::Instant::now(),
+            watching_since: Mutex::new(std::time::Instant::now()),
             max_retries: 5,
             restart_consumers: false,
             unavailable_log: Throttle::new(UNAVAILABLE_LOG_INTERVAL),
@@ -114,9 +115,21 @@ impl Context {
         self.secrets.lock().unwrap_or_else(|p| p.into_inner())
     }
 
-    /// In the controller's first [`SYNC_WAIT`], until the Secrets of `namespace` are listed.
+    /// The watches start (again): a replica that begins leading waits for its lists too.
+    pub fn watching_started(&self) {
+        *self
+            .watching_since
+            .lock()
+            .unwrap_or_else(|p| p.into_inner()) = std::time::Instant::now();
+    }
+
+    /// In the first [`SYNC_WAIT`] of the watches, until the Secrets of `namespace` are listed.
     async fn wait_for_secrets(&self, namespace: &str) {
-        let deadline = self.started + SYNC_WAIT;
+        let deadline = *self
+            .watching_since
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            + SYNC_WAIT;
         loop {
             let listed = self.secrets_listed.notified();
             let watched = self
