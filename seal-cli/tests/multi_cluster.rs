@@ -3,8 +3,6 @@
 
 mod common;
 
-use std::io::{BufRead as _, BufReader, Write as _};
-use std::net::TcpListener;
 use std::path::Path;
 
 use common::*;
@@ -269,37 +267,6 @@ fn an_unnamed_cert_given_twice_takes_the_last() {
     assert_eq!(unseal_data(&out, &[&key()])["username"], b"app_user");
 }
 
-/// Serves the vector certificate for every request, and sends back each request's path.
-fn serve(requests: usize) -> (String, std::sync::mpsc::Receiver<String>) {
-    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
-    let base = format!("http://{}", listener.local_addr().unwrap());
-    let pem = std::fs::read(vector("sealing-cert.pem")).unwrap();
-    let (paths, received) = std::sync::mpsc::channel();
-    std::thread::spawn(move || {
-        for stream in listener.incoming().take(requests) {
-            let mut stream = stream.unwrap();
-            let mut reader = BufReader::new(stream.try_clone().unwrap());
-            let mut request_line = String::new();
-            reader.read_line(&mut request_line).unwrap();
-            loop {
-                let mut line = String::new();
-                if reader.read_line(&mut line).unwrap() == 0 || line == "\r\n" {
-                    break;
-                }
-            }
-            let path = request_line.split_whitespace().nth(1).unwrap_or_default();
-            let _ = paths.send(path.to_owned());
-            let head = format!(
-                "HTTP/1.1 200 OK\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
-                pem.len()
-            );
-            stream.write_all(head.as_bytes()).unwrap();
-            stream.write_all(&pem).unwrap();
-        }
-    });
-    (base, received)
-}
-
 #[test]
 fn paths_and_urls_with_an_equals_sign_are_not_cluster_names() {
     let dir = TempDir::new("multi-equals");
@@ -311,7 +278,7 @@ fn paths_and_urls_with_an_equals_sign_are_not_cluster_names() {
         assert_eq!(unseal_data(&out, &[&key()])["username"], b"app_user");
     }
     // An http URL with a query, unnamed and as a named cluster's certificate.
-    let (base, paths) = serve(2);
+    let (base, paths, _server) = serve_cert(2);
     let url = format!("{base}/cert.pem?a=b");
     let out = seal(&["--cert", &url]).stdin(&input).run().ok();
     assert_eq!(unseal_data(&out, &[&key()])["username"], b"app_user");

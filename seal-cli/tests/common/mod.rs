@@ -235,3 +235,48 @@ pub fn mask_ciphertexts(text: &str) -> String {
         })
         .collect()
 }
+
+/// A tiny HTTP server on 127.0.0.1 for `requests` connections: the vector certificate at
+/// `/cert.pem` (any query), 404 elsewhere. Sends back each request's path (with its query).
+pub fn serve_cert(
+    requests: usize,
+) -> (
+    String,
+    std::sync::mpsc::Receiver<String>,
+    std::thread::JoinHandle<()>,
+) {
+    use std::io::{BufRead as _, BufReader};
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let base = format!("http://{}", listener.local_addr().unwrap());
+    let pem = std::fs::read(vector("sealing-cert.pem")).unwrap();
+    let (paths, received) = std::sync::mpsc::channel();
+    let handle = std::thread::spawn(move || {
+        for stream in listener.incoming().take(requests) {
+            let mut stream = stream.unwrap();
+            let mut reader = BufReader::new(stream.try_clone().unwrap());
+            let mut request_line = String::new();
+            reader.read_line(&mut request_line).unwrap();
+            // Drain the headers.
+            loop {
+                let mut line = String::new();
+                if reader.read_line(&mut line).unwrap() == 0 || line == "\r\n" {
+                    break;
+                }
+            }
+            let path = request_line.split_whitespace().nth(1).unwrap_or_default();
+            let (status, body): (&str, &[u8]) = if path.split('?').next() == Some("/cert.pem") {
+                ("200 OK", &pem)
+            } else {
+                ("404 Not Found", b"not found\n")
+            };
+            let _ = paths.send(path.to_owned());
+            let head = format!(
+                "HTTP/1.1 {status}\r\nContent-Type: application/x-pem-file\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
+                body.len()
+            );
+            stream.write_all(head.as_bytes()).unwrap();
+            stream.write_all(body).unwrap();
+        }
+    });
+    (base, received, handle)
+}
