@@ -6,9 +6,9 @@
 //! - each retries on its own short, capped backoff ([`WatchBackoff`]) and its errors stop there,
 //!   so the controller's own trigger backoff (30 s at most, shared by every trigger) never
 //!   engages;
-//! - objects of a (re)list reach the reconciler only once the store holds them
-//!   ([`after_store_update`]): kube-runtime 5.0 passes them on before the store is swapped, and
-//!   the reconciler then drops them as "not found in local store", for good;
+//! - SealedSecrets go into the store one by one, a (re)list included ([`Mirror`]), before the
+//!   reconciler hears of them: kube-runtime 5.0's reflector swaps a relist in only at its end,
+//!   and the reconciler would drop the objects passed on before as "not found in local store";
 //! - a re-list of Secrets reports what exists, not what vanished in the gap, so the deletions
 //!   are worked out by comparing it with what was known (in the cache).
 
@@ -20,15 +20,16 @@ use futures::{Stream, StreamExt as _, TryStreamExt as _};
 use k8s_openapi::api::core::v1::Secret;
 use kube::api::Api;
 use kube::core::PartialObjectMeta;
+use kube::runtime::WatchStreamExt as _;
 use kube::runtime::controller::{Config, Controller};
-use kube::runtime::reflector::{ObjectRef, Store};
+use kube::runtime::reflector::ObjectRef;
 use kube::runtime::utils::Backoff;
 use kube::runtime::watcher::{self, Event};
-use kube::runtime::{WatchStreamExt as _, predicates, reflector};
 use tracing::{debug, warn};
 
 use crate::guard::Guarded;
 use crate::reconcile::{Context, error_policy, reconcile};
+use crate::sealed_store::Mirror;
 use crate::secret_cache::Target;
 use crate::throttle::Throttle;
 
@@ -138,39 +139,6 @@ where
 /// How often a watch that keeps failing is logged.
 const WATCH_LOG_INTERVAL: Duration = Duration::from_secs(30);
 
-/// The objects to reconcile from a reflected watch: applied objects at once, and the objects
-/// of a (re)list only after its end, when the store has been swapped and holds them.
-fn after_store_update(
-    events: impl Stream<Item = Event<Guarded>> + Send + 'static,
-    reader: Store<Guarded>,
-) -> impl Stream<Item = Guarded> + Send + 'static {
-    let mut listed: Vec<ObjectRef<Guarded>> = Vec::new();
-    events
-        .map(move |event| -> Box<dyn Iterator<Item = Guarded> + Send> {
-            match event {
-                Event::Apply(obj) => Box::new(std::iter::once(obj)),
-                Event::Delete(_) => Box::new(std::iter::empty()),
-                Event::Init => {
-                    listed.clear();
-                    Box::new(std::iter::empty())
-                }
-                Event::InitApply(obj) => {
-                    listed.push(ObjectRef::from_obj(&obj));
-                    Box::new(std::iter::empty())
-                }
-                Event::InitDone => {
-                    let reader = reader.clone();
-                    Box::new(
-                        std::mem::take(&mut listed)
-                            .into_iter()
-                            .filter_map(move |r| reader.get(&r).map(|o| (*o).clone())),
-                    )
-                }
-            }
-        })
-        .flat_map(futures::stream::iter)
-}
-
 /// The metadata watch of Secrets, feeding the cache ([`crate::secret_cache::SecretCache`]); its triggers are the
 /// SealedSecrets to reconcile: those whose Secret was deleted and is theirs to write again, and
 /// those whose target was just opened to a takeover or merge. The controller's own writes do
@@ -254,28 +222,34 @@ async fn run_one(
     ctx: Arc<Context>,
     shutdown: impl std::future::Future<Output = ()> + Send + Sync + 'static,
 ) {
-    let (reader, writer) = reflector::store();
-    let reflected = logged(
-        "SealedSecrets",
-        watcher::watcher(ss_api, watching.config())
-            // managedFields are most of a cached object's size and never read here.
-            .modify(|obj: &mut Guarded| {
-                let meta = kube::Resource::meta_mut(obj);
-                meta.managed_fields = None;
-                // kubectl's copy of the whole object, never read here.
-                if let Some(annotations) = meta.annotations.as_mut() {
-                    annotations.remove(LAST_APPLIED);
-                }
-            })
-            .reflect(writer)
-            .inspect_ok(generations_seen(ctx.clone()))
-            .inspect_ok(usage_tracker(namespace.clone(), ctx.clone())),
-    );
-    // Spec changes only (the generation predicate): status and metadata edits, including our
-    // own status writes, do not trigger work, as in the reference.
-    let sealed = after_store_update(reflected, reader.clone())
-        .map(Ok)
-        .predicate_filter(predicates::generation, Default::default());
+    let (mut mirror, reader) = Mirror::new(ctx.specs.clone());
+    let specs = ctx.specs.clone();
+    let events = watcher::watcher(ss_api, watching.config())
+        // managedFields are most of a cached object's size and never read here.
+        .modify(|obj: &mut Guarded| {
+            let meta = kube::Resource::meta_mut(obj);
+            meta.managed_fields = None;
+            // kubectl's copy of the whole object, never read here.
+            if let Some(annotations) = meta.annotations.as_mut() {
+                annotations.remove(LAST_APPLIED);
+            }
+        })
+        .inspect_ok(generations_seen(ctx.clone()))
+        .inspect_ok(usage_tracker(namespace.clone(), ctx.clone()));
+    // Into the lean store, each generation passed on once (spec changes only: status and
+    // metadata edits, including our own status writes, do not trigger work, as in the
+    // reference), and no further while the limit of specs waits for reconciles.
+    let sealed = logged("SealedSecrets", events)
+        .then(move |event| {
+            let specs = specs.clone();
+            async move {
+                specs.room().await;
+                event
+            }
+        })
+        .filter_map(move |event| {
+            std::future::ready(mirror.observe(event).map(Ok::<_, watcher::Error>))
+        });
     let keys_changed = futures::stream::unfold(ctx.keys.subscribe(), |mut versions| async move {
         versions.changed().await.ok()?;
         Some(((), versions))

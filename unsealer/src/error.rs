@@ -24,6 +24,8 @@ pub enum Error {
     Immutable(String),
     #[error("reading Secret: {}", api_text(.0))]
     ReadSecret(kube::Error),
+    #[error("reading SealedSecret: {}", api_text(.0))]
+    ReadSealedSecret(kube::Error),
     #[error("writing Secret: {}", api_text(.0))]
     WriteSecret(kube::Error),
     #[error("writing status: {}", api_text(.0))]
@@ -115,6 +117,7 @@ impl Error {
             Error::Immutable(_)
             | Error::WriteSecret(_)
             | Error::ReadSecret(_)
+            | Error::ReadSealedSecret(_)
             | Error::SecretChanging(_) => "update",
             Error::WriteStatus(_) => "status",
         }
@@ -155,7 +158,10 @@ impl Error {
     /// Whether the API server refused the controller's credentials or role (401, 403).
     pub fn is_forbidden(&self) -> bool {
         match self {
-            Error::ReadSecret(e) | Error::WriteSecret(e) | Error::WriteStatus(e) => {
+            Error::ReadSecret(e)
+            | Error::ReadSealedSecret(e)
+            | Error::WriteSecret(e)
+            | Error::WriteStatus(e) => {
                 matches!(e, kube::Error::Api(s) if s.code == 401 || s.code == 403)
             }
             _ => false,
@@ -166,7 +172,10 @@ impl Error {
     /// outage looks like, logged at a bounded rate rather than once per object.
     pub fn is_unavailable(&self) -> bool {
         match self {
-            Error::ReadSecret(e) | Error::WriteSecret(e) | Error::WriteStatus(e) => {
+            Error::ReadSecret(e)
+            | Error::ReadSealedSecret(e)
+            | Error::WriteSecret(e)
+            | Error::WriteStatus(e) => {
                 !matches!(e, kube::Error::Api(s) if s.code < 500 && s.code != 429)
             }
             _ => false,

@@ -7,38 +7,37 @@ use std::borrow::Cow;
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
 use kube::Resource;
 use serde::{Deserialize, Deserializer};
-use shared::{SealedSecret, SealedSecretStatus};
+use shared::{SealedSecret, SealedSecretSpec, SealedSecretStatus};
 
 /// Longest parse error kept: serde's messages can quote the offending value.
 const MAX_ERROR_LEN: usize = 300;
 
-/// A SealedSecret that does not parse as one.
+/// A watched object: the SealedSecret's metadata and status, and its spec, or why it does not
+/// parse. Metadata and status are kept apart from the spec so that the controller's store can
+/// let go of the spec ([`crate::sealed_store`]) and keep a small object.
 #[derive(Clone, Debug)]
-pub struct Invalid {
+pub struct Guarded {
     pub metadata: ObjectMeta,
     /// The status as written, when it still parses: what the controller reported last time.
     pub status: Option<SealedSecretStatus>,
-    /// Why it does not parse; escaped and bounded.
-    pub error: String,
+    pub spec: Spec,
 }
 
-/// A watched object: the SealedSecret, or what is left of a malformed one.
 #[derive(Clone, Debug)]
-pub struct Guarded(pub Result<SealedSecret, Invalid>);
+pub enum Spec {
+    /// It parses. `None` once the store let the spec go.
+    Sealed(Option<Box<SealedSecretSpec>>),
+    /// It does not parse: why, escaped and bounded.
+    Invalid(String),
+}
 
 impl Guarded {
     pub fn meta_ref(&self) -> &ObjectMeta {
-        match &self.0 {
-            Ok(ss) => &ss.metadata,
-            Err(invalid) => &invalid.metadata,
-        }
+        &self.metadata
     }
 
     pub fn status(&self) -> Option<&SealedSecretStatus> {
-        match &self.0 {
-            Ok(ss) => ss.status.as_ref(),
-            Err(invalid) => invalid.status.as_ref(),
-        }
+        self.status.as_ref()
     }
 }
 
@@ -46,7 +45,11 @@ impl<'de> Deserialize<'de> for Guarded {
     fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
         let value = serde_json::Value::deserialize(deserializer)?;
         match SealedSecret::deserialize(&value) {
-            Ok(ss) => Ok(Guarded(Ok(ss))),
+            Ok(ss) => Ok(Guarded {
+                metadata: ss.metadata,
+                status: ss.status,
+                spec: Spec::Sealed(Some(Box::new(ss.spec))),
+            }),
             Err(e) => {
                 // Without readable metadata the object cannot even be named: fail the event,
                 // as kube's own DeserializeGuard does.
@@ -61,11 +64,11 @@ impl<'de> Deserialize<'de> for Guarded {
                     .and_then(|s| SealedSecretStatus::deserialize(s).ok());
                 let error =
                     shared::text::truncate(&shared::text::escape(&e.to_string()), MAX_ERROR_LEN);
-                Ok(Guarded(Err(Invalid {
+                Ok(Guarded {
                     metadata,
                     status,
-                    error,
-                })))
+                    spec: Spec::Invalid(error),
+                })
             }
         }
     }
@@ -96,10 +99,7 @@ impl Resource for Guarded {
     }
 
     fn meta_mut(&mut self) -> &mut ObjectMeta {
-        match &mut self.0 {
-            Ok(ss) => &mut ss.metadata,
-            Err(invalid) => &mut invalid.metadata,
-        }
+        &mut self.metadata
     }
 }
 
@@ -117,32 +117,33 @@ mod tests {
             "status": {"observedGeneration": 3, "conditions": [
                 {"type": "Synced", "status": "False", "message": "m"}]}
         });
-        let Guarded(Err(invalid)) = serde_json::from_value(json).unwrap() else {
+        let invalid: Guarded = serde_json::from_value(json).unwrap();
+        let Spec::Invalid(error) = &invalid.spec else {
             panic!("parsed a malformed object");
         };
         assert_eq!(invalid.metadata.name.as_deref(), Some("bad"));
         assert_eq!(invalid.status.unwrap().observed_generation, Some(3));
-        assert!(
-            invalid.error.contains("spec.encryptedData.password"),
-            "{}",
-            invalid.error
-        );
+        assert!(error.contains("spec.encryptedData.password"), "{error}");
 
         let hostile = serde_json::json!({
             "metadata": {"name": "x"},
             "spec": {"encryptedData": {"a\nFORGED": 1}},
             "status": "not a status"
         });
-        let Guarded(Err(invalid)) = serde_json::from_value(hostile).unwrap() else {
+        let invalid: Guarded = serde_json::from_value(hostile).unwrap();
+        let Spec::Invalid(error) = &invalid.spec else {
             panic!("parsed a malformed object");
         };
         assert!(invalid.status.is_none());
-        assert!(!invalid.error.contains('\n'), "{}", invalid.error);
+        assert!(!error.contains('\n'), "{error}");
 
         let good = serde_json::json!({
             "metadata": {"name": "ok"},
             "spec": {"encryptedData": {"a": "AAAA"}}
         });
-        assert!(serde_json::from_value::<Guarded>(good).unwrap().0.is_ok());
+        let good = serde_json::from_value::<Guarded>(good).unwrap();
+        assert!(
+            matches!(good.spec, Spec::Sealed(Some(spec)) if spec.encrypted_data["a"] == "AAAA")
+        );
     }
 }

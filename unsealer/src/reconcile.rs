@@ -17,7 +17,7 @@ use tokio::sync::Semaphore;
 use tracing::{debug, info, warn};
 
 use crate::error::Error;
-use crate::guard::Guarded;
+use crate::guard::{Guarded, Spec};
 use crate::keyring::KeyStore;
 use crate::marks::{FIELD_MANAGER, Source};
 use crate::metrics::Metrics;
@@ -54,6 +54,8 @@ pub struct Context {
     failures: Mutex<HashMap<(String, String), Failures>>,
     /// What the metadata watch of Secrets knows of them.
     secrets: Mutex<SecretCache>,
+    /// The specs of the generations handed to reconciles ([`crate::sealed_store`]).
+    pub specs: Arc<crate::sealed_store::Specs>,
     /// Woken when a watch of Secrets completes a list.
     pub secrets_listed: tokio::sync::Notify,
     /// Whether Secrets are watched at all (not with `--skip-recreate`).
@@ -89,6 +91,7 @@ impl Context {
             unseal_slots: Arc::new(Semaphore::new(cores)),
             failures: Mutex::new(HashMap::new()),
             secrets: Mutex::new(SecretCache::default()),
+            specs: Arc::new(crate::sealed_store::Specs::default()),
             secrets_listed: tokio::sync::Notify::new(),
             secrets_watched: std::sync::atomic::AtomicBool::new(false),
             watching_since: Mutex::new(std::time::Instant::now()),
@@ -175,17 +178,28 @@ pub async fn reconcile(obj: Arc<Guarded>, ctx: Arc<Context>) -> Result<Action, E
     ctx.metrics.unseal_requests.inc();
     let meta = obj.meta_ref();
     let current_status = obj.status();
-    let result = match &obj.0 {
-        Ok(ss) => write_secret(ss, &ctx).await,
-        Err(invalid) => Err(Error::Invalid(invalid.error.clone())),
-    };
     let (namespace, name) = key_of(meta);
+    let generation = (
+        meta.uid.clone().unwrap_or_default(),
+        meta.generation.unwrap_or_default(),
+    );
+    let result = match &obj.spec {
+        Spec::Sealed(_) => write_secret(meta, &ctx).await,
+        Spec::Invalid(error) => Err(Error::Invalid(error.clone())),
+    };
+    // The spec held for this generation is let go whatever happened: a retry reads it.
+    ctx.specs
+        .done(&(namespace.clone(), name.clone()), &generation);
+    let result = match result {
+        Ok(Written::Superseded) => {
+            debug!(%namespace, %name, "SealedSecret changed since its event; waiting for the next");
+            return Ok(Action::requeue(SUPERSEDED_RETRY));
+        }
+        Ok(Written::Done) => Ok(()),
+        Err(e) => Err(e),
+    };
     crate::metrics::lock(&ctx.metrics.key_usage).reconciled(&(namespace.clone(), name.clone()));
     if result.as_ref().map_or_else(Error::is_permanent, |()| true) {
-        let generation = (
-            meta.uid.clone().unwrap_or_default(),
-            meta.generation.unwrap_or_default(),
-        );
         ctx.secrets()
             .reconciled(&(namespace.clone(), name.clone()), &generation);
     }
@@ -355,6 +369,52 @@ async fn write_status(
         .map_err(Error::WriteStatus)
 }
 
+/// How a reconcile's write ended, when nothing failed.
+enum Written {
+    /// The Secret is current: written now, or already.
+    Done,
+    /// The object read for its spec is another generation (or gone): the watch brings it, and
+    /// its own reconcile does the work.
+    Superseded,
+}
+
+/// When a superseded reconcile looks again, should the watch's event not come.
+const SUPERSEDED_RETRY: Duration = Duration::from_secs(5);
+
+/// The SealedSecret with its spec, which the lean store ([`crate::sealed_store`]) does not
+/// hold: the spec kept since its watch event, or the object read again. `None` when what was
+/// read is not this generation.
+async fn with_spec(meta: &ObjectMeta, ctx: &Context) -> Result<Option<SealedSecret>, Error> {
+    let key = key_of(meta);
+    let generation = (
+        meta.uid.clone().unwrap_or_default(),
+        meta.generation.unwrap_or_default(),
+    );
+    if let Some(spec) = ctx.specs.get(&key, &generation) {
+        return Ok(Some(SealedSecret {
+            metadata: meta.clone(),
+            spec: (*spec).clone(),
+            status: None,
+        }));
+    }
+    let api: Api<Guarded> = Api::namespaced(ctx.client.clone(), &key.0);
+    let read = api.get_opt(&key.1).await.map_err(Error::ReadSealedSecret)?;
+    Ok(match read {
+        Some(Guarded {
+            metadata,
+            spec: Spec::Sealed(Some(spec)),
+            ..
+        }) if metadata.uid == meta.uid && metadata.generation == meta.generation => {
+            Some(SealedSecret {
+                metadata,
+                spec: *spec,
+                status: None,
+            })
+        }
+        _ => None,
+    })
+}
+
 /// What the write is decided on: the metadata cache's view, or the Secret read whole.
 enum Known {
     Cached(Option<Target>),
@@ -369,12 +429,12 @@ const SYNC_WAIT: Duration = Duration::from_secs(30);
 /// the API server only when the cache cannot say (not listed yet, a takeover, or a write
 /// refused because the Secret changed). The decisions are `write`'s, pure; this only
 /// sequences the API calls.
-async fn write_secret(ss: &SealedSecret, ctx: &Context) -> Result<(), Error> {
-    let key = key_of(&ss.metadata);
+async fn write_secret(meta: &ObjectMeta, ctx: &Context) -> Result<Written, Error> {
+    let key = key_of(meta);
     let (namespace, name) = key.clone();
     let source = Source {
-        uid: ss.metadata.uid.clone().unwrap_or_default(),
-        generation: ss.metadata.generation.unwrap_or_default(),
+        uid: meta.uid.clone().unwrap_or_default(),
+        generation: meta.generation.unwrap_or_default(),
     };
     let generation = (source.uid.clone(), source.generation);
     let api: Api<Secret> = Api::namespaced(ctx.client.clone(), &namespace);
@@ -416,7 +476,7 @@ async fn write_secret(ss: &SealedSecret, ctx: &Context) -> Result<(), Error> {
             Precheck::UpToDate { keys } => {
                 debug!(%namespace, %name, "Secret already unsealed from this generation");
                 ctx.record_key_use(&namespace, &name, keys.into_iter().collect());
-                return Ok(());
+                return Ok(Written::Done);
             }
             Precheck::Unseal(strategy) => strategy,
         };
@@ -433,8 +493,11 @@ async fn write_secret(ss: &SealedSecret, ctx: &Context) -> Result<(), Error> {
         let (desired, opened_by) = match &unsealed {
             Some(done) => done.clone(),
             None => {
+                let Some(full) = with_spec(meta, ctx).await? else {
+                    return Ok(Written::Superseded);
+                };
                 let (result, used) =
-                    unseal_on_a_core(ss, ctx, strategy.recorded_keys.clone()).await?;
+                    unseal_on_a_core(full, ctx, strategy.recorded_keys.clone()).await?;
                 ctx.metrics.rsa_operations.inc_by(used.rsa_operations);
                 ctx.record_key_use(&namespace, &name, used.opened_by.clone());
                 unsealed.insert((result?, used.opened_by)).clone()
@@ -458,9 +521,9 @@ async fn write_secret(ss: &SealedSecret, ctx: &Context) -> Result<(), Error> {
                 if let Some(before) = &before
                     && crate::consumers::data_changed(Some(before), written.data.as_ref())
                 {
-                    restart_consumers(ss, ctx, &namespace, &name).await;
+                    restart_consumers(meta, ctx, &namespace, &name).await;
                 }
-                return Ok(());
+                return Ok(Written::Done);
             }
             // Decided on the cache, which was behind: read the Secret and decide again, once.
             Err(e) if crate::error::is_stale_write(&e) && matches!(known, Known::Cached(_)) => {
@@ -488,7 +551,7 @@ async fn write_secret(ss: &SealedSecret, ctx: &Context) -> Result<(), Error> {
 /// Restarts the workloads reading a Secret whose data just changed, with one event on the
 /// SealedSecret saying which (or why not). A failure is not retried: the Secret is written,
 /// and the restart is the workloads' business from here.
-async fn restart_consumers(ss: &SealedSecret, ctx: &Context, namespace: &str, name: &str) {
+async fn restart_consumers(meta: &ObjectMeta, ctx: &Context, namespace: &str, name: &str) {
     let now = Timestamp::now().to_string();
     let event = match crate::consumers::restart(&ctx.client, namespace, name, &now).await {
         Ok(restarted) if restarted.is_empty() => return,
@@ -519,7 +582,7 @@ async fn restart_consumers(ss: &SealedSecret, ctx: &Context, namespace: &str, na
             }
         }
     };
-    if let Err(e) = ctx.recorder.publish(&event, &reference(&ss.metadata)).await {
+    if let Err(e) = ctx.recorder.publish(&event, &reference(meta)).await {
         debug!(error = %e, "event not recorded");
     }
 }
@@ -601,13 +664,16 @@ pub async fn warn_of_retired_keys(ctx: Arc<Context>, keys: crate::keyring::KeySt
 
 /// Unseals on the blocking pool, holding one of the cores' slots, trying the `recorded` keys
 /// first; says which keys opened it and at what RSA cost, also when it failed.
+/// How long an unseal keeps a core before it lets a waiting one have it: about 7 RSA-4096
+/// decryptions.
+const UNSEAL_SLICE: Duration = Duration::from_millis(10);
+
 async fn unseal_on_a_core(
-    ss: &SealedSecret,
+    ss: SealedSecret,
     ctx: &Context,
     recorded: Vec<String>,
 ) -> Result<(Result<Secret, UnsealError>, KeyUse), Error> {
     let keys = ctx.keys.get();
-    let ss = ss.clone();
     let options = ctx.unseal_options;
     let slots = ctx.unseal_slots.clone();
     let slot = slots
@@ -618,11 +684,18 @@ async fn unseal_on_a_core(
     let runtime = tokio::runtime::Handle::current();
     tokio::task::spawn_blocking(move || {
         let mut slot = Some(slot);
-        // Between items, queue again behind whoever waits for a core (the semaphore is FIFO):
-        // a good object beside one with 1,000 items waits for one item, not 1,000.
+        let mut held_since = std::time::Instant::now();
+        // After a time slice, queue again behind whoever waits for a core (the semaphore is
+        // FIFO): a good object beside one with 1,000 items waits for a slice, not 1,000 items.
+        // Not after every item: each hand-over is a thread switch, and a few-item object would
+        // pay one per item.
         let mut between_items = || {
+            if held_since.elapsed() < UNSEAL_SLICE {
+                return;
+            }
             drop(slot.take());
             slot = runtime.block_on(slots.clone().acquire_owned()).ok();
+            held_since = std::time::Instant::now();
         };
         let mut env = shared::template::Context {
             now: time::OffsetDateTime::now_utc(),

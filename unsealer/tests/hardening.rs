@@ -158,7 +158,7 @@ async fn hostile_templates_cannot_take_the_memory() -> Result<()> {
 
 /// Finding: six objects with 1,800 garbage items each delayed a good object created after them
 /// by 4.2-16.8 s. Now items are capped at 1,000, failures are not retried on a timer, and the
-/// RSA slot is given back between items.
+/// RSA slot is given back between items, after each 10 ms slice.
 #[tokio::test]
 async fn hostile_items_do_not_starve_good_objects() -> Result<()> {
     let Some(env) = Env::start("uns-hostile-items").await? else {

@@ -1,8 +1,11 @@
 //! What one SealedSecret costs the API server, counted in its audit log
 //! (`TEST_CLUSTER_AUDIT_LOG`): a first unseal creates the Secret, writes the status and records
 //! one event, and reads nothing; a new generation applies the Secret (status, event); a
-//! restart with everything current makes no request for any object, and no RSA operation.
-//! The controller decides from its metadata cache of Secrets (`unsealer::secret_cache`).
+//! restart with everything current makes no request for any object, and no RSA operation; a
+//! deleted Secret costs one read of its SealedSecret, whose spec the store no longer holds,
+//! and its create. The controller decides from its metadata cache of Secrets
+//! (`unsealer::secret_cache`) and keeps only the specs still to be unsealed
+//! (`unsealer::sealed_store`).
 //!
 //! Run: `tests/cluster/with-cluster.sh cargo test -p unsealer --test requests`.
 
@@ -149,6 +152,21 @@ async fn first_sync_costs_three_requests_and_a_current_restart_none() -> Result<
             .unwrap_or_default(),
         0.0,
         "RSA operations on a restart with everything current"
+    );
+
+    // The Secret of a current object deleted: the store keeps no spec once an object is
+    // reconciled, so the object is read once and its Secret created again; the status and
+    // the event stand.
+    let since = Timestamp::now();
+    admin_secrets
+        .delete("s1", &kube::api::DeleteParams::default())
+        .await?;
+    env.wait_secret(&ns, "s1").await?;
+    let recreate = counts(&[("get sealedsecrets", 1), ("create secrets", 1)]);
+    assert_eq!(
+        settled(&user, since, &recreate).await?,
+        recreate,
+        "a deleted Secret created again"
     );
     drop(ctl);
     env.finish().await

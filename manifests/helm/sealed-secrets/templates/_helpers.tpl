@@ -117,7 +117,7 @@ that the two agree). */}}
 {{- define "sealed-secrets.controllerRules" -}}
 - apiGroups: ["bitnami.com"]
   resources: ["sealedsecrets"]
-  verbs: ["list", "watch"]
+  verbs: ["get", "list", "watch"]
 - apiGroups: ["bitnami.com"]
   resources: ["sealedsecrets/status"]
   verbs: ["patch"]
