@@ -5,7 +5,7 @@
 //!   and status are all a reconcile needs to name the object, decide from the Secret cache
 //!   that it is current, and report;
 //! - the spec of each generation passed on to a reconcile waits in [`Specs`] until that
-//!   reconcile is over. A watch that brings more than [`Specs::LIMIT`] of them waits, so a
+//!   reconcile is over, unless its status already reports it unsealed (as after a restart). A watch that brings more than [`Specs::LIMIT`] of them waits, so a
 //!   start with 20,000 objects to unseal holds a few hundred ciphertexts, not 20,000;
 //! - a reconcile that needs a spec no longer held (a deleted Secret to create again, a retry,
 //!   a key change) reads the object.
@@ -187,9 +187,13 @@ impl Mirror {
         let key = key_of(&obj);
         let generation = generation_of(&obj);
         let new = self.passed.get(&key) != Some(&generation);
+        // Not for a generation the status already reports unsealed (a restart): its reconcile
+        // finds the Secret current and needs no spec, or reads the object if it is not.
+        let synced = crate::status::is_synced(obj.status.as_ref(), obj.metadata.generation);
         if let Spec::Sealed(spec) = &mut obj.spec
             && let Some(spec) = spec.take()
             && new
+            && !synced
         {
             self.specs.hold(key.clone(), generation.clone(), spec);
         }
@@ -214,6 +218,7 @@ mod tests {
     use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
     use kube::runtime::reflector::ObjectRef;
     use shared::SealedSecretStatus;
+    use shared::resource::SealedSecretCondition;
     use std::collections::BTreeMap;
 
     fn sealed(name: &str, generation: i64, observed: Option<i64>) -> Guarded {
@@ -287,6 +292,25 @@ mod tests {
             specs.get(&k("a"), &g("a", 2)).unwrap().encrypted_data["a"],
             "ct-2"
         );
+    }
+
+    #[test]
+    fn a_generation_reported_unsealed_is_passed_on_without_its_spec() {
+        let specs = Arc::new(Specs::default());
+        let (mut mirror, _reader) = Mirror::new(specs.clone());
+        let mut current = sealed("a", 2, Some(2));
+        current.status.as_mut().unwrap().conditions = vec![SealedSecretCondition {
+            type_: "Synced".into(),
+            status: "True".into(),
+            ..SealedSecretCondition::default()
+        }];
+        let mut failed = current.clone();
+        failed.metadata.name = Some("b".into());
+        failed.status.as_mut().unwrap().conditions[0].status = "False".into();
+        assert!(mirror.observe(Event::Apply(current)).is_some());
+        assert!(specs.is_empty());
+        assert!(mirror.observe(Event::Apply(failed)).is_some());
+        assert!(specs.get(&k("b"), &("uid-a".into(), 2)).is_some());
     }
 
     #[test]

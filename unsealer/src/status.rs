@@ -49,6 +49,17 @@ fn condition(
     }
 }
 
+/// Whether `current` reports generation `generation` unsealed (Synced, True).
+pub fn is_synced(current: Option<&SealedSecretStatus>, generation: Option<i64>) -> bool {
+    current.is_some_and(|s| {
+        s.observed_generation.is_some()
+            && s.observed_generation == generation
+            && s.conditions
+                .iter()
+                .any(|c| c.type_ == "Synced" && c.status == "True")
+    })
+}
+
 /// The new status, or `None` if the current one already says the same (so a reconcile that
 /// changes nothing writes nothing, and status writes cannot feed a loop).
 pub fn next(
