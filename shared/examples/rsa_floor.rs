@@ -1,0 +1,43 @@
+//! The RSA floor of `benches/controller.sh`: milliseconds per RSA-4096 OAEP decryption with
+//! aws-lc-rs, the controller's own RSA, on one core. Prints one number.
+//!
+//! `cargo run --release -p shared --example rsa_floor [SECONDS]` (default 3).
+
+use std::time::{Duration, Instant};
+
+use aws_lc_rs::rsa::{
+    KeySize, OAEP_SHA256_MGF1SHA256, OaepPrivateDecryptingKey, OaepPublicEncryptingKey,
+    PrivateDecryptingKey,
+};
+
+fn main() -> Result<(), Box<dyn std::error::Error>> {
+    let seconds: f64 = match std::env::args().nth(1) {
+        Some(s) => s
+            .parse()
+            .map_err(|_| format!("not a number of seconds: {s:?}"))?,
+        None => 3.0,
+    };
+    let key = PrivateDecryptingKey::generate(KeySize::Rsa4096)?;
+    let public = OaepPublicEncryptingKey::new(key.public_key())?;
+    let key = OaepPrivateDecryptingKey::new(key)?;
+    let label = b"namespace/name";
+    let mut wrapped = vec![0u8; public.ciphertext_size()];
+    let wrapped = public
+        .encrypt(
+            &OAEP_SHA256_MGF1SHA256,
+            &[7u8; 32],
+            &mut wrapped,
+            Some(label),
+        )?
+        .to_vec();
+    let mut out = vec![0u8; key.min_output_size()];
+    let budget = Duration::from_secs_f64(seconds);
+    let start = Instant::now();
+    let mut n = 0u32;
+    while n < 10 || start.elapsed() < budget {
+        key.decrypt(&OAEP_SHA256_MGF1SHA256, &wrapped, &mut out, Some(label))?;
+        n += 1;
+    }
+    println!("{:.4}", start.elapsed().as_secs_f64() * 1e3 / f64::from(n));
+    Ok(())
+}
