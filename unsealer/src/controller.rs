@@ -321,6 +321,7 @@ pub async fn run(
 ) {
     let client = ctx.client.clone();
     ctx.watching_started();
+    ctx.specs.clear();
     let lists = match &scope {
         Scope::All => 1,
         Scope::Namespaces(namespaces) => namespaces.len(),

@@ -106,6 +106,13 @@ impl Specs {
         }
     }
 
+    /// Lets every spec go: a new term as leader starts its watches afresh, and the reconciles
+    /// of the last term, which held them, were dropped with it.
+    pub fn clear(&self) {
+        self.held().clear();
+        self.room.notify_waiters();
+    }
+
     fn forget(&self, key: &Key) {
         if self.held().remove(key).is_some() {
             self.room.notify_waiters();
@@ -391,6 +398,21 @@ mod tests {
         tokio::time::timeout(std::time::Duration::from_secs(5), waiting)
             .await
             .expect("still waiting after a reconcile let its spec go")
+            .unwrap();
+
+        // A new term as leader: what the dropped reconciles held is let go.
+        mirror.observe(Event::Apply(sealed("c", 1, None)));
+        let waiting = tokio::spawn({
+            let specs = specs.clone();
+            async move { specs.room().await }
+        });
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+        assert!(!waiting.is_finished());
+        specs.clear();
+        assert!(specs.is_empty());
+        tokio::time::timeout(std::time::Duration::from_secs(5), waiting)
+            .await
+            .expect("still waiting after the specs were cleared")
             .unwrap();
     }
 }
