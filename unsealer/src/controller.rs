@@ -33,9 +33,6 @@ use crate::sealed_store::Mirror;
 use crate::secret_cache::Target;
 use crate::throttle::Throttle;
 
-/// kubectl's last-applied annotation: a second copy of an object applied with kubectl.
-const LAST_APPLIED: &str = "kubectl.kubernetes.io/last-applied-configuration";
-
 /// Reconciles in flight at once. Unbounded, a start with thousands of objects keeps thousands of
 /// requests and responses alive at once; the RSA work is bounded to the cores anyway.
 const CONCURRENCY: u16 = 32;
@@ -224,16 +221,9 @@ async fn run_one(
 ) {
     let (mut mirror, reader) = Mirror::new(ctx.specs.clone());
     let specs = ctx.specs.clone();
+    // managedFields and kubectl's last-applied copy are dropped as objects are read
+    // (`crate::guard`).
     let events = watcher::watcher(ss_api, watching.config())
-        // managedFields are most of a cached object's size and never read here.
-        .modify(|obj: &mut Guarded| {
-            let meta = kube::Resource::meta_mut(obj);
-            meta.managed_fields = None;
-            // kubectl's copy of the whole object, never read here.
-            if let Some(annotations) = meta.annotations.as_mut() {
-                annotations.remove(LAST_APPLIED);
-            }
-        })
         .inspect_ok(generations_seen(ctx.clone()))
         .inspect_ok(usage_tracker(namespace.clone(), ctx.clone()));
     // Into the lean store, each generation passed on once (spec changes only: status and

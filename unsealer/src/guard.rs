@@ -41,9 +41,24 @@ impl Guarded {
     }
 }
 
+/// kubectl's last-applied annotation: a second copy of an object applied with kubectl.
+const LAST_APPLIED: &str = "kubectl.kubernetes.io/last-applied-configuration";
+
+/// Drops what the controller never reads before the object is built: managedFields (most of
+/// an object's size, a tree copied field by field) and kubectl's last-applied copy.
+fn drop_unread(value: &mut serde_json::Value) {
+    if let Some(meta) = value.get_mut("metadata").and_then(|m| m.as_object_mut()) {
+        meta.remove("managedFields");
+        if let Some(annotations) = meta.get_mut("annotations").and_then(|a| a.as_object_mut()) {
+            annotations.remove(LAST_APPLIED);
+        }
+    }
+}
+
 impl<'de> Deserialize<'de> for Guarded {
     fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        let value = serde_json::Value::deserialize(deserializer)?;
+        let mut value = serde_json::Value::deserialize(deserializer)?;
+        drop_unread(&mut value);
         match SealedSecret::deserialize(&value) {
             Ok(ss) => Ok(Guarded {
                 metadata: ss.metadata,
@@ -138,10 +153,21 @@ mod tests {
         assert!(!error.contains('\n'), "{error}");
 
         let good = serde_json::json!({
-            "metadata": {"name": "ok"},
+            "metadata": {"name": "ok", "managedFields": [{"manager": "kubectl"}],
+                "annotations": {LAST_APPLIED: "{}", "kept": "yes"}},
             "spec": {"encryptedData": {"a": "AAAA"}}
         });
         let good = serde_json::from_value::<Guarded>(good).unwrap();
+        assert!(good.metadata.managed_fields.is_none());
+        assert_eq!(
+            good.metadata
+                .annotations
+                .as_ref()
+                .unwrap()
+                .keys()
+                .collect::<Vec<_>>(),
+            ["kept"]
+        );
         assert!(
             matches!(good.spec, Spec::Sealed(Some(spec)) if spec.encrypted_data["a"] == "AAAA")
         );

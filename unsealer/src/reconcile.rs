@@ -355,17 +355,22 @@ async fn write_status(
     name: &str,
     status: &shared::SealedSecretStatus,
 ) -> Result<(), Error> {
-    // Untyped: the response of a malformed object (the case that needs a status most) does not
-    // parse as a SealedSecret.
-    let api: Api<DynamicObject> = Api::namespaced_with(
-        client.clone(),
-        namespace,
-        &ApiResource::erase::<SealedSecret>(&()),
-    );
+    // The response (the whole object) is not parsed: nothing here reads it, and a malformed
+    // object's (the case that needs a status most) would not parse as a SealedSecret.
+    let url = DynamicObject::url_path(&ApiResource::erase::<SealedSecret>(&()), Some(namespace));
     let patch = serde_json::json!({ "status": status });
-    api.patch_status(name, &PatchParams::default(), &Patch::Merge(&patch))
+    let request = kube::core::Request::new(url)
+        .patch_subresource(
+            "status",
+            name,
+            &PatchParams::default(),
+            &Patch::Merge(&patch),
+        )
+        .map_err(|e| Error::WriteStatus(kube::Error::BuildRequest(e)))?;
+    client
+        .request_text(request)
         .await
-        .map(|_| ())
+        .map(drop)
         .map_err(Error::WriteStatus)
 }
 
