@@ -381,6 +381,22 @@ mod tests {
         assert!(specs.is_empty());
     }
 
+    /// Asserts that `room` waits while the specs are at their limit and returns once `free`
+    /// lets one go.
+    async fn waits_until_freed(specs: &Arc<Specs>, free: impl FnOnce(), what: &str) {
+        let waiting = tokio::spawn({
+            let specs = specs.clone();
+            async move { specs.room().await }
+        });
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+        assert!(!waiting.is_finished(), "did not wait before {what}");
+        free();
+        tokio::time::timeout(std::time::Duration::from_secs(5), waiting)
+            .await
+            .unwrap_or_else(|_| panic!("still waiting after {what}"))
+            .unwrap();
+    }
+
     #[tokio::test]
     async fn the_watch_waits_while_the_limit_of_specs_is_held() {
         let specs = Arc::new(Specs::with_limit(2));
@@ -388,31 +404,16 @@ mod tests {
         mirror.observe(Event::Apply(sealed("a", 1, None)));
         specs.room().await;
         mirror.observe(Event::Apply(sealed("b", 1, None)));
-        let waiting = tokio::spawn({
-            let specs = specs.clone();
-            async move { specs.room().await }
-        });
-        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
-        assert!(!waiting.is_finished());
-        specs.done(&k("a"), &g("a", 1));
-        tokio::time::timeout(std::time::Duration::from_secs(5), waiting)
-            .await
-            .expect("still waiting after a reconcile let its spec go")
-            .unwrap();
+        waits_until_freed(
+            &specs,
+            || specs.done(&k("a"), &g("a", 1)),
+            "a reconcile let its spec go",
+        )
+        .await;
 
         // A new term as leader: what the dropped reconciles held is let go.
         mirror.observe(Event::Apply(sealed("c", 1, None)));
-        let waiting = tokio::spawn({
-            let specs = specs.clone();
-            async move { specs.room().await }
-        });
-        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
-        assert!(!waiting.is_finished());
-        specs.clear();
+        waits_until_freed(&specs, || specs.clear(), "the specs were cleared").await;
         assert!(specs.is_empty());
-        tokio::time::timeout(std::time::Duration::from_secs(5), waiting)
-            .await
-            .expect("still waiting after the specs were cleared")
-            .unwrap();
     }
 }
