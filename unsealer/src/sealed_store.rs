@@ -18,7 +18,6 @@
 use std::collections::{HashMap, HashSet};
 use std::sync::{Arc, Mutex};
 
-use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
 use kube::runtime::reflector::{Store, store::Writer};
 use kube::runtime::watcher::Event;
 use shared::SealedSecretSpec;
@@ -30,16 +29,16 @@ pub type Key = (String, String);
 /// A SealedSecret's UID and generation: which spec.
 pub type Generation = (String, i64);
 
-/// The namespace and name of the object `meta` describes.
-pub fn key_of(meta: &ObjectMeta) -> Key {
+fn key_of(obj: &Guarded) -> Key {
+    let meta = obj.meta_ref();
     (
         meta.namespace.clone().unwrap_or_default(),
         meta.name.clone().unwrap_or_default(),
     )
 }
 
-/// The UID and generation of the object `meta` describes.
-pub fn generation_of(meta: &ObjectMeta) -> Generation {
+fn generation_of(obj: &Guarded) -> Generation {
+    let meta = obj.meta_ref();
     (
         meta.uid.clone().unwrap_or_default(),
         meta.generation.unwrap_or_default(),
@@ -165,12 +164,12 @@ impl Mirror {
             Event::Apply(obj) => self.put(obj),
             Event::InitApply(obj) => {
                 if let Some(seen) = self.relist.as_mut() {
-                    seen.insert(key_of(&obj.metadata));
+                    seen.insert(key_of(&obj));
                 }
                 self.put(obj)
             }
             Event::Delete(obj) => {
-                let key = key_of(&obj.metadata);
+                let key = key_of(&obj);
                 self.remove(&key, &obj);
                 None
             }
@@ -181,7 +180,7 @@ impl Mirror {
             Event::InitDone => {
                 let seen = self.relist.take().unwrap_or_default();
                 for obj in self.reader.state() {
-                    let key = key_of(&obj.metadata);
+                    let key = key_of(&obj);
                     if !seen.contains(&key) {
                         self.remove(&key, &obj);
                     }
@@ -192,8 +191,8 @@ impl Mirror {
     }
 
     fn put(&mut self, mut obj: Guarded) -> Option<Guarded> {
-        let key = key_of(&obj.metadata);
-        let generation = generation_of(&obj.metadata);
+        let key = key_of(&obj);
+        let generation = generation_of(&obj);
         let new = self.passed.get(&key) != Some(&generation);
         // Not for a generation the status already reports unsealed (a restart): its reconcile
         // finds the Secret current and needs no spec, or reads the object if it is not.
@@ -223,6 +222,7 @@ impl Mirror {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
     use kube::runtime::reflector::ObjectRef;
     use shared::SealedSecretStatus;
     use shared::resource::SealedSecretCondition;
