@@ -112,12 +112,14 @@ fn build(secrets: &[Secret], order: KeyOrder) -> Keys {
             None
         }
     }).collect();
-    loaded.sort_by_key(|l| {
-        std::cmp::Reverse(match order {
-            KeyOrder::CertNotBefore => (l.not_before, l.created),
-            KeyOrder::SecretCreationTimestamp => (l.created, l.not_before),
-        })
-    });
+    // Newest first. Keys made in the same second tie, and the store's order is a hash map's:
+    // the name breaks the tie, or every rebuild (a count annotation written on a key Secret)
+    // could reorder the ring and reconcile every object again.
+    let when = |l: &Loaded| match order {
+        KeyOrder::CertNotBefore => (l.not_before, l.created),
+        KeyOrder::SecretCreationTimestamp => (l.created, l.not_before),
+    };
+    loaded.sort_by(|a, b| when(b).cmp(&when(a)).then_with(|| a.name.cmp(&b.name)));
     // The same key stored twice (a restore beside the original) is kept once.
     let mut seen = std::collections::HashSet::new();
     loaded.retain(|l| seen.insert(l.key.fingerprint().to_owned()));
@@ -496,4 +498,80 @@ pub async fn on_signal(api: Api<Secret>, config: Arc<Config>) {
     }
     #[cfg(not(unix))]
     std::future::pending::<()>().await;
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use k8s_openapi::apimachinery::pkg::apis::meta::v1::Time;
+
+    fn key_secret(name: &str, key: &shared::keys::GeneratedKey, created: i64) -> Secret {
+        Secret {
+            metadata: ObjectMeta {
+                name: Some(name.to_owned()),
+                creation_timestamp: Some(Time(
+                    k8s_openapi::jiff::Timestamp::from_second(created).unwrap(),
+                )),
+                ..ObjectMeta::default()
+            },
+            data: Some(BTreeMap::from([
+                (
+                    "tls.crt".to_owned(),
+                    ByteString(key.cert_pem.clone().into_bytes()),
+                ),
+                (
+                    "tls.key".to_owned(),
+                    ByteString(key.key.to_pkcs1_pem().unwrap().as_bytes().to_vec()),
+                ),
+            ])),
+            ..Secret::default()
+        }
+    }
+
+    /// Keys made in the same second (a restore, a test, a script) come out in one order
+    /// whatever order the Secrets are listed in: the key watch rebuilds on every key Secret
+    /// change, and a reordered ring counts as a key change, which reconciles every object.
+    #[test]
+    fn keys_made_in_the_same_second_have_one_order() {
+        let now = OffsetDateTime::from_unix_timestamp(1_800_000_000).unwrap();
+        let older = now - Duration::from_secs(60);
+        let made: Vec<_> = [(now, 1u8), (now, 2), (now, 3), (older, 4)]
+            .into_iter()
+            .map(|(at, seed)| {
+                generate(
+                    KeySize::Rsa2048,
+                    at,
+                    Duration::from_secs(3600),
+                    "",
+                    [seed; 16],
+                )
+                .unwrap()
+            })
+            .collect();
+        let secrets: Vec<Secret> = ["key-b", "key-c", "key-a", "key-old"]
+            .iter()
+            .zip(&made)
+            .map(|(name, key)| key_secret(name, key, 1_800_000_000))
+            .collect();
+        for order in [KeyOrder::CertNotBefore, KeyOrder::SecretCreationTimestamp] {
+            let mut orders = Vec::new();
+            for rotation in 0..secrets.len() {
+                let mut listed = secrets.clone();
+                listed.rotate_left(rotation);
+                if rotation % 2 == 1 {
+                    listed.reverse();
+                }
+                orders.push(build(&listed, order).secret_names);
+            }
+            assert!(
+                orders.iter().all(|o| *o == orders[0]),
+                "{order:?}: {orders:?}"
+            );
+        }
+        // By certificate date: the three of the same second by name, then the older one.
+        assert_eq!(
+            build(&secrets, KeyOrder::CertNotBefore).secret_names,
+            ["key-a", "key-b", "key-c", "key-old"]
+        );
+    }
 }
