@@ -29,7 +29,7 @@ use tracing::{debug, warn};
 
 use crate::guard::Guarded;
 use crate::reconcile::{Context, error_policy, reconcile};
-use crate::sealed_store::Mirror;
+use crate::sealed_store::{Mirror, generation_of, key_of};
 use crate::secret_cache::Target;
 use crate::throttle::Throttle;
 
@@ -184,21 +184,12 @@ fn secret_triggers(
 fn generations_seen(ctx: Arc<Context>) -> impl FnMut(&Event<Guarded>) {
     move |event| {
         let seen = |obj: &Guarded| {
-            let meta = kube::Resource::meta(obj);
-            let key = (
-                meta.namespace.clone().unwrap_or_default(),
-                meta.name.clone().unwrap_or_default(),
-            );
-            let generation = meta.generation.unwrap_or_default();
+            let generation = generation_of(&obj.metadata);
             let reconciled = obj
                 .status()
                 .and_then(|s| s.observed_generation)
-                .is_some_and(|g| g == generation);
-            (
-                key,
-                (meta.uid.clone().unwrap_or_default(), generation),
-                reconciled,
-            )
+                .is_some_and(|g| g == generation.1);
+            (key_of(&obj.metadata), generation, reconciled)
         };
         match event {
             Event::Apply(obj) | Event::InitApply(obj) => {
@@ -272,13 +263,7 @@ fn usage_tracker(namespace: Option<String>, ctx: Arc<Context>) -> impl FnMut(&Ev
     let mut relist: Option<HashSet<(String, String)>> = None;
     let mut first = true;
     move |event| {
-        let key = |obj: &Guarded| {
-            let meta = kube::Resource::meta(obj);
-            (
-                meta.namespace.clone().unwrap_or_default(),
-                meta.name.clone().unwrap_or_default(),
-            )
-        };
+        let key = |obj: &Guarded| key_of(&obj.metadata);
         let usage = &ctx.metrics.key_usage;
         match event {
             Event::Delete(obj) => crate::metrics::lock(usage).forget(&key(obj)),

@@ -21,6 +21,7 @@ use crate::guard::{Guarded, Spec};
 use crate::keyring::KeyStore;
 use crate::marks::{FIELD_MANAGER, Source};
 use crate::metrics::Metrics;
+use crate::sealed_store::{generation_of, key_of};
 use crate::secret_cache::{Lookup, SecretCache, Target};
 use crate::status::{self, Outcome};
 use crate::throttle::Throttle;
@@ -158,13 +159,6 @@ impl Context {
     }
 }
 
-fn key_of(meta: &ObjectMeta) -> (String, String) {
-    (
-        meta.namespace.clone().unwrap_or_default(),
-        meta.name.clone().unwrap_or_default(),
-    )
-}
-
 /// What a failure says on the status and in the event: escaped and bounded.
 pub fn message(e: &Error) -> String {
     bounded(&e.status_text())
@@ -179,10 +173,7 @@ pub async fn reconcile(obj: Arc<Guarded>, ctx: Arc<Context>) -> Result<Action, E
     let meta = obj.meta_ref();
     let current_status = obj.status();
     let (namespace, name) = key_of(meta);
-    let generation = (
-        meta.uid.clone().unwrap_or_default(),
-        meta.generation.unwrap_or_default(),
-    );
+    let generation = generation_of(meta);
     let result = match &obj.spec {
         Spec::Sealed(_) => write_secret(meta, &ctx).await,
         Spec::Invalid(error) => Err(Error::Invalid(error.clone())),
@@ -391,10 +382,7 @@ const SUPERSEDED_RETRY: Duration = Duration::from_secs(5);
 /// read is not this generation.
 async fn with_spec(meta: &ObjectMeta, ctx: &Context) -> Result<Option<SealedSecret>, Error> {
     let key = key_of(meta);
-    let generation = (
-        meta.uid.clone().unwrap_or_default(),
-        meta.generation.unwrap_or_default(),
-    );
+    let generation = generation_of(meta);
     if let Some(spec) = ctx.specs.get(&key, &generation) {
         return Ok(Some(SealedSecret {
             metadata: meta.clone(),

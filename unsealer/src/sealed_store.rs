@@ -18,6 +18,7 @@
 use std::collections::{HashMap, HashSet};
 use std::sync::{Arc, Mutex};
 
+use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
 use kube::runtime::reflector::{Store, store::Writer};
 use kube::runtime::watcher::Event;
 use shared::SealedSecretSpec;
@@ -29,16 +30,16 @@ pub type Key = (String, String);
 /// A SealedSecret's UID and generation: which spec.
 pub type Generation = (String, i64);
 
-fn key_of(obj: &Guarded) -> Key {
-    let meta = obj.meta_ref();
+/// The namespace and name of the object `meta` describes.
+pub fn key_of(meta: &ObjectMeta) -> Key {
     (
         meta.namespace.clone().unwrap_or_default(),
         meta.name.clone().unwrap_or_default(),
     )
 }
 
-fn generation_of(obj: &Guarded) -> Generation {
-    let meta = obj.meta_ref();
+/// The UID and generation of the object `meta` describes.
+pub fn generation_of(meta: &ObjectMeta) -> Generation {
     (
         meta.uid.clone().unwrap_or_default(),
         meta.generation.unwrap_or_default(),
@@ -164,12 +165,12 @@ impl Mirror {
             Event::Apply(obj) => self.put(obj),
             Event::InitApply(obj) => {
                 if let Some(seen) = self.relist.as_mut() {
-                    seen.insert(key_of(&obj));
+                    seen.insert(key_of(&obj.metadata));
                 }
                 self.put(obj)
             }
             Event::Delete(obj) => {
-                let key = key_of(&obj);
+                let key = key_of(&obj.metadata);
                 self.remove(&key, &obj);
                 None
             }
@@ -180,7 +181,7 @@ impl Mirror {
             Event::InitDone => {
                 let seen = self.relist.take().unwrap_or_default();
                 for obj in self.reader.state() {
-                    let key = key_of(&obj);
+                    let key = key_of(&obj.metadata);
                     if !seen.contains(&key) {
                         self.remove(&key, &obj);
                     }
@@ -191,8 +192,8 @@ impl Mirror {
     }
 
     fn put(&mut self, mut obj: Guarded) -> Option<Guarded> {
-        let key = key_of(&obj);
-        let generation = generation_of(&obj);
+        let key = key_of(&obj.metadata);
+        let generation = generation_of(&obj.metadata);
         let new = self.passed.get(&key) != Some(&generation);
         // Not for a generation the status already reports unsealed (a restart): its reconcile
         // finds the Secret current and needs no spec, or reads the object if it is not.
@@ -222,7 +223,6 @@ impl Mirror {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
     use kube::runtime::reflector::ObjectRef;
     use shared::SealedSecretStatus;
     use shared::resource::SealedSecretCondition;
