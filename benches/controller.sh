@@ -21,7 +21,7 @@
 #      the value in the Secret (a watch), p50/p99;
 #   then delete the bench namespaces (the Secrets go with them) so the next variant does it all.
 # API requests: deltas of the kube-apiserver's own apiserver_request_total around each phase,
-#   the bench's own requests (the poller's lists, the churn driver's patches and watch)
+#   the bench's own requests (the poller's list and watch, the churn driver's patches and watch)
 #   subtracted, per object (per update for churn).
 #
 # Variants (CONTROLLERS, default "ours bitnami bitnami-noqps"):
@@ -37,7 +37,7 @@
 # Environment: N_LIST (instead of args), UNRELATED (default "0 20000"), UNRELATED_PER_NS
 #   (Secrets per unrel-* namespace, 1000), UNRELATED_PARALLEL (kubectl create at a time, 4),
 #   NAMESPACES (bench namespaces, 4), CHUNK (objects per file, 500), CREATE_PARALLEL (2),
-#   TIMEOUT (seconds per measured phase, 900), POLL (seconds between SealedSecret lists, 1),
+#   TIMEOUT (seconds per measured phase, 900), POLL (seconds between timeline samples, 1),
 #   SETTLE (seconds between a phase's end condition and what follows, 10),
 #   CHURN_SECONDS (60; 0: no churn), CHURN_RATE (updates/s, 10), CHURN_DRAIN (seconds to wait
 #   for the last updates, 120), KEYS (24; 1: no keys phase), KEYS_N (objects, 100),
