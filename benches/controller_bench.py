@@ -273,7 +273,11 @@ def cmd_poll(argv):
                         r["healthz"] = round(time.time() - t_exec, 3)
                 except Exception:
                     pass
-            if now - last_metric >= 0.25:
+            with lock:
+                all_synced = follow["all_at"] is not None
+            # Once all are Synced, once more at once: the counter (reconciles started) is at N
+            # by then, and the phase ends at this tick.
+            if now - last_metric >= 0.25 or (all_synced and r["metric_n"] is None):
                 last_metric = now
                 try:
                     text = get(a["metrics"], to=5)[1].decode()
