@@ -53,7 +53,6 @@ set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 : "${KUBECONFIG:?run under tests/cluster/with-cluster.sh (KUBECONFIG is not set)}"
 : "${TEST_CLUSTER_DIR:?run under tests/cluster/with-cluster.sh (TEST_CLUSTER_DIR is not set)}"
-SERVER="$(cat "$TEST_CLUSTER_DIR/server-url")"
 HELPER="$ROOT/benches/controller_bench.py"
 CERT="$ROOT/shared/tests/vectors/sealing-cert.pem"
 KEY_SECRET="$ROOT/shared/tests/vectors/sealing-key-secret.yaml"
@@ -260,7 +259,7 @@ measured_start() { # MODE VARIANT N OUT LOGFILE
   PORT=$(free_port); MPORT=$(free_port)
   [[ $variant == ours ]] && direct=1
   python3 "$HELPER" poll n="$n" mode="$mode" timeout="$TIMEOUT" poll="$POLL" direct="$direct" \
-    exe="$(exe_of "$variant")" out="$out" server="$SERVER" ready="$WORK/ready" pidfile="$WORK/pidfile" \
+    exe="$(exe_of "$variant")" out="$out" ready="$WORK/ready" pidfile="$WORK/pidfile" \
     healthz="http://127.0.0.1:$PORT/healthz" metrics="http://127.0.0.1:$MPORT/metrics" &
   POLLER_PID=$!
   for (( n_wait=0; n_wait<600; n_wait++ )); do [[ -e $WORK/ready ]] && break; sleep 0.05; done

@@ -127,19 +127,14 @@ def cmd_poll(argv):
     n, mode = int(a["n"]), a["mode"]
     timeout, poll = float(a["timeout"]), float(a["poll"])
     exe_name, out, direct = a["exe"], a["out"], a["direct"] == "1"
-    ctx = tls_context()
     table_path = "/apis/bitnami.com/v1alpha1/sealedsecrets?includeObject=Metadata"
-    table_url = table_path
     table_accept = "application/json;as=Table;v=v1;g=meta.k8s.io"
     unseal_re = re.compile(r"^sealed_secrets_controller_unseal_requests_total(?:\{[^}]*\})?\s+(\S+)", re.M)
     rsa_re = re.compile(r"^sealed_secrets_controller_rsa_operations_total(?:\{[^}]*\})?\s+(\S+)", re.M)
 
-    def get(url, accept=None, tls=False, to=2.0):
-        headers = ua("poll")
-        if accept:
-            headers["Accept"] = accept
-        req = urllib.request.Request(url, headers=headers)
-        with urllib.request.urlopen(req, timeout=to, context=ctx if tls else None) as r:
+    def get(url, to=2.0):  # the controller's own HTTP endpoints, on loopback
+        req = urllib.request.Request(url, headers=ua("poll"))
+        with urllib.request.urlopen(req, timeout=to) as r:
             return r.status, r.read()
 
     own = {}
@@ -162,7 +157,7 @@ def cmd_poll(argv):
     def list_then_watch():  # (re)list, then watch from there until closed or done
         while not follow["closing"]:
             conn = https_connection(timeout=30)
-            conn.request("GET", table_url, headers={**ua("poll"), "Accept": table_accept})
+            conn.request("GET", table_path, headers={**ua("poll"), "Accept": table_accept})
             resp = conn.getresponse()
             body = resp.read()
             with lock:
