@@ -118,11 +118,10 @@ def cmd_poll(argv):
     it first answers. Every 250 ms: the unseal (and, ours only, RSA) counters from /metrics.
     Phase "first" only: one list, then one watch, of all SealedSecrets as server-side Table rows
     with metadata (Synced is conditions[0].status in both CRDs' printer columns), started before
-    the controller; "all Synced" is the time of the event that makes the count N. (It was a list
-    every POLL s: that quantised the time by up to POLL s, and at 20,000 objects the lists cost
-    the API server ~1.7 ms per object.) The list and the watch are reported as this poller's own
-    API requests; POLL is now only the timeline's step. Times are seconds since exec of the
-    controller binary."""
+    the controller; "all Synced" is the time of the event that makes the count N. A watch, not a
+    list every POLL s: exact to the event, and its API server cost does not grow with N × time.
+    The list and the watch are reported as this poller's own API requests; POLL is only the
+    timeline's step. Times are seconds since exec of the controller binary."""
     a = kv(argv)
     n, mode = int(a["n"]), a["mode"]
     timeout, poll = float(a["timeout"]), float(a["poll"])
