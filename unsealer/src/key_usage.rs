@@ -4,13 +4,21 @@
 //! objects that depended on it). Pure bookkeeping; the reconcile feeds it, metrics read it.
 
 use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
+use std::sync::Arc;
 
 /// A SealedSecret, by namespace and name.
 pub type ObjectKey = (String, String);
 
+/// The fingerprints that opened one object, sorted. Each is shared with every other object
+/// it opened: a cluster has a handful of keys and thousands of objects, and a set per object
+/// of its own strings cost about 350 bytes each (a B-tree node and a 64-byte string).
+type Fingerprints = Box<[Arc<str>]>;
+
 #[derive(Debug, Default)]
 pub struct KeyUsage {
-    by_object: HashMap<ObjectKey, BTreeSet<String>>,
+    by_object: HashMap<ObjectKey, Fingerprints>,
+    /// One copy of each fingerprint some object needs.
+    interned: HashSet<Arc<str>>,
     /// Whether the counts are complete: every SealedSecret of the first lists reconciled.
     start: Start,
 }
@@ -94,16 +102,39 @@ impl KeyUsage {
     /// The keys that opened `object` (replacing what was known). An empty set (a failed
     /// unseal) forgets the object: it needs no key that is known to open it.
     pub fn record(&mut self, object: ObjectKey, fingerprints: BTreeSet<String>) {
-        if fingerprints.is_empty() {
-            self.by_object.remove(&object);
+        let dropped = if fingerprints.is_empty() {
+            self.by_object.remove(&object)
         } else {
-            self.by_object.insert(object, fingerprints);
-        }
+            let shared = fingerprints.into_iter().map(|fp| self.intern(fp)).collect();
+            self.by_object.insert(object, shared)
+        };
+        self.release(dropped);
     }
 
     /// The SealedSecret was deleted.
     pub fn forget(&mut self, object: &ObjectKey) {
-        self.by_object.remove(object);
+        let dropped = self.by_object.remove(object);
+        self.release(dropped);
+    }
+
+    fn intern(&mut self, fingerprint: String) -> Arc<str> {
+        if let Some(shared) = self.interned.get(fingerprint.as_str()) {
+            return shared.clone();
+        }
+        let shared: Arc<str> = fingerprint.into();
+        self.interned.insert(shared.clone());
+        shared
+    }
+
+    /// Lets go of the fingerprints of `dropped` that no object needs any more, so that the
+    /// interned set follows the objects (a fingerprint can come from a Secret's annotation).
+    fn release(&mut self, dropped: Option<Fingerprints>) {
+        for fp in dropped.into_iter().flatten() {
+            // This one and the interned copy: nothing else holds it.
+            if Arc::strong_count(&fp) == 2 {
+                self.interned.remove(&fp);
+            }
+        }
     }
 
     /// After a relist of `namespace` (all namespaces when `None`): objects that are no longer
@@ -111,6 +142,7 @@ impl KeyUsage {
     pub fn relisted(&mut self, namespace: Option<&str>, present: &HashSet<ObjectKey>) {
         self.by_object
             .retain(|key, _| namespace.is_some_and(|ns| key.0 != ns) || present.contains(key));
+        self.interned.retain(|fp| Arc::strong_count(fp) > 1);
     }
 
     /// How many objects need each key, for every key in `ring` (0 when none does) and every
@@ -118,10 +150,12 @@ impl KeyUsage {
     pub fn counts<'a>(&self, ring: impl IntoIterator<Item = &'a str>) -> BTreeMap<String, u64> {
         let mut counts: BTreeMap<String, u64> =
             ring.into_iter().map(|fp| (fp.to_owned(), 0)).collect();
-        for fingerprints in self.by_object.values() {
-            for fp in fingerprints {
-                *counts.entry(fp.clone()).or_default() += 1;
-            }
+        let mut tally: HashMap<&str, u64> = HashMap::new();
+        for fp in self.by_object.values().flatten() {
+            *tally.entry(fp).or_default() += 1;
+        }
+        for (fp, n) in tally {
+            *counts.entry(fp.to_owned()).or_default() += n;
         }
         counts
     }
@@ -132,7 +166,7 @@ impl KeyUsage {
         let active: HashSet<&str> = active.into_iter().collect();
         self.by_object
             .values()
-            .filter(|fps| fps.iter().any(|fp| !active.contains(fp.as_str())))
+            .filter(|fps| fps.iter().any(|fp| !active.contains(&**fp)))
             .count() as u64
     }
 
@@ -141,7 +175,7 @@ impl KeyUsage {
         let mut objects: Vec<ObjectKey> = self
             .by_object
             .iter()
-            .filter(|(_, fps)| fps.contains(fingerprint))
+            .filter(|(_, fps)| fps.iter().any(|fp| &**fp == fingerprint))
             .map(|(k, _)| k.clone())
             .collect();
         objects.sort();
@@ -211,5 +245,34 @@ mod tests {
         assert_eq!(u.counts(["A"]).get("OLD"), Some(&1));
         assert_eq!(u.needing_inactive(["A"]), 1);
         assert_eq!(u.needing_inactive(["OLD"]), 0);
+    }
+
+    #[test]
+    fn each_fingerprint_is_kept_once_and_only_while_an_object_needs_it() {
+        let mut u = KeyUsage::default();
+        for i in 0..100 {
+            u.record(key("a", &format!("o{i}")), fps(&["A", "B"]));
+        }
+        assert_eq!(u.interned.len(), 2);
+        let a = u.by_object[&key("a", "o0")][0].clone();
+        assert!(Arc::ptr_eq(&a, &u.by_object[&key("a", "o99")][0]));
+        drop(a);
+        // Re-encrypted, one by one, to C: A and B go once the last object no longer needs them.
+        for i in 0..99 {
+            u.record(key("a", &format!("o{i}")), fps(&["C"]));
+        }
+        assert_eq!(u.interned.len(), 3);
+        u.record(key("a", "o99"), fps(&["C"]));
+        assert_eq!(u.interned.len(), 1);
+        // Fingerprints that come and go (say, a Secret's annotation edited again and again)
+        // do not pile up.
+        for i in 0..50 {
+            u.record(key("b", "x"), fps(&[&format!("junk{i}")]));
+        }
+        assert_eq!(u.interned.len(), 2);
+        u.forget(&key("b", "x"));
+        u.relisted(Some("a"), &HashSet::new());
+        assert_eq!(u.interned.len(), 0);
+        assert_eq!(u.counts(["C"])["C"], 0);
     }
 }

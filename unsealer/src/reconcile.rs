@@ -27,9 +27,6 @@ use crate::status::{self, Outcome};
 use crate::throttle::Throttle;
 use crate::write::{self, How, Precheck, WritePlan};
 
-/// How often a synced object is looked at again, as a safety net for missed deletions.
-const RESYNC: Duration = Duration::from_secs(3600);
-
 /// Longest condition message and event note: the first few items and a count, never the
 /// 160 KB a list of 20,000 failing items would make (events.k8s.io refuses notes over 1 KB).
 pub const MAX_MESSAGE_LEN: usize = 400;
@@ -267,7 +264,9 @@ pub async fn reconcile(obj: Arc<Guarded>, ctx: Arc<Context>) -> Result<Action, E
     match result {
         Ok(()) => {
             ctx.failures().remove(&(namespace, name));
-            Ok(Action::requeue(RESYNC))
+            // Looked at again by the controller's resync round, not by a requeue each: kube's
+            // scheduler keeps about 650 bytes for each object it holds.
+            Ok(Action::await_change())
         }
         Err(e) if e.is_permanent() => Ok(Action::await_change()),
         Err(e) => Err(e),
