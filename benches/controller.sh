@@ -228,8 +228,9 @@ start_controller() { # VARIANT LOGFILE (uses PORT, MPORT) -> sets CTL_PID, T_SPA
   T_SPAWN=$(date +%s.%N)
   case $variant in
     ours)
-      # The image's environment (image/build.sh): glibc with 1 malloc arena.
-      NO_COLOR=1 MALLOC_ARENA_MAX="${OURS_MALLOC_ARENA_MAX-1}" "$UNSEALER" --kubeconfig "$KUBECONFIG" --namespace "$KEY_NS" --key-renew-period=0 \
+      # The image's environment (image/build.sh): glibc with 1 malloc arena and no tcache.
+      NO_COLOR=1 MALLOC_ARENA_MAX="${OURS_MALLOC_ARENA_MAX-1}" \
+        GLIBC_TUNABLES="${OURS_GLIBC_TUNABLES-glibc.malloc.tcache_count=0}" "$UNSEALER" --kubeconfig "$KUBECONFIG" --namespace "$KEY_NS" --key-renew-period=0 \
         --listen-addr "127.0.0.1:$PORT" --listen-metrics-addr "127.0.0.1:$MPORT" >>"$logf" 2>&1 &
       ;;
     bitnami|bitnami-noqps)

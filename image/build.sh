@@ -93,12 +93,17 @@ LOCAL="127.0.0.1:$PORT/unsealer:$VERSION"
 # MALLOC_ARENA_MAX=1: one glibc arena. The controller's threads mostly wait on the network or
 # on RSA, so they rarely contend for it, and the peak RSS at 5,000 objects was 50-52 MiB with
 # one arena against 56-71 MiB with two (benches/controller.md).
+# glibc.malloc.tcache_count=0: no per-thread cache of freed chunks. Chunks parked in the caches
+# of a dozen threads kept their neighbours from being merged and reused: the first sync of
+# 20,000 objects peaked at 77 MiB without the caches against 137 MiB with them, at the same CPU
+# (benches/controller.md, after run E).
 "$CRANE" mutate "$LOCAL" -t "$LOCAL" \
   --set-platform linux/amd64 \
   --entrypoint controller \
   --user 1001:65534 \
   --env PATH=/usr/local/bin \
   --env MALLOC_ARENA_MAX=1 \
+  --env GLIBC_TUNABLES=glibc.malloc.tcache_count=0 \
   --exposed-ports 8080/tcp,8081/tcp \
   -l org.opencontainers.image.title=unsealer \
   -l "org.opencontainers.image.description=sealed-secrets controller in Rust, a drop-in for Bitnami's" \

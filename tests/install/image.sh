@@ -117,6 +117,8 @@ in_image() {
 # glibc's malloc keeps one arena per thread by default; the image sets one in all, so memory a
 # thread freed goes to the next allocation instead of staying in its arena (why: image/build.sh).
 check "the image sets MALLOC_ARENA_MAX=1" bash -c 'printf "%s\n" "$@" | grep -qx MALLOC_ARENA_MAX=1' _ "${IMG_ENV[@]}"
+# ...and no per-thread caches of freed chunks, which kept freed memory from being reused.
+check "the image turns glibc's tcache off" bash -c 'printf "%s\n" "$@" | grep -qx GLIBC_TUNABLES=glibc.malloc.tcache_count=0' _ "${IMG_ENV[@]}"
 check "controller --version" test "$(in_image -- "${ENTRY[@]}" --version)" == "controller version: v$VERSION"
 check "unsealer --version" test "$(in_image -- unsealer --version)" == "unsealer version: v$VERSION"
 check "controller crd = manifests/crd.yaml" cmp -s <(in_image -- "${ENTRY[@]}" crd) "$REPO/manifests/crd.yaml"
