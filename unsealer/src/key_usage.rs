@@ -128,6 +128,8 @@ impl KeyUsage {
 
     /// Lets go of the fingerprints of `dropped` that no object needs any more, so that the
     /// interned set follows the objects (a fingerprint can come from a Secret's annotation).
+    /// Only those of `dropped` are looked at, not the whole set: annotations could make it as
+    /// large as the objects.
     fn release(&mut self, dropped: Option<Fingerprints>) {
         for fp in dropped.into_iter().flatten() {
             // This one and the interned copy: nothing else holds it.
