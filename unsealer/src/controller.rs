@@ -1,7 +1,7 @@
 //! Wires the watches to the reconciler: SealedSecrets (spec changes only), the metadata of
 //! Secrets (into [`crate::secret_cache`]; deletions of the Secrets the controller wrote, and
-//! takeover annotations, trigger their SealedSecret), key changes, which retry every object,
-//! and the resync round ([`resync`]), which looks at each object again once an hour.
+//! takeover annotations, trigger their SealedSecret), and the rounds of [`crate::rounds`]: each
+//! object again once an hour, and after each change of the keys.
 //!
 //! The watches survive API server restarts, expired resource versions (410 Gone) and stalls:
 //! - each retries on its own short, capped backoff ([`WatchBackoff`]) and its errors stop there,
@@ -23,13 +23,14 @@ use kube::api::Api;
 use kube::core::PartialObjectMeta;
 use kube::runtime::WatchStreamExt as _;
 use kube::runtime::controller::{Config, Controller};
-use kube::runtime::reflector::{ObjectRef, Store};
+use kube::runtime::reflector::ObjectRef;
 use kube::runtime::utils::Backoff;
 use kube::runtime::watcher::{self, Event};
 use tracing::{debug, warn};
 
 use crate::guard::Guarded;
 use crate::reconcile::{Context, error_policy, reconcile};
+use crate::rounds;
 use crate::sealed_store::{Mirror, generation_of, key_of};
 use crate::secret_cache::Target;
 use crate::throttle::Throttle;
@@ -37,35 +38,6 @@ use crate::throttle::Throttle;
 /// Reconciles in flight at once. Unbounded, a start with thousands of objects keeps thousands of
 /// requests and responses alive at once; the RSA work is bounded to the cores anyway.
 const CONCURRENCY: u16 = 32;
-
-/// How often each object is looked at again, as a safety net for missed deletions.
-const RESYNC: Duration = Duration::from_secs(3600);
-
-/// The gap between two objects of a resync round over `objects`: the round takes [`RESYNC`].
-fn resync_pace(objects: usize) -> Duration {
-    RESYNC / u32::try_from(objects.max(1)).unwrap_or(u32::MAX)
-}
-
-/// Every object in the store once per [`RESYNC`], one at a time, spread over it. A requeue per
-/// object would do the same, but kube's scheduler keeps about 650 bytes for each object it
-/// holds (13 MiB at 20,000 objects), and 20,000 objects would be due within the minutes their
-/// first sync took. A round walks the store as it was when the round began: an object deleted
-/// since is not found in the store, and the controller passes over it.
-fn resync(store: Store<Guarded>) -> impl Stream<Item = ObjectRef<Guarded>> + Send + 'static {
-    let first = (store, Vec::<Arc<Guarded>>::new(), RESYNC);
-    futures::stream::unfold(first, |(store, mut due, mut pace)| async move {
-        loop {
-            tokio::time::sleep(pace).await;
-            if due.is_empty() {
-                due = store.state();
-                pace = resync_pace(due.len());
-            }
-            if let Some(obj) = due.pop() {
-                return Some((ObjectRef::from_obj(&*obj), (store, due, pace)));
-            }
-        }
-    })
-}
 
 /// Where to watch: every namespace, or a list of them.
 #[derive(Clone, Debug)]
@@ -261,10 +233,6 @@ async fn run_one(
         .filter_map(move |event| {
             std::future::ready(mirror.observe(event).map(Ok::<_, watcher::Error>))
         });
-    let keys_changed = futures::stream::unfold(ctx.keys.subscribe(), |mut versions| async move {
-        versions.changed().await.ok()?;
-        Some(((), versions))
-    });
     let triggers = if watching.skip_recreate {
         futures::stream::pending().boxed()
     } else {
@@ -272,13 +240,18 @@ async fn run_one(
             .store(true, std::sync::atomic::Ordering::Relaxed);
         secret_triggers(secret_api, watching.config(), namespace, ctx.clone()).boxed()
     };
-    let resyncs = resync(reader.clone());
+    let resyncs = rounds::resync(reader.clone());
+    let started = {
+        let ctx = ctx.clone();
+        move || ctx.metrics.unseal_requests.get()
+    };
+    let key_rounds = rounds::key_rounds(reader.clone(), ctx.keys.subscribe(), started);
     Controller::for_stream(sealed, reader)
         .with_config(Config::default().concurrency(CONCURRENCY))
         .trigger_backoff(WatchBackoff::new())
         .reconcile_on(triggers)
         .reconcile_on(resyncs)
-        .reconcile_all_on(keys_changed)
+        .reconcile_on(key_rounds)
         .graceful_shutdown_on(shutdown)
         .run(reconcile, error_policy, ctx)
         .for_each(|result| async move {
@@ -369,59 +342,5 @@ mod tests {
         assert!(delays[9] >= WatchBackoff::MAX * 3 / 4);
         b.reset();
         assert!(b.next().unwrap() <= Duration::from_millis(250));
-    }
-
-    fn sealed(name: &str) -> Guarded {
-        Guarded {
-            metadata: k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta {
-                name: Some(name.into()),
-                namespace: Some("ns".into()),
-                ..Default::default()
-            },
-            status: None,
-            spec: crate::guard::Spec::Sealed(None),
-        }
-    }
-
-    #[tokio::test(start_paused = true)]
-    async fn a_resync_round_looks_at_each_object_once_an_hour_spread_over_it() {
-        let (reader, mut writer) = kube::runtime::reflector::store::<Guarded>();
-        for name in ["a", "b", "c", "d"] {
-            writer.apply_watcher_event(&Event::Apply(sealed(name)));
-        }
-        let start = tokio::time::Instant::now();
-        let mut rounds = std::pin::pin!(resync(reader));
-        let mut seen = Vec::new();
-        for _ in 0..8 {
-            let r = rounds.next().await.unwrap();
-            seen.push((r.name.clone(), start.elapsed()));
-            if seen.len() == 4 {
-                // Deleted mid-way and a new one: the next round has the store as it is then.
-                writer.apply_watcher_event(&Event::Delete(sealed("a")));
-                writer.apply_watcher_event(&Event::Apply(sealed("e")));
-            }
-        }
-        let names = |r: &[(String, Duration)]| {
-            let mut n: Vec<String> = r.iter().map(|(n, _)| n.clone()).collect();
-            n.sort();
-            n
-        };
-        assert_eq!(names(&seen[..4]), ["a", "b", "c", "d"]);
-        assert_eq!(names(&seen[4..]), ["b", "c", "d", "e"]);
-        // Nothing in the first hour (the first sync has just looked at everything), then one
-        // object every quarter of an hour.
-        let quarter = RESYNC / 4;
-        let times: Vec<Duration> = seen.iter().map(|(_, t)| *t).collect();
-        assert_eq!(times[0], RESYNC);
-        for pair in times.windows(2) {
-            assert_eq!(pair[1] - pair[0], quarter);
-        }
-    }
-
-    #[test]
-    fn the_pace_spreads_a_round_over_the_hour() {
-        assert_eq!(resync_pace(0), RESYNC);
-        assert_eq!(resync_pace(1), RESYNC);
-        assert_eq!(resync_pace(20_000), Duration::from_millis(180));
     }
 }

@@ -21,6 +21,7 @@ pub mod marks;
 pub mod metrics;
 pub mod ratelimit;
 pub mod reconcile;
+pub mod rounds;
 pub mod sealed_store;
 pub mod secret_cache;
 pub mod status;
