@@ -19,6 +19,10 @@
 #   3. churn (same controller process as 2): CHURN_RATE merge-patches a second for
 #      CHURN_SECONDS, each a pre-sealed new value of one SealedSecret; latency from the PATCH to
 #      the value in the Secret (a watch), p50/p99;
+#   4. key change (ours only; KEY_CHANGE=1): started again while everything is current, then
+#      SIGUSR1 (a new key, as the 30-day renewal makes one): the unseal counter reaching N more
+#      (every object looked at again), VmRSS before, at its peak and after, Secret writes and
+#      RSA operations. The reference does not look at its objects again after a new key;
 #   then delete the bench namespaces (the Secrets go with them) so the next variant does it all.
 # API requests: deltas of the kube-apiserver's own apiserver_request_total around each phase,
 #   the bench's own requests (the poller's list and watch, the churn driver's patches and watch)
@@ -41,9 +45,11 @@
 #   SETTLE (seconds between a phase's end condition and what follows, 10),
 #   CHURN_SECONDS (60; 0: no churn), CHURN_RATE (updates/s, 10), CHURN_DRAIN (seconds to wait
 #   for the last updates, 120), KEYS (24; 1: no keys phase), KEYS_N (objects, 100),
+#   KEY_CHANGE (1; 0: no key-change phase),
 #   DECOY_DIR (the extra keys, kept; shared with cli-vs-kubeseal.sh), BITNAMI_MAX_N (1000;
 #   empty: no cap), NOQPS_MAX_N (empty), RSA_SPEED_SECONDS (the RSA floor's measurement, 3),
-#   RSA_FLOOR_BIN (default: cargo build --release -p shared --example rsa_floor), CONTROLLERS,
+#   RSA_FLOOR_BIN (default: cargo build --release -p shared --example rsa_floor; measured at
+#   the start and at the end, the lower counts), CONTROLLERS,
 #   RESULTS (dir, default a new /tmp/controller-bench.XXXXXX), UNSEALER / SEAL (binaries;
 #   default: cargo build --release -p seal-cli -p unsealer), UNSEALER_REV (a note on which
 #   revision a given UNSEALER was built from, for machine.txt).
@@ -56,6 +62,7 @@ ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 HELPER="$ROOT/benches/controller_bench.py"
 CERT="$ROOT/shared/tests/vectors/sealing-cert.pem"
 KEY_SECRET="$ROOT/shared/tests/vectors/sealing-key-secret.yaml"
+KEY_SECRET_NAME=$(awk '/^  name:/ { print $2; exit }' "$KEY_SECRET")
 KEY_NS=kube-system # the vector key Secret's namespace, and both controllers' key namespace
 NAMESPACES="${NAMESPACES:-4}"
 CHUNK="${CHUNK:-500}"
@@ -74,6 +81,7 @@ CHURN_RATE="${CHURN_RATE:-10}"
 CHURN_DRAIN="${CHURN_DRAIN:-120}"
 KEYS="${KEYS:-24}"
 KEYS_N="${KEYS_N:-100}"
+KEY_CHANGE="${KEY_CHANGE:-1}"
 DECOY_DIR="${DECOY_DIR:-$HOME/.cache/sealed-secrets-bench/decoys-rsa4096}"
 BITNAMI_MAX_N="${BITNAMI_MAX_N-1000}"
 NOQPS_MAX_N="${NOQPS_MAX_N:-}"
@@ -302,9 +310,66 @@ record() {
   python3 "$HELPER" derive rsa_ms="$RSA_MS" <<<"$json" >>"$RESULTS/results.jsonl"
 }
 
+# Phase 4 on a running `ours` that has looked at everything: SIGUSR1, then VmRSS sampled until
+# the unseal counter is N higher (every object looked at again) and SETTLE seconds after.
+secret_versions() { # -> "namespace/name resourceVersion" of every Secret in the bench namespaces, sorted
+  local ns
+  for ns in $(namespaces); do
+    kubectl -n "$ns" get secrets -o jsonpath='{range .items[*]}{.metadata.namespace}/{.metadata.name} {.metadata.resourceVersion}{"\n"}{end}'
+  done | sort
+}
+
+key_change() { # N OUT PH
+  local n=$1 out=$2 ph=$3 c0 c1 r0 r1 rss rss0 peak t0 s=null changed
+  secret_versions >"$ph-keychange-secrets-0.txt"
+  api_snap "$ph-api-keychange-0.json"
+  c0=$(metric_of sealed_secrets_controller_unseal_requests_total)
+  r0=$(metric_of sealed_secrets_controller_rsa_operations_total)
+  rss0=$(awk '/^VmRSS:/ { print $2 }' "/proc/$CTL_PID/status")
+  peak=$rss0
+  t0=$(date +%s.%N)
+  kill -USR1 "$CTL_PID"
+  while :; do
+    rss=$(awk '/^VmRSS:/ { print $2 }' "/proc/$CTL_PID/status" 2>/dev/null || echo 0)
+    (( rss > peak )) && peak=$rss
+    c1=$(metric_of sealed_secrets_controller_unseal_requests_total)
+    if [[ $c1 != null && $c0 != null ]] && (( c1 - c0 >= n )); then s=$(elapsed "$t0"); break; fi
+    if awk -v e="$(elapsed "$t0")" -v t="$TIMEOUT" 'BEGIN { exit !(e > t) }'; then break; fi
+    sleep 0.2
+  done
+  local t_end=$(( $(date +%s) + SETTLE ))
+  while (( $(date +%s) < t_end )); do
+    rss=$(awk '/^VmRSS:/ { print $2 }' "/proc/$CTL_PID/status" 2>/dev/null || echo 0)
+    (( rss > peak )) && peak=$rss
+    sleep 0.2
+  done
+  r1=$(metric_of sealed_secrets_controller_rsa_operations_total)
+  c1=$(metric_of sealed_secrets_controller_unseal_requests_total)
+  rss=$(awk '/^VmRSS:/ { print $2 }' "/proc/$CTL_PID/status")
+  stop_controller
+  api_snap "$ph-api-keychange-1.json"
+  secret_versions >"$ph-keychange-secrets-1.txt"
+  # Only the vector key again, so that later variants start as every other does.
+  kubectl -n "$KEY_NS" get secrets -l sealedsecrets.bitnami.com/sealed-secrets-key -o name |
+    grep -vx "secret/$KEY_SECRET_NAME" | xargs -r kubectl -n "$KEY_NS" delete >/dev/null
+  changed=$(comm -13 "$ph-keychange-secrets-0.txt" "$ph-keychange-secrets-1.txt" | wc -l)
+  api_delta "$ph-api-keychange-0.json" "$ph-api-keychange-1.json" "$n" "$ph-keychange-api.json"
+  jq -n --argjson s "$s" --argjson rss0 "$rss0" --argjson peak "$peak" --argjson rss1 "$rss" \
+    --argjson c0 "$c0" --argjson c1 "$c1" --argjson r0 "$r0" --argjson r1 "$r1" \
+    --slurpfile api "$ph-keychange-api.json" --argjson changed "$changed" \
+    '{seconds: $s, rss_before_kib: $rss0, rss_peak_kib: $peak, rss_after_kib: $rss1,
+      looked_at: (if $c0 and $c1 then $c1 - $c0 else null end),
+      rsa_ops: (if $r0 and $r1 then $r1 - $r0 else null end),
+      secret_writes: ([$api[0].requests.secrets // {} | to_entries[]
+                       | select(.key == "CREATE" or .key == "UPDATE" or .key == "PATCH" or .key == "APPLY")
+                       | .value] | add // 0),
+      bench_secrets_changed: $changed,
+      requests_per_object: $api[0].per_object_total}' >"$out"
+}
+
 run_variant() { # VARIANT N DIR UNRELATED UPDATES
   local variant=$1 n=$2 dir=$3 u=$4 updates=$5 tag logf create_s hwm1 hwm2=null hwm3=null
-  local first restart churn=null ph check del_s rsa=null rsa_src=null unseal per
+  local first restart churn=null ph check del_s rsa=null rsa_src=null unseal per keychange=null
   tag="$variant-u$u-n$n"
   ph="$RESULTS/phases/$tag"
   logf="$RESULTS/logs/$tag.log"
@@ -365,6 +430,14 @@ run_variant() { # VARIANT N DIR UNRELATED UPDATES
     else
       stop_controller
     fi
+    if [[ $variant == ours && $KEY_CHANGE == 1 ]]; then
+      echo "----- key change -----" >>"$logf"
+      measured_start restart "$variant" "$n" "$ph-keychange-start.json" "$logf"
+      sleep "$SETTLE"
+      key_change "$n" "$ph-keychange.json" "$ph"
+      log "[$tag] key change: $(jq -c . "$ph-keychange.json")"
+      keychange="@$ph-keychange.json"
+    fi
   else
     log "[$tag] first run did not reach $n Synced within ${TIMEOUT}s: restart and churn skipped"
     echo '{"skipped": true}' >"$restart"
@@ -376,7 +449,8 @@ run_variant() { # VARIANT N DIR UNRELATED UPDATES
     first="@$first" first_api="@$ph-first-api.json" hwm_first_kib="${hwm1:-0}" \
     restart="@$restart" restart_api="@$ph-restart-api.json" hwm_restart_kib="$hwm2" \
     restart_rsa_ops="$rsa" restart_rsa_source="$rsa_src" \
-    churn="$churn" churn_api="@$ph-churn-api.json" hwm_churn_kib="$hwm3" check="$(js "$check")"
+    churn="$churn" churn_api="@$ph-churn-api.json" hwm_churn_kib="$hwm3" keychange="$keychange" \
+    check="$(js "$check")"
   del_s=$(delete_namespaces)
   log "[$tag] namespaces deleted in ${del_s}s"
 }
@@ -515,5 +589,17 @@ for u in $UNRELATED; do
 done
 
 # --- the tables -----------------------------------------------------------------------------
+# The floor again, now the cluster is idle: a machine that was slow for a while at the start
+# would make every ratio to the floor look better. The lower of the two counts, and the rows
+# are derived again with it.
+RSA_MS_END=$("$RSA_FLOOR_BIN" "$RSA_SPEED_SECONDS")
+echo "rsa floor at the end: $RSA_MS_END ms (at the start: $RSA_MS; the lower is used)" >>"$RESULTS/machine.txt"
+if [[ $RSA_MS_END =~ ^[0-9.]+$ ]] && awk -v a="$RSA_MS_END" -v b="$RSA_MS" 'BEGIN { exit !(a < b) }'; then
+  log "RSA floor at the end: $RSA_MS_END ms, lower than at the start ($RSA_MS): rows derived again with it"
+  while read -r row; do
+    python3 "$HELPER" derive rsa_ms="$RSA_MS_END" <<<"$row"
+  done <"$RESULTS/results.jsonl" >"$RESULTS/results.jsonl.tmp"
+  mv "$RESULTS/results.jsonl.tmp" "$RESULTS/results.jsonl"
+fi
 python3 "$HELPER" table "$RESULTS/results.jsonl" | tee "$RESULTS/table.md"
 log "results in $RESULTS (results.jsonl, table.md, phases/ with the timelines and API deltas, logs/)"

@@ -925,6 +925,26 @@ def cmd_table(argv):
           f"| {fmt_ms1(d.get('churn_apiserver_etcd_cpu_ms_per_update'))} "
           f"| {fmt_n(d.get('churn_requests_per_update'), 3)} |")
     p("")
+    kc_rows = [r for r in ran if isinstance(r.get("keychange"), dict)]
+    if kc_rows:
+        p("### Key change (ours: SIGUSR1 makes a new key while everything is current)")
+        p("")
+        p("Every object is looked at again; the reference does not look at its objects after a "
+          "new key. Secret writes count the API server's writes of Secrets in the window: the "
+          "new key Secret and the counts on the key Secrets are among them; bench Secrets "
+          "changed compares every bench Secret's resourceVersion before and after.")
+        p("")
+        p("| controller | unrelated | N | looked at again | time | RSS before | RSS peak "
+          "| RSS after | bench Secrets changed | Secret writes | RSA ops | requests / object |")
+        p("| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |")
+        for r in kc_rows:
+            k = r["keychange"]
+            p(f"| {r['controller']} | {r['unrelated']} | {r['n']} | {fmt_n(k.get('looked_at'))} "
+              f"| {fmt_s(k.get('seconds'))} | {fmt_mib(k.get('rss_before_kib'))} "
+              f"| {fmt_mib(k.get('rss_peak_kib'))} | {fmt_mib(k.get('rss_after_kib'))} "
+              f"| {fmt_n(k.get('bench_secrets_changed'))} | {fmt_n(k.get('secret_writes'))} "
+              f"| {fmt_n(k.get('rsa_ops'))} | {fmt_n(k.get('requests_per_object'), 3)} |")
+        p("")
     if keys:
         # A CPU-based estimate of RSA ops per item: controller CPU per item here over controller
         # CPU per item in the same variant's 1-key first sync at the smallest N without
