@@ -310,8 +310,6 @@ record() {
   python3 "$HELPER" derive rsa_ms="$RSA_MS" <<<"$json" >>"$RESULTS/results.jsonl"
 }
 
-# Phase 4 on a running `ours` that has looked at everything: SIGUSR1, then VmRSS sampled until
-# the unseal counter is N higher (every object looked at again) and SETTLE seconds after.
 secret_versions() { # -> "namespace/name resourceVersion" of every Secret in the bench namespaces, sorted
   local ns
   for ns in $(namespaces); do
@@ -319,33 +317,36 @@ secret_versions() { # -> "namespace/name resourceVersion" of every Secret in the
   done | sort
 }
 
+rss_now() { awk '/^VmRSS:/ { print $2 }' "/proc/$CTL_PID/status" 2>/dev/null || echo 0; } # KiB
+
+# Phase 4 on a running `ours` that has looked at everything: SIGUSR1, then VmRSS sampled until
+# the unseal counter is N higher (every object looked at again) and SETTLE seconds after.
 key_change() { # N OUT PH
-  local n=$1 out=$2 ph=$3 c0 c1 r0 r1 rss rss0 peak t0 s=null changed
+  local n=$1 out=$2 ph=$3 c0 c1 r0 r1 rss rss0 peak t0 t_end s=null changed
   secret_versions >"$ph-keychange-secrets-0.txt"
   api_snap "$ph-api-keychange-0.json"
   c0=$(metric_of sealed_secrets_controller_unseal_requests_total)
   r0=$(metric_of sealed_secrets_controller_rsa_operations_total)
-  rss0=$(awk '/^VmRSS:/ { print $2 }' "/proc/$CTL_PID/status")
+  rss0=$(rss_now)
   peak=$rss0
   t0=$(date +%s.%N)
+  t_end=""
   kill -USR1 "$CTL_PID"
-  while :; do
-    rss=$(awk '/^VmRSS:/ { print $2 }' "/proc/$CTL_PID/status" 2>/dev/null || echo 0)
+  while [[ -z $t_end ]] || (( $(date +%s) < t_end )); do
+    rss=$(rss_now)
     (( rss > peak )) && peak=$rss
-    c1=$(metric_of sealed_secrets_controller_unseal_requests_total)
-    if [[ $c1 != null && $c0 != null ]] && (( c1 - c0 >= n )); then s=$(elapsed "$t0"); break; fi
-    if awk -v e="$(elapsed "$t0")" -v t="$TIMEOUT" 'BEGIN { exit !(e > t) }'; then break; fi
-    sleep 0.2
-  done
-  local t_end=$(( $(date +%s) + SETTLE ))
-  while (( $(date +%s) < t_end )); do
-    rss=$(awk '/^VmRSS:/ { print $2 }' "/proc/$CTL_PID/status" 2>/dev/null || echo 0)
-    (( rss > peak )) && peak=$rss
+    if [[ -z $t_end ]]; then
+      c1=$(metric_of sealed_secrets_controller_unseal_requests_total)
+      if [[ $c1 != null && $c0 != null ]] && (( c1 - c0 >= n )); then s=$(elapsed "$t0"); fi
+      if [[ $s != null ]] || awk -v e="$(elapsed "$t0")" -v t="$TIMEOUT" 'BEGIN { exit !(e > t) }'; then
+        t_end=$(( $(date +%s) + SETTLE ))
+      fi
+    fi
     sleep 0.2
   done
   r1=$(metric_of sealed_secrets_controller_rsa_operations_total)
   c1=$(metric_of sealed_secrets_controller_unseal_requests_total)
-  rss=$(awk '/^VmRSS:/ { print $2 }' "/proc/$CTL_PID/status")
+  rss=$(rss_now)
   stop_controller
   api_snap "$ph-api-keychange-1.json"
   secret_versions >"$ph-keychange-secrets-1.txt"
