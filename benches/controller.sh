@@ -361,11 +361,7 @@ key_change() { # N OUT PH
     '{seconds: $s, rss_before_kib: $rss0, rss_peak_kib: $peak, rss_after_kib: $rss1,
       looked_at: (if $c0 and $c1 then $c1 - $c0 else null end),
       rsa_ops: (if $r0 and $r1 then $r1 - $r0 else null end),
-      secret_writes: ([$api[0].requests.secrets // {} | to_entries[]
-                       | select(.key == "CREATE" or .key == "UPDATE" or .key == "PATCH" or .key == "APPLY")
-                       | .value] | add // 0),
-      bench_secrets_changed: $changed,
-      requests_per_object: $api[0].per_object_total}' >"$out"
+      bench_secrets_changed: $changed, api: $api[0]}' >"$out"
 }
 
 run_variant() { # VARIANT N DIR UNRELATED UPDATES
@@ -436,7 +432,7 @@ run_variant() { # VARIANT N DIR UNRELATED UPDATES
       measured_start restart "$variant" "$n" "$ph-keychange-start.json" "$logf"
       sleep "$SETTLE"
       key_change "$n" "$ph-keychange.json" "$ph"
-      log "[$tag] key change: $(jq -c . "$ph-keychange.json")"
+      log "[$tag] key change: $(jq -c 'del(.api)' "$ph-keychange.json")"
       keychange="@$ph-keychange.json"
     fi
   else

@@ -264,8 +264,8 @@ pub async fn reconcile(obj: Arc<Guarded>, ctx: Arc<Context>) -> Result<Action, E
     match result {
         Ok(()) => {
             ctx.failures().remove(&(namespace, name));
-            // Looked at again by the controller's resync round, not by a requeue each: kube's
-            // scheduler keeps about 650 bytes for each object it holds.
+            // Looked at again by the hourly resync round (`crate::rounds`), not by a requeue
+            // each: kube's scheduler keeps about 650 bytes for each object it holds.
             Ok(Action::await_change())
         }
         Err(e) if e.is_permanent() => Ok(Action::await_change()),
