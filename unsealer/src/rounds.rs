@@ -43,9 +43,11 @@ pub fn resync(store: Store<Guarded>) -> impl Stream<Item = ObjectRef<Guarded>> +
     })
 }
 
-/// Objects of a key round handed on and not yet started: enough that the controller's
-/// reconciles (32 at once) never wait for the round.
-const KEY_ROUND_WINDOW: u64 = 64;
+/// Objects of a key round handed on and not yet started. A full window must last a whole
+/// poll at the fastest rate seen: about 14,000 current objects a second (20,000 all at once in
+/// 1.4 s) is 70 per poll, and 64 held a round of 20,000 to 2.6 s. 256 leaves room for a faster
+/// machine; kube's scheduler holds a few hundred bytes per object in hand.
+const KEY_ROUND_WINDOW: u64 = 256;
 
 /// How often a full window looks whether reconciles have started.
 const KEY_ROUND_POLL: Duration = Duration::from_millis(5);
