@@ -16,6 +16,7 @@
 //! refuses and gives up, and a deletion of a Secret it does not own does not wake it.
 
 use std::collections::{BTreeSet, HashMap, HashSet};
+use std::sync::Arc;
 
 use k8s_openapi::api::core::v1::Secret;
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
@@ -116,13 +117,106 @@ impl Target {
     }
 }
 
+/// A [`Target`] as the cache holds it, in about half the memory: exact-size strings, the
+/// SealedSecret's UID once when it is both the controller and the source (as it is for every
+/// Secret the controller wrote), and key fingerprints and item names shared through
+/// [`Interner`], since thousands of Secrets repeat the same few.
+#[derive(Debug)]
+struct Stored {
+    controller: Option<Box<str>>,
+    /// The source mark; its UID `None` when it is the controller's.
+    source: Option<(Option<Box<str>>, i64)>,
+    keys: Box<[Arc<str>]>,
+    items: Box<[Arc<str>]>,
+    uid: Option<Box<str>>,
+    resource_version: Option<Box<str>>,
+    controlled: bool,
+    managed: bool,
+    patch: bool,
+    skip_owner: bool,
+}
+
+impl Stored {
+    fn of(target: Target, interner: &mut Interner) -> Stored {
+        let source = target.source.map(|s| {
+            let uid = (target.controller.as_deref() != Some(s.uid.as_str())).then(|| s.uid.into());
+            (uid, s.generation)
+        });
+        Stored {
+            controller: target.controller.map(String::into_boxed_str),
+            source,
+            keys: target.keys.iter().map(|k| interner.get(k)).collect(),
+            items: target.items.iter().map(|i| interner.get(i)).collect(),
+            uid: target.uid.map(String::into_boxed_str),
+            resource_version: target.resource_version.map(String::into_boxed_str),
+            controlled: target.controlled,
+            managed: target.managed,
+            patch: target.patch,
+            skip_owner: target.skip_owner,
+        }
+    }
+
+    fn target(&self) -> Target {
+        let owned = |s: &Option<Box<str>>| s.as_deref().map(str::to_owned);
+        Target {
+            controller: owned(&self.controller),
+            controlled: self.controlled,
+            source: self.source.as_ref().map(|(uid, generation)| Source {
+                uid: owned(uid)
+                    .or_else(|| owned(&self.controller))
+                    .unwrap_or_default(),
+                generation: *generation,
+            }),
+            keys: self.keys.iter().map(|k| k.to_string()).collect(),
+            managed: self.managed,
+            patch: self.patch,
+            skip_owner: self.skip_owner,
+            items: self.items.iter().map(|i| i.to_string()).collect(),
+            uid: owned(&self.uid),
+            resource_version: owned(&self.resource_version),
+        }
+    }
+}
+
+/// One shared copy of each string that many Secrets repeat. Copies no Secret holds any more
+/// are dropped in a sweep once as many new strings came as were alive at the last one, so the
+/// set stays within about twice what is in use, at a constant cost per string.
+#[derive(Debug, Default)]
+struct Interner {
+    strings: HashSet<Arc<str>>,
+    /// New strings since the last sweep, and how many that sweep kept.
+    added: usize,
+    kept: usize,
+}
+
+impl Interner {
+    /// Sweeps never run more often than once in this many new strings.
+    const SWEEP_AFTER: usize = 1024;
+
+    fn get(&mut self, s: &str) -> Arc<str> {
+        if let Some(shared) = self.strings.get(s) {
+            return shared.clone();
+        }
+        self.added += 1;
+        if self.added > self.kept.max(Self::SWEEP_AFTER) {
+            // Only the set holds these.
+            self.strings.retain(|s| Arc::strong_count(s) > 1);
+            self.added = 0;
+            self.kept = self.strings.len();
+        }
+        let shared: Arc<str> = s.into();
+        self.strings.insert(shared.clone());
+        shared
+    }
+}
+
 /// The Secrets of one namespace: a bare name for each of someone else's, the facts for the
 /// others. Names are boxed strings and namespaces are held once, so that a cluster's unrelated
 /// Secrets cost a few dozen bytes each.
 #[derive(Debug, Default)]
 struct Namespace {
     foreign: HashSet<Box<str>>,
-    known: HashMap<Box<str>, Box<Target>>,
+    known: HashMap<Box<str>, Box<Stored>>,
 }
 
 /// What a namespace held at a name.
@@ -136,7 +230,7 @@ impl Namespace {
         if self.foreign.contains(name) {
             Some(Held::Foreign)
         } else {
-            self.known.get(name).map(|t| Held::Known((**t).clone()))
+            self.known.get(name).map(|t| Held::Known(t.target()))
         }
     }
 
@@ -146,13 +240,14 @@ impl Namespace {
             .and_then(|t| t.resource_version.as_deref())
     }
 
-    fn insert(&mut self, name: &str, target: Target) {
+    fn insert(&mut self, name: &str, target: Target, interner: &mut Interner) {
         if target.is_foreign() {
             self.known.remove(name);
             self.foreign.insert(name.into());
         } else {
             self.foreign.remove(name);
-            self.known.insert(name.into(), Box::new(target));
+            self.known
+                .insert(name.into(), Box::new(Stored::of(target, interner)));
         }
     }
 
@@ -160,7 +255,7 @@ impl Namespace {
         if self.foreign.remove(name) {
             Some(Held::Foreign)
         } else {
-            self.known.remove(name).map(|t| Held::Known(*t))
+            self.known.remove(name).map(|t| Held::Known(t.target()))
         }
     }
 
@@ -201,6 +296,7 @@ pub struct SecretCache {
     unreconciled: HashMap<Key, Generation>,
     /// Generations whose target was someone else's when they appeared.
     blocked: HashMap<Key, Generation>,
+    interner: Interner,
 }
 
 /// Newer-than check for resourceVersions of one resource type, which Kubernetes 1.35 made
@@ -226,12 +322,12 @@ impl SecretCache {
 
     fn insert(&mut self, (namespace, name): &Key, target: Target) {
         match self.entries.get_mut(namespace) {
-            Some(ns) => ns.insert(name, target),
-            None => self
-                .entries
-                .entry(namespace.clone())
-                .or_default()
-                .insert(name, target),
+            Some(ns) => ns.insert(name, target, &mut self.interner),
+            None => self.entries.entry(namespace.clone()).or_default().insert(
+                name,
+                target,
+                &mut self.interner,
+            ),
         }
     }
 
@@ -284,7 +380,9 @@ impl SecretCache {
             }
             Event::InitApply(((namespace, name), target)) => {
                 if let Some(seen) = self.relisting.get_mut(&scope.map(str::to_owned)) {
-                    seen.entry(namespace).or_default().insert(&name, target);
+                    seen.entry(namespace)
+                        .or_default()
+                        .insert(&name, target, &mut self.interner);
                 }
                 Vec::new()
             }
@@ -532,6 +630,90 @@ mod tests {
             fields(serde_json::json!({"f:metadata": {"f:labels": {"f:x": {}}}})),
         ]);
         assert_eq!(Target::of_meta(&m).items, ["a", "b", "c"]);
+    }
+
+    #[test]
+    fn the_stored_form_gives_back_the_same_target() {
+        let mut interner = Interner::default();
+        let source = crate::marks::SOURCE_ANNOTATION;
+        let keys = crate::marks::KEYS_ANNOTATION;
+        let mut targets = vec![
+            foreign("1"),
+            ours("2"),
+            // Our source mark with the controller's UID, another UID, and no controller.
+            Target::of_meta(&meta(
+                vec![owner("SealedSecret", "u", true)],
+                &[(source, "u:3"), (keys, "SHA256:a,SHA256:b")],
+                "3",
+            )),
+            Target::of_meta(&meta(
+                vec![owner("SealedSecret", "u", true)],
+                &[(source, "v:4")],
+                "4",
+            )),
+            Target::of_meta(&meta(
+                vec![owner("Deployment", "d", true)],
+                &[(source, "u:5"), (MANAGED, "true"), (PATCH, "true")],
+                "5",
+            )),
+            Target::of_meta(&meta(
+                vec![],
+                &[(source, ":6"), (SKIP_SET_OWNER_REFERENCES, "true")],
+                "6",
+            )),
+        ];
+        targets[1].items = vec!["a".into(), "b".into()];
+        targets[1].uid = Some("secret-uid".into());
+        for t in targets {
+            assert_eq!(Stored::of(t.clone(), &mut interner).target(), t);
+        }
+    }
+
+    #[test]
+    fn fingerprints_and_item_names_are_held_once_and_dropped_when_unused() {
+        let mut c = synced(None);
+        let with = |items: &[&str], rv: &str| {
+            let mut t = Target::of_meta(&meta(
+                vec![owner("SealedSecret", "u", true)],
+                &[(crate::marks::KEYS_ANNOTATION, "SHA256:k")],
+                rv,
+            ));
+            t.items = items.iter().map(|i| i.to_string()).collect();
+            t
+        };
+        for n in 0..100 {
+            c.apply(
+                None,
+                Event::Apply((k(&format!("s{n}")), with(&["a", "b"], "1"))),
+            );
+        }
+        assert_eq!(c.interner.strings.len(), 3, "SHA256:k, a and b");
+        let stored = |c: &SecretCache, name: &str| {
+            let ns = &c.entries["ns"].known[name];
+            (ns.keys[0].clone(), ns.items[0].clone())
+        };
+        let (k0, a0) = stored(&c, "s0");
+        let (k1, a1) = stored(&c, "s99");
+        assert!(Arc::ptr_eq(&k0, &k1) && Arc::ptr_eq(&a0, &a1));
+        drop((k0, k1, a0, a1));
+
+        // Names no Secret holds any more go in a later sweep; the set stays bounded.
+        for n in 0..5 * Interner::SWEEP_AFTER {
+            let name = format!("item{n}");
+            c.apply(
+                None,
+                Event::Apply((k("s0"), with(&[&name], &(n + 2).to_string()))),
+            );
+        }
+        assert!(c.interner.strings.len() <= 2 * Interner::SWEEP_AFTER);
+        assert!(c.interner.strings.contains("a"), "still held by s1..s99");
+        assert_eq!(
+            c.lookup("ns", "s0"),
+            Lookup::Known(with(
+                &[&format!("item{}", 5 * Interner::SWEEP_AFTER - 1)],
+                &(5 * Interner::SWEEP_AFTER + 1).to_string()
+            ))
+        );
     }
 
     #[test]
