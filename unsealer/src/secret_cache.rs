@@ -234,6 +234,16 @@ impl Namespace {
         }
     }
 
+    /// Whether it holds the facts of a Secret that is not someone else's (without rebuilding
+    /// its [`Target`]).
+    fn is_known(&self, name: &str) -> bool {
+        self.known.contains_key(name)
+    }
+
+    fn contains(&self, name: &str) -> bool {
+        self.foreign.contains(name) || self.known.contains_key(name)
+    }
+
     fn resource_version(&self, name: &str) -> Option<&str> {
         self.known
             .get(name)
@@ -312,8 +322,10 @@ fn older(candidate: Option<&str>, than: Option<&str>) -> bool {
 }
 
 impl SecretCache {
-    fn held(&self, (namespace, name): &Key) -> Option<Held> {
-        self.entries.get(namespace)?.get(name)
+    fn is_known(&self, (namespace, name): &Key) -> bool {
+        self.entries
+            .get(namespace)
+            .is_some_and(|ns| ns.is_known(name))
     }
 
     fn resource_version(&self, (namespace, name): &Key) -> Option<&str> {
@@ -352,8 +364,7 @@ impl SecretCache {
                 ) {
                     return Vec::new(); // a write of ours already told more
                 }
-                let opened = matches!(self.held(&key), Some(Held::Foreign) | None)
-                    && (target.managed || target.patch);
+                let opened = !self.is_known(&key) && (target.managed || target.patch);
                 if opened {
                     self.blocked.remove(&key);
                 }
@@ -403,7 +414,7 @@ impl SecretCache {
                 for (namespace, held) in &before {
                     let now = seen.get(namespace);
                     for name in held.names() {
-                        if now.is_none_or(|n| n.get(name).is_none()) {
+                        if now.is_none_or(|n| !n.contains(name)) {
                             let target = match held.get(name) {
                                 Some(Held::Known(t)) => t,
                                 _ => Target::default(),
