@@ -6,6 +6,8 @@
 use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 use std::sync::Arc;
 
+use crate::interner::Interner;
+
 /// A SealedSecret, by namespace and name.
 pub type ObjectKey = (String, String);
 
@@ -18,7 +20,7 @@ type Fingerprints = Box<[Arc<str>]>;
 pub struct KeyUsage {
     by_object: HashMap<ObjectKey, Fingerprints>,
     /// One copy of each fingerprint some object needs.
-    interned: HashSet<Arc<str>>,
+    interned: Interner,
     /// Whether the counts are complete: every SealedSecret of the first lists reconciled.
     start: Start,
 }
@@ -105,7 +107,10 @@ impl KeyUsage {
         let dropped = if fingerprints.is_empty() {
             self.by_object.remove(&object)
         } else {
-            let shared = fingerprints.into_iter().map(|fp| self.intern(fp)).collect();
+            let shared = fingerprints
+                .iter()
+                .map(|fp| self.interned.get(fp))
+                .collect();
             self.by_object.insert(object, shared)
         };
         self.release(dropped);
@@ -117,25 +122,13 @@ impl KeyUsage {
         self.release(dropped);
     }
 
-    fn intern(&mut self, fingerprint: String) -> Arc<str> {
-        if let Some(shared) = self.interned.get(fingerprint.as_str()) {
-            return shared.clone();
-        }
-        let shared: Arc<str> = fingerprint.into();
-        self.interned.insert(shared.clone());
-        shared
-    }
-
     /// Lets go of the fingerprints of `dropped` that no object needs any more, so that the
     /// interned set follows the objects (a fingerprint can come from a Secret's annotation).
     /// Only those of `dropped` are looked at, not the whole set: annotations could make it as
     /// large as the objects.
     fn release(&mut self, dropped: Option<Fingerprints>) {
         for fp in dropped.into_iter().flatten() {
-            // This one and the interned copy: nothing else holds it.
-            if Arc::strong_count(&fp) == 2 {
-                self.interned.remove(&fp);
-            }
+            self.interned.release(&fp);
         }
     }
 
@@ -144,7 +137,7 @@ impl KeyUsage {
     pub fn relisted(&mut self, namespace: Option<&str>, present: &HashSet<ObjectKey>) {
         self.by_object
             .retain(|key, _| namespace.is_some_and(|ns| key.0 != ns) || present.contains(key));
-        self.interned.retain(|fp| Arc::strong_count(fp) > 1);
+        self.interned.sweep();
     }
 
     /// How many objects need each key, for every key in `ring` (0 when none does) and every

@@ -14,6 +14,7 @@ pub mod error;
 pub mod events;
 pub mod guard;
 pub mod http;
+pub mod interner;
 pub mod key_usage;
 pub mod keyring;
 pub mod leader;

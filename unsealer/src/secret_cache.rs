@@ -23,6 +23,7 @@ use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
 use kube::runtime::watcher::Event;
 use shared::marks::{MANAGED, PATCH, SKIP_SET_OWNER_REFERENCES, is_true};
 
+use crate::interner::Interner;
 use crate::marks::{Source, keys_of_annotations};
 
 /// A Secret's namespace and name.
@@ -175,38 +176,6 @@ impl Stored {
             uid: owned(&self.uid),
             resource_version: owned(&self.resource_version),
         }
-    }
-}
-
-/// One shared copy of each string that many Secrets repeat. Copies no Secret holds any more
-/// are dropped in a sweep once as many new strings came as were alive at the last one, so the
-/// set stays within about twice what is in use, at a constant cost per string.
-#[derive(Debug, Default)]
-struct Interner {
-    strings: HashSet<Arc<str>>,
-    /// New strings since the last sweep, and how many that sweep kept.
-    added: usize,
-    kept: usize,
-}
-
-impl Interner {
-    /// Sweeps never run more often than once in this many new strings.
-    const SWEEP_AFTER: usize = 1024;
-
-    fn get(&mut self, s: &str) -> Arc<str> {
-        if let Some(shared) = self.strings.get(s) {
-            return shared.clone();
-        }
-        self.added += 1;
-        if self.added > self.kept.max(Self::SWEEP_AFTER) {
-            // Only the set holds these.
-            self.strings.retain(|s| Arc::strong_count(s) > 1);
-            self.added = 0;
-            self.kept = self.strings.len();
-        }
-        let shared: Arc<str> = s.into();
-        self.strings.insert(shared.clone());
-        shared
     }
 }
 
@@ -698,7 +667,7 @@ mod tests {
                 Event::Apply((k(&format!("s{n}")), with(&["a", "b"], "1"))),
             );
         }
-        assert_eq!(c.interner.strings.len(), 3, "SHA256:k, a and b");
+        assert_eq!(c.interner.len(), 3, "SHA256:k, a and b");
         let stored = |c: &SecretCache, name: &str| {
             let ns = &c.entries["ns"].known[name];
             (ns.keys[0].clone(), ns.items[0].clone())
@@ -716,8 +685,8 @@ mod tests {
                 Event::Apply((k("s0"), with(&[&name], &(n + 2).to_string()))),
             );
         }
-        assert!(c.interner.strings.len() <= 2 * Interner::SWEEP_AFTER);
-        assert!(c.interner.strings.contains("a"), "still held by s1..s99");
+        assert!(c.interner.len() <= 2 * Interner::SWEEP_AFTER);
+        assert!(c.interner.contains("a"), "still held by s1..s99");
         assert_eq!(
             c.lookup("ns", "s0"),
             Lookup::Known(with(
