@@ -49,7 +49,9 @@
 #   DECOY_DIR (the extra keys, kept; shared with cli-vs-kubeseal.sh), BITNAMI_MAX_N (1000;
 #   empty: no cap), NOQPS_MAX_N (empty), RSA_SPEED_SECONDS (the RSA floor's measurement, 3),
 #   RSA_FLOOR_BIN (default: cargo build --release -p shared --example rsa_floor; measured at
-#   the start and at the end, the lower counts), CONTROLLERS,
+#   the start and at the end, the lower counts), LOCAL_FLOOR_SECONDS (the floor measured again
+#   just before and just after each first sync, the lower of those two counting for that row's
+#   ratios, 2; 0: off), CONTROLLERS,
 #   RESULTS (dir, default a new /tmp/controller-bench.XXXXXX), UNSEALER / SEAL (binaries;
 #   default: cargo build --release -p seal-cli -p unsealer), UNSEALER_REV (a note on which
 #   revision a given UNSEALER was built from, for machine.txt).
@@ -86,6 +88,7 @@ DECOY_DIR="${DECOY_DIR:-$HOME/.cache/sealed-secrets-bench/decoys-rsa4096}"
 BITNAMI_MAX_N="${BITNAMI_MAX_N-1000}"
 NOQPS_MAX_N="${NOQPS_MAX_N:-}"
 RSA_SPEED_SECONDS="${RSA_SPEED_SECONDS:-3}"
+LOCAL_FLOOR_SECONDS="${LOCAL_FLOOR_SECONDS:-2}"
 RESULTS="${RESULTS:-$(mktemp -d /tmp/controller-bench.XXXXXX)}"
 mkdir -p "$RESULTS/logs" "$RESULTS/phases"
 WORK="$(mktemp -d /tmp/controller-bench-work.XXXXXX)"
@@ -364,16 +367,28 @@ key_change() { # N OUT PH
       bench_secrets_changed: $changed, api: $api[0]}' >"$out"
 }
 
+# The floor beside one phase, while the cluster is idle: a VM's speed can drift by a third within
+# one run (4.75 ms at the start of a run and 6.15 ms at its end, run K), so the ratio of a row
+# is taken against the floor measured next to it. -> ms, or null.
+local_floor() {
+  local ms
+  (( LOCAL_FLOOR_SECONDS > 0 )) || { echo null; return; }
+  ms=$("$RSA_FLOOR_BIN" "$LOCAL_FLOOR_SECONDS" 2>/dev/null || true)
+  if [[ $ms =~ ^[0-9.]+$ ]]; then echo "$ms"; else echo null; fi
+}
+
 run_variant() { # VARIANT N DIR UNRELATED UPDATES
   local variant=$1 n=$2 dir=$3 u=$4 updates=$5 tag logf create_s hwm1 hwm2=null hwm3=null
   local first restart churn=null ph check del_s rsa=null rsa_src=null unseal per keychange=null
+  local floor0 floor1
   tag="$variant-u$u-n$n"
   ph="$RESULTS/phases/$tag"
   logf="$RESULTS/logs/$tag.log"
   : >"$logf"
   log "[$tag] creating $n SealedSecrets in $NAMESPACES namespaces"
   create_s=$(create_objects "$dir" "$n")
-  log "[$tag] created in ${create_s}s; starting the controller"
+  floor0=$(local_floor)
+  log "[$tag] created in ${create_s}s; RSA floor now $floor0 ms; starting the controller"
 
   first="$ph-first.json"
   api_snap "$ph-api-first-0.json"
@@ -383,13 +398,14 @@ run_variant() { # VARIANT N DIR UNRELATED UPDATES
   log "[$tag] first run: $(jq -c '{healthz, synced, metric_n, synced_last, metric_last, hwm_kib, timed_out, exited}' "$first") VmHWM ${hwm1} KiB"
   stop_controller
   api_snap "$ph-api-first-1.json"
+  floor1=$(local_floor)
   # Per object done: a run stopped at the TIMEOUT cap did only some (counted after the stop).
   per=$n
   if [[ $(jq -r '.synced == null' "$first") == true ]]; then
     per=$(kubectl get sealedsecrets -A -o json | jq '[[.items[] | select(any(.status.conditions[]?; .type == "Synced" and .status == "True"))] | length, 1] | max')
   fi
   api_delta "$ph-api-first-0.json" "$ph-api-first-1.json" "$per" "$ph-first-api.json" "$first:own_requests"
-  log "[$tag] first run: $(jq -c '{per_object_total, per_object}' "$ph-first-api.json")"
+  log "[$tag] first run: $(jq -c '{per_object_total, per_object}' "$ph-first-api.json"); RSA floor after it $floor1 ms"
 
   restart="$ph-restart.json"
   echo '{"skipped": true}' >"$ph-restart-api.json"
@@ -447,7 +463,7 @@ run_variant() { # VARIANT N DIR UNRELATED UPDATES
     restart="@$restart" restart_api="@$ph-restart-api.json" hwm_restart_kib="$hwm2" \
     restart_rsa_ops="$rsa" restart_rsa_source="$rsa_src" \
     churn="$churn" churn_api="@$ph-churn-api.json" hwm_churn_kib="$hwm3" keychange="$keychange" \
-    check="$(js "$check")"
+    rsa_ms_local="[$floor0,$floor1]" check="$(js "$check")"
   del_s=$(delete_namespaces)
   log "[$tag] namespaces deleted in ${del_s}s"
 }

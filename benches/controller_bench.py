@@ -718,12 +718,16 @@ def cmd_derive(argv):
     row["rsa_ms"] = rsa_ms
     n = row["n"]
     items = 3 * n
-    dv = {"items": items}
+    # The floor measured just before and just after this row's first sync, when there is one:
+    # the lower of the two, since the machine's speed drifts within a run.
+    local = [x for x in row.get("rsa_ms_local") or [] if isinstance(x, (int, float)) and x > 0]
+    floor = min(local) if local else rsa_ms
+    dv = {"items": items, "rsa_ms_used": floor}
 
     def floor_ratio(cpu, nitems):
-        if cpu is None or not rsa_ms or not nitems:
+        if cpu is None or not floor or not nitems:
             return None
-        return round(cpu / (nitems * rsa_ms / 1000), 2)
+        return round(cpu / (nitems * floor / 1000), 2)
 
     for ph in ("first", "restart"):
         cpu = g(row, ph, "cpu_s")
@@ -831,7 +835,8 @@ def cmd_table(argv):
     rsa_ms = next((r.get("rsa_ms") for r in rows if r.get("rsa_ms")), None)
     if rsa_ms:
         p(f"RSA floor: {rsa_ms:.3f} ms per RSA-4096 OAEP decryption (aws-lc-rs, "
-          f"`shared/examples/rsa_floor.rs`, one core, this run); items = 3 per object.")
+          f"`shared/examples/rsa_floor.rs`, one core, the lower of the run's start and end; rows "
+          f"measured beside their first sync use their own, see the CPU table); items = 3 per object.")
         p("")
 
     p("### First sync, restart, memory")
@@ -860,11 +865,21 @@ def cmd_table(argv):
     p("### CPU")
     p("")
     p("CPU seconds: controller / kube-apiserver+etcd / others. ÷ floor: controller CPU divided "
-      "by items × the RSA floor. API CPU: kube-apiserver+etcd ms per object.")
+      "by items × the RSA floor. Floor: the RSA floor measured just before / just after this "
+      "row's first sync, the lower used (the run's floor when the row has none). "
+      "API CPU: kube-apiserver+etcd ms per object.")
     p("")
-    p("| controller | unrelated | N | first: wall | first: CPU s | first: ÷ floor | first: API CPU/obj "
-      "| restart: wall | restart: CPU s | restart: ÷ floor | restart: API CPU/obj |")
-    p("| --- | ---: | ---: | ---: | --- | ---: | ---: | ---: | --- | ---: | ---: |")
+    p("| controller | unrelated | N | floor | first: wall | first: CPU s | first: ÷ floor "
+      "| first: API CPU/obj | restart: wall | restart: CPU s | restart: ÷ floor "
+      "| restart: API CPU/obj |")
+    p("| --- | ---: | ---: | ---: | ---: | --- | ---: | ---: | ---: | --- | ---: | ---: |")
+
+    def floor_cell(r):
+        local = r.get("rsa_ms_local") or []
+        if any(isinstance(x, (int, float)) for x in local):
+            return " / ".join("—" if x is None else f"{x:.2f}" for x in local) + " ms"
+        used = g(r, "derived", "rsa_ms_used")
+        return f"{used:.2f} ms (run)" if used else "—"
 
     def cpu_cell(c):
         if not c:
@@ -876,7 +891,7 @@ def cmd_table(argv):
         d = r.get("derived") or {}
         fc, rc = g(r, "first", "cpu_s"), g(r, "restart", "cpu_s")
         cap = " (cap)" if g(r, "first", "timed_out") else ""
-        p(f"| {r['controller']} | {r['unrelated']} | {r['n']} "
+        p(f"| {r['controller']} | {r['unrelated']} | {r['n']} | {floor_cell(r)} "
           f"| {fmt_s(fc and fc.get('wall'))}{cap} | {cpu_cell(fc)} "
           f"| {fmt_n(d.get('first_cpu_over_rsa_floor'))} "
           f"| {fmt_ms1(d.get('first_apiserver_etcd_cpu_ms_per_object'))} "
